@@ -1,0 +1,50 @@
+# The README's two commands: `make run` and `make test`. Everything they need is installed from here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app coordinator
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install assets chromium bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/build/manifest.json: node_modules/.installed static/src/app.scss scripts/build-assets.mjs
+	node scripts/build-assets.mjs
+
+assets: static/build/manifest.json
+
+# Serves the demo and its scheduler on http://$(HOST):$(PORT); prints the demo sign-ins.
+run: install assets
+	$(FLASK) init-db
+	$(FLASK) demo --skip-if-real
+	HOST=$(HOST) PORT=$(PORT) FLASK="$(FLASK)" scripts/run.sh
+
+# Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Every suite. Set TEST_DATABASE_URL (as .ci/run does) to run each on PostgreSQL as well as SQLite.
+test: install assets chromium
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules static/build

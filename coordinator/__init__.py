@@ -1,0 +1,81 @@
+"""The professionals meeting coordinator: a Flask application factory."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from coordinator.config import load_config
+from coordinator.extensions import csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    load_config(app, config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(str(PROJECT_ROOT / "templates")),
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    WTFormsHelpers(app)
+
+    _import_models()
+    from coordinator import cli, core
+    from coordinator.admin.views import bp as admin_bp
+    from coordinator.auth.views import bp as auth_bp
+
+    core.init_app(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    cli.init_app(app)
+    _asset_urls(app)
+    return app
+
+
+def _import_models() -> None:
+    """Import every model module (and the due jobs) so metadata and the scheduler registry are complete."""
+    from coordinator.agencies import models as _agencies  # noqa: F401
+    from coordinator.audit import models as _audit  # noqa: F401
+    from coordinator.auth import models as _auth  # noqa: F401
+    from coordinator.notify import jobs as _notify_jobs  # noqa: F401
+    from coordinator.notify import models as _notify  # noqa: F401
+    from coordinator.scheduler import models as _scheduler  # noqa: F401
+
+
+def _asset_urls(app: Flask) -> None:
+    """``asset_url('app.css')``: a built asset's URL with its content hash, so caches never serve stale files."""
+    manifest_path = PROJECT_ROOT / "static" / "build" / "manifest.json"
+
+    def asset_url(name: str) -> str:
+        try:
+            version = json.loads(manifest_path.read_text()).get(name, "")
+        except (OSError, ValueError):
+            version = ""
+        return f"/static/build/{name}" + (f"?v={version}" if version else "")
+
+    app.add_template_global(asset_url)

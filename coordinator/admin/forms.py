@@ -1,0 +1,58 @@
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovDateInput, GovSelect, GovSubmitInput, GovTextInput
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, SubmitField
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
+
+from coordinator.agencies.models import AgencyKind
+from coordinator.auth.models import Role
+
+
+class AgencyForm(FlaskForm):
+    name = StringField("Agency name", widget=GovTextInput(),
+                       validators=[InputRequired(message="Enter the agency's name"),
+                                   Length(max=200, message="Agency name must be 200 characters or fewer")])
+    kind = SelectField("Kind of agency", widget=GovSelect(),
+                       choices=[(k.name, k.label) for k in AgencyKind],
+                       validators=[InputRequired(message="Select the kind of agency")])
+    secure_email_domain = StringField(
+        "Secure email domain", widget=GovTextInput(), description="For example, nhs.net. Leave empty if none.",
+        validators=[Optional(), Length(max=200, message="Domain must be 200 characters or fewer"),
+                    Regexp(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", message="Enter a domain like nhs.net, without @")])
+    active = BooleanField("Active", widget=GovCheckboxInput(), default=True)
+    submit = SubmitField("Save agency", widget=GovSubmitInput())
+
+
+class UserForm(FlaskForm):
+    name = StringField("Full name", widget=GovTextInput(),
+                       validators=[InputRequired(message="Enter the person's full name"),
+                                   Length(max=200, message="Name must be 200 characters or fewer")])
+    email = EmailField("Email address", widget=GovTextInput(),
+                       validators=[InputRequired(message="Enter an email address"),
+                                   Email(message="Enter an email address in the correct format, like name@example.org"),
+                                   Length(max=254, message="Email address must be 254 characters or fewer")])
+    job_title = StringField("Job title", widget=GovTextInput(),
+                            validators=[Optional(), Length(max=200, message="Job title must be 200 characters or fewer")])
+    agency_id = SelectField("Agency", widget=GovSelect(), coerce=int,
+                            validators=[InputRequired(message="Select the person's agency")])
+    role = SelectField("Role", widget=GovSelect(), choices=[(r.name, r.label) for r in Role],
+                       validators=[InputRequired(message="Select a role")])
+    active = BooleanField("Active (can sign in)", widget=GovCheckboxInput(), default=True)
+    send_invite = BooleanField("Email an invitation to set a password or sign in with a code",
+                               widget=GovCheckboxInput(), default=True)
+    submit = SubmitField("Save user", widget=GovSubmitInput())
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter: changes nothing
+
+    user = StringField("User's email", widget=GovTextInput(), validators=[Optional(), Length(max=254)])
+    family = StringField("Family ID", widget=GovTextInput(), validators=[Optional(), Length(max=20)])
+    start = DateField("From", widget=GovDateInput(), validators=[Optional()],
+                      format=["%d %m %Y", "%Y-%m-%d"])
+    end = DateField("To", widget=GovDateInput(), validators=[Optional()], format=["%d %m %Y", "%Y-%m-%d"])
+    submit = SubmitField("Filter", widget=GovSubmitInput())
+
+
+class ButtonForm(FlaskForm):
+    submit = SubmitField("Confirm", widget=GovSubmitInput())

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Boolean, Enum, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from coordinator.extensions import db
+from coordinator.timeutil import UTCDateTime, utcnow
+
+
+class AgencyKind(enum.Enum):
+    CHILDRENS_SOCIAL_CARE = "Children's social care"
+    HEALTH_VISITING = "Health visiting"
+    MIDWIFERY = "Midwifery"
+    GP = "GP"
+    SCHOOL = "School"
+    EARLY_YEARS = "Early years"
+    POLICE = "Police"
+    PROBATION = "Probation"
+    ADULT_MENTAL_HEALTH = "Adult mental health"
+    SUBSTANCE_MISUSE = "Substance misuse"
+    HOUSING = "Housing"
+    DOMESTIC_ABUSE_SERVICE = "Domestic-abuse service"
+    OTHER = "Other"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+class Agency(db.Model):
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[AgencyKind] = mapped_column(Enum(AgencyKind, native_enum=False, length=40))
+    # The domain its staff's secure email comes from (e.g. nhs.net); shown to admins when inviting.
+    secure_email_domain: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.id} {self.name!r}>"

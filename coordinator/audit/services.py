@@ -1,0 +1,71 @@
+"""The audit log: who did what to which record, when and from where. Append-only."""
+from __future__ import annotations
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from coordinator.audit.models import AuditEvent
+from coordinator.extensions import db
+
+
+def request_address() -> str | None:
+    return request.remote_addr if has_request_context() else None
+
+
+def record(
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id=None,
+    family_id: int | None = None,
+    detail: str | None = None,
+    actor=None,
+) -> AuditEvent:
+    """Add an audit event to the current transaction, so it commits (or rolls back) with the change."""
+    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
+        actor = current_user
+    event_row = AuditEvent(
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        family_id=family_id,
+        actor_id=getattr(actor, "id", None),
+        address=request_address(),
+        detail=(detail or None) and detail[:500],
+    )
+    db.session.add(event_row)
+    return event_row
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session, flush_context, instances):
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AuditLogIsAppendOnly("audit events are never changed or deleted")
+
+
+# Database-level guards, installed by the migration that creates the table.
+SQLITE_TRIGGERS = [
+    """CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+       BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END""",
+    """CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+       BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END""",
+]
+POSTGRES_TRIGGERS = [
+    """CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'audit_events is append-only'; END $$""",
+    """CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events
+       FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()""",
+]
+
+
+def install_append_only_triggers(bind) -> None:
+    statements = POSTGRES_TRIGGERS if bind.dialect.name == "postgresql" else SQLITE_TRIGGERS
+    for sql in statements:
+        bind.exec_driver_sql(sql)

@@ -1,0 +1,61 @@
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email address", widget=GovTextInput(),
+                       validators=[InputRequired(message="Enter your email address"),
+                                   Length(max=254, message="Email address must be 254 characters or fewer")])
+    password = PasswordField("Password", widget=GovPasswordInput(),
+                             validators=[InputRequired(message="Enter your password"),
+                                         Length(max=200, message="Password must be 200 characters or fewer")])
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class CodeRequestForm(FlaskForm):
+    email = EmailField("Email address", widget=GovTextInput(),
+                       description="We will email you a code to sign in with.",
+                       validators=[InputRequired(message="Enter your email address"),
+                                   Email(message="Enter an email address in the correct format, like name@example.org"),
+                                   Length(max=254, message="Email address must be 254 characters or fewer")])
+    submit = SubmitField("Email me a code", widget=GovSubmitInput())
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Sign-in code", widget=GovTextInput(),
+                       description="The 6-digit code in the email we sent you. It works once, for 10 minutes.",
+                       validators=[InputRequired(message="Enter the code from the email"),
+                                   Length(max=20, message="Enter the 6-digit code from the email")])
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+    def validate_code(self, field):
+        digits = "".join(ch for ch in field.data or "" if ch.isdigit())
+        if len(digits) != 6:
+            raise ValidationError("The code is 6 digits, like 123456")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email address", widget=GovTextInput(),
+                       validators=[InputRequired(message="Enter your email address"),
+                                   Email(message="Enter an email address in the correct format, like name@example.org"),
+                                   Length(max=254, message="Email address must be 254 characters or fewer")])
+    submit = SubmitField("Send me a reset link", widget=GovSubmitInput())
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField("New password", widget=GovPasswordInput(),
+                             description="At least 12 characters. A few unrelated words make a strong password.",
+                             validators=[InputRequired(message="Enter a new password"),
+                                         Length(min=12, max=200, message="Password must be between 12 and 200 characters")])
+    confirm = PasswordField("Confirm new password", widget=GovPasswordInput(),
+                            validators=[InputRequired(message="Confirm your new password"),
+                                        EqualTo("password", message="The passwords do not match")])
+    submit = SubmitField("Save password", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing but its CSRF token: for POST-only actions such as signing out."""
+
+    submit = SubmitField("Sign out", widget=GovSubmitInput())

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from coordinator.audit import services as audit
+from coordinator.audit.services import request_address
+from coordinator.auth import services
+from coordinator.auth.forms import CodeForm, CodeRequestForm, ConfirmForm, ForgotPasswordForm, SetPasswordForm, SignInForm
+from coordinator.extensions import db
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only ever redirect within this site after signing in."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("core.home")
+
+
+def _complete_sign_in(user):
+    next_url = session.get("next_after_sign_in")
+    session.clear()  # a new session for the signed-in person (no fixation)
+    login_user(user)
+    session.permanent = True
+    return redirect(_safe_next(next_url))
+
+
+def _remember_next():
+    if request.method == "GET" and request.args.get("next"):
+        session["next_after_sign_in"] = _safe_next(request.args.get("next"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    _remember_next()
+    form = SignInForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate_password(form.email.data, form.password.data, request_address())
+        except services.SignInRefused as refused:
+            form.password.errors.append(str(refused))
+            form.password.data = ""
+        else:
+            return _complete_sign_in(user)
+    return render_template("auth/sign_in.html", form=form)
+
+
+@bp.route("/sign-in/code/request", methods=["GET", "POST"])
+def sign_in_code_request():
+    _remember_next()
+    form = CodeRequestForm()
+    if form.validate_on_submit():
+        services.send_one_time_code(form.email.data, request_address())
+        session["code_email"] = services.normalise_email(form.email.data)
+        return redirect(url_for("auth.sign_in_code"))
+    return render_template("auth/code_request.html", form=form)
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+def sign_in_code():
+    email = session.get("code_email")
+    if not email:
+        return redirect(url_for("auth.sign_in_code_request"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate_code(email, form.code.data, request_address())
+        except services.SignInRefused as refused:
+            form.code.errors.append(str(refused))
+        else:
+            return _complete_sign_in(user)
+    return render_template("auth/code.html", form=form, email=email)
+
+
+@bp.get("/sign-out")
+@login_required
+def sign_out_confirm():
+    return render_template("auth/sign_out.html", form=ConfirmForm())
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    audit.record("signed_out", object_type="user", object_id=current_user.id)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.signed_out"))
+
+
+@bp.get("/signed-out")
+def signed_out():
+    return render_template("auth/signed_out.html")
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        return render_template("auth/reset_sent.html", email=form.email.data)
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    row = services.valid_token(token)
+    if row is None:
+        return render_template("auth/link_expired.html"), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        user = services.set_password_with_token(row, form.password.data)
+        logout_user()
+        session.clear()
+        login_user(user)
+        flash("Your password has been saved and you are signed in.", "success")
+        return redirect(url_for("core.home"))
+    return render_template("auth/set_password.html", form=form, purpose=row.purpose.value)
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return render_template("auth/account.html", form=ConfirmForm())
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    current_user.session_version += 1
+    audit.record("signed_out_everywhere", object_type="user", object_id=current_user.id)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.signed_out"))

@@ -1,0 +1,120 @@
+"""Command line: ``flask --app coordinator <command>``."""
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from coordinator.extensions import db
+
+
+def init_app(app) -> None:
+    for command in (init_db, demo, create_user, scheduler, send_due):
+        app.cli.add_command(command)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Create the database, or upgrade it to the latest migration."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("demo")
+@click.option("--password", help="Password for every demo user (otherwise kept in instance/demo-password).")
+@click.option("--skip-if-real", is_flag=True, help="Exit quietly (status 0) if the database holds real users.")
+@with_appcontext
+def demo(password: str | None, skip_if_real: bool):
+    """Load realistic demo data (idempotent). Refuses to touch a database that holds real people."""
+    from coordinator.demo import DemoRefused, load_demo
+
+    if password is None:
+        password = _demo_password()
+    try:
+        logins = load_demo(password)
+    except DemoRefused as refused:
+        click.echo(f"Demo data not loaded: {refused}", err=True)
+        sys.exit(0 if skip_if_real else 1)
+    base = current_app.config["BASE_URL"]
+    click.echo("")
+    click.echo(f"Demo ready at {base}. Sign in with any of these (password: {password}):")
+    for email, description in logins:
+        click.echo(f"  {email:<28} {description}")
+    click.echo("Partner-agency staff can also sign in with a code emailed to them: emails are written to "
+               f"{current_app.config['MAIL_DIR']} until the scheduler sends them.")
+
+
+def _demo_password() -> str:
+    path = Path(current_app.instance_path) / "demo-password"
+    if path.exists():
+        return path.read_text().strip()
+    value = "demo-" + secrets.token_urlsafe(9)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+@click.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--agency", prompt="Agency name", help="An existing agency's name (created as 'Other' if new).")
+@click.option("--role", type=click.Choice(["admin", "practitioner"]), prompt=True, default="practitioner")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Leave empty for a user who signs in with emailed codes.", default="", show_default=False)
+@with_appcontext
+def create_user(email, name, agency, role, password):
+    """Add a user (administrators set up the first one here)."""
+    from coordinator.agencies.models import Agency, AgencyKind
+    from coordinator.auth import services
+    from coordinator.auth.models import Role
+
+    if services.user_by_email(email):
+        raise click.ClickException(f"A user with email {email} already exists")
+    if password and len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
+        raise click.ClickException(f"Password must be at least {current_app.config['PASSWORD_MIN_LENGTH']} characters")
+    agency_row = db.session.scalar(select(Agency).where(Agency.name == agency))
+    if agency_row is None:
+        agency_row = Agency(name=agency, kind=AgencyKind.OTHER)
+        db.session.add(agency_row)
+    user = services.create_user(email=email, name=name, agency=agency_row,
+                                role=Role.ADMIN if role == "admin" else Role.PRACTITIONER,
+                                password=password or None)
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role.label}, {agency_row.name})")
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler():
+    """Run the scheduler process (one tick job; a database lease keeps it to one runner)."""
+    from coordinator.scheduler.services import run_forever
+
+    run_forever(current_app._get_current_object())
+
+
+@click.command("send-due")
+@with_appcontext
+def send_due():
+    """Run every due job once and exit (for cron, and for tests)."""
+    from coordinator.scheduler.services import acquire_lease, new_holder_id, release_lease, run_due_jobs
+
+    holder = new_holder_id("send-due")
+    if not acquire_lease(holder):
+        click.echo("A scheduler is running and holds the lease; it does the due work itself.")
+        return
+    try:
+        results = run_due_jobs(holder)
+    finally:
+        release_lease(holder)
+    for name, result in results.items():
+        click.echo(f"{name}: {result}")

@@ -1,0 +1,138 @@
+"""Configuration: defaults here, then ``instance/config.py``, then environment variables.
+
+Every safeguarding-practice number (timescales, thresholds) is a setting, never a constant in code.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class Defaults:
+    SERVICE_NAME = "Professionals meeting coordinator"
+    BASE_URL = "http://127.0.0.1:5000"
+    TIMEZONE = "Europe/London"
+
+    # Database: SQLite in instance/ unless DATABASE_URL says otherwise (set in load_config).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # Sessions and cookies. SESSION_COOKIE_SECURE follows BASE_URL's scheme unless set explicitly.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_COOKIE_SECURE: bool | None = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "coordinator_session"
+    REMEMBER_COOKIE_DURATION = 0
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the (idle-limited) session
+
+    # Request bodies over this are refused with a clear message (413).
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+
+    # Sign-in throttling: per account (the email typed, whether or not it exists) and, generously,
+    # per address, because many practitioners share one council or NHS outgoing address.
+    SIGNIN_WINDOW_MINUTES = 15
+    SIGNIN_MAX_FAILURES_PER_ACCOUNT = 5
+    SIGNIN_MAX_FAILURES_PER_ADDRESS = 100
+    ONE_TIME_CODE_MINUTES = 10
+    ONE_TIME_CODE_MAX_TRIES = 5
+    PASSWORD_RESET_HOURS = 2
+    INVITE_DAYS = 7
+    PASSWORD_MIN_LENGTH = 12
+
+    # Mail: "file" writes .eml files to instance/mail (the `make run` default); "smtp" sends.
+    MAIL_TRANSPORT = "file"
+    MAIL_FROM = "Professionals meeting coordinator <no-reply@coordinator.invalid>"
+    MAIL_DIR: str | None = None
+    SMTP_HOST = "localhost"
+    SMTP_PORT = 25
+    SMTP_STARTTLS = False
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_TIMEOUT_SECONDS = 20
+    OUTBOX_BATCH_SIZE = 50
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_RETRY_BASE_SECONDS = 60
+    OUTBOX_RETRY_MAX_SECONDS = 6 * 3600
+
+    # Scheduler: one tick job finds due work in the database; a lease keeps it to one runner.
+    SCHEDULER_TICK_SECONDS = 15
+    SCHEDULER_LEASE_SECONDS = 60
+
+    AUDIT_PAGE_SIZE = 50
+
+
+# Environment variables read on top of the defaults and instance/config.py, with their types.
+_ENV_SETTINGS: dict[str, type] = {
+    "SECRET_KEY": str,
+    "BASE_URL": str,
+    "TIMEZONE": str,
+    "SESSION_IDLE_MINUTES": int,
+    "SESSION_COOKIE_SECURE": bool,
+    "MAIL_TRANSPORT": str,
+    "MAIL_FROM": str,
+    "MAIL_DIR": str,
+    "SMTP_HOST": str,
+    "SMTP_PORT": int,
+    "SMTP_STARTTLS": bool,
+    "SMTP_USERNAME": str,
+    "SMTP_PASSWORD": str,
+    "SCHEDULER_TICK_SECONDS": int,
+    "SCHEDULER_LEASE_SECONDS": int,
+}
+
+
+def _parse(kind: type, raw: str):
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return kind(raw)
+
+
+def load_config(app, overrides: dict | None = None) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for name, kind in _ENV_SETTINGS.items():
+        if name in os.environ:
+            app.config[name] = _parse(kind, os.environ[name])
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if overrides:
+        app.config.update(overrides)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        uri = f"sqlite:///{instance / 'coordinator.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(uri)
+    if not app.config.get("MAIL_DIR"):
+        app.config["MAIL_DIR"] = str(instance / "mail")
+    if app.config.get("SESSION_COOKIE_SECURE") is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+
+
+def _normalise_database_url(uri: str) -> str:
+    # Accept the common postgres:// and postgresql:// spellings; we drive PostgreSQL through psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg://" + uri[len(prefix):]
+    return uri
+
+
+def _instance_secret(path: Path) -> str:
+    """Read the instance's secret key, generating it (readable by the owner only) on first start."""
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # the web server and the scheduler started at the same moment
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key

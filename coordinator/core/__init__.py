@@ -1,0 +1,159 @@
+"""Cross-cutting web concerns: sessions and idle timeout, security headers, error pages, health."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from coordinator.extensions import db, login_manager
+from coordinator.timeutil import utcnow
+
+bp = Blueprint("core", __name__)
+
+# Routes anyone may open without signing in (the access walk in the tests holds every other route to
+# a sign-in redirect). Static files are served by Flask's own "static" endpoint.
+PUBLIC_ENDPOINTS = {
+    "static", "core.healthz", "core.accessibility", "core.cookies",
+    "auth.sign_in", "auth.sign_in_code_request", "auth.sign_in_code", "auth.forgot_password",
+    "auth.set_password", "auth.signed_out",
+}
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.sign_in"))
+    return render_template("core/home.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    from coordinator.notify.services import backlog
+    from coordinator.scheduler.services import last_heartbeat
+
+    body: dict = {"status": "ok"}
+    try:
+        db.session.execute(text("SELECT 1"))
+        body["database"] = {"state": "ok", "dialect": db.engine.dialect.name}
+        heartbeat = last_heartbeat()
+        now = utcnow()
+        body["scheduler"] = {
+            "last_heartbeat": heartbeat.isoformat() if heartbeat else None,
+            "heartbeat_age_seconds": round((now - heartbeat).total_seconds()) if heartbeat else None,
+        }
+        body["outbox"] = backlog(now)
+    except Exception:  # noqa: BLE001 - report, never show the error itself
+        db.session.rollback()
+        current_app.logger.exception("health check failed")
+        body = {"status": "error", "database": {"state": "unavailable"}}
+        return jsonify(body), 503
+    return jsonify(body)
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("core/accessibility.html")
+
+
+@bp.get("/cookies")
+def cookies():
+    return render_template("core/cookies.html")
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("PROXY_FIX_X_FOR"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]),
+                                x_proto=1, x_host=1)
+    app.register_blueprint(bp)
+    _register_filters(app)
+    app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+
+    from coordinator.auth.services import load_user_from_session
+
+    login_manager.user_loader(load_user_from_session)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @app.before_request
+    def idle_timeout():
+        """Sign out after SESSION_IDLE_MINUTES without a request, and require sign-in everywhere
+        but the public pages."""
+        session.permanent = True
+        if current_user.is_authenticated:
+            now = int(utcnow().timestamp())
+            last = session.get("seen")
+            if last is not None and now - int(last) > app.config["SESSION_IDLE_MINUTES"] * 60:
+                logout_user()
+                session.clear()
+                flash("You were signed out because you had not done anything for a while. "
+                      "Sign in again to continue.", "info")
+                return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET"
+                                        else None))
+            session["seen"] = now
+        if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers["Content-Security-Policy"] = (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'"
+        )
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if request.endpoint != "static":
+            # Nothing a signed-in person saw may be kept by a browser or a shared proxy.
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("errors/csrf.html", reason=error.description), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        code = error.code or 500
+        template = {403: "errors/403.html", 404: "errors/404.html", 413: "errors/413.html",
+                    429: "errors/429.html"}.get(code, "errors/generic.html")
+        return render_template(template, error=error, code=code), code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        # No stack trace or SQL ever reaches a user; the log keeps it.
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return render_template("errors/500.html"), 500
+
+    @app.context_processor
+    def globals_for_templates():
+        return {"service_name": app.config["SERVICE_NAME"]}
+
+
+def _register_filters(app: Flask) -> None:
+    from coordinator.timeutil import to_local
+
+    @app.template_filter("local_datetime")
+    def local_datetime(instant):
+        local = to_local(instant)
+        return local.strftime("%-d %b %Y, %H:%M") if local else ""
+
+    @app.template_filter("long_date")
+    def long_date(value):
+        return value.strftime("%-d %B %Y") if value else ""

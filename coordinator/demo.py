@@ -1,0 +1,63 @@
+"""Demo data for anyone trying the service. Idempotent; refuses a database that holds real people."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from coordinator.agencies.models import Agency, AgencyKind
+from coordinator.auth import services as auth
+from coordinator.auth.models import Role, User
+from coordinator.extensions import db
+
+
+class DemoRefused(Exception):
+    pass
+
+
+DEMO_AGENCIES = [
+    ("Demo Council Children's Services", AgencyKind.CHILDRENS_SOCIAL_CARE, "demo.invalid"),
+    ("Demo NHS Trust Health Visiting", AgencyKind.HEALTH_VISITING, "demo.invalid"),
+    ("Demo Primary School", AgencyKind.SCHOOL, "demo.invalid"),
+    ("Demo Police", AgencyKind.POLICE, "demo.invalid"),
+    ("Demo Adult Mental Health Service", AgencyKind.ADULT_MENTAL_HEALTH, "demo.invalid"),
+    ("Demo Women's Aid", AgencyKind.DOMESTIC_ABUSE_SERVICE, "demo.invalid"),
+]
+
+# email, name, job title, agency index, role, description printed for the newcomer
+DEMO_USERS = [
+    ("admin@demo.invalid", "Alex Admin", "Systems administrator", 0, Role.ADMIN, "administrator"),
+    ("lead@demo.invalid", "Lee Lead", "Social worker", 0, Role.PRACTITIONER,
+     "lead professional (social worker)"),
+    ("chair@demo.invalid", "Charlie Chair", "Team manager", 0, Role.PRACTITIONER, "chair (team manager)"),
+    ("health@demo.invalid", "Hana Health", "Health visitor", 1, Role.PRACTITIONER,
+     "health visitor, in the demo families' networks"),
+    ("school@demo.invalid", "Sam School", "Designated safeguarding lead", 2, Role.PRACTITIONER,
+     "school, in the demo families' networks"),
+    ("outsider@demo.invalid", "Olu Outsider", "Police officer", 3, Role.PRACTITIONER,
+     "practitioner in no family's network"),
+]
+
+
+def load_demo(password: str) -> list[tuple[str, str]]:
+    real = db.session.scalar(select(User).where(User.is_demo.is_(False)).limit(1))
+    if real is not None:
+        raise DemoRefused("this database holds users who are not demo users; demo data is only loaded into "
+                          "an empty or demo-only database")
+    agencies = []
+    for name, kind, domain in DEMO_AGENCIES:
+        agency = db.session.scalar(select(Agency).where(Agency.name == name))
+        if agency is None:
+            agency = Agency(name=name, kind=kind, secure_email_domain=domain)
+            db.session.add(agency)
+        agencies.append(agency)
+    db.session.flush()
+    password_hash = auth.hash_password(password)
+    logins = []
+    for email, name, title, agency_index, role, description in DEMO_USERS:
+        user = auth.user_by_email(email)
+        if user is None:
+            user = auth.create_user(email=email, name=name, job_title=title, agency=agencies[agency_index],
+                                    role=role, is_demo=True)
+        user.password_hash = password_hash
+        logins.append((email, description))
+    db.session.commit()
+    return logins

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from coordinator.extensions import db
+from coordinator.timeutil import UTCDateTime, utcnow
+
+
+class OutboxState(enum.Enum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a sender; returned to pending if that sender died
+    SENT = "sent"
+    FAILED = "failed"  # permanent failure, or out of attempts: shown to administrators
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    message_id: Mapped[str] = mapped_column(String(300))
+    mime: Mapped[str] = mapped_column(Text)  # the whole rendered message, ready to send as is
+    state: Mapped[OutboxState] = mapped_column(
+        Enum(OutboxState, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e]),
+        default=OutboxState.PENDING,
+        index=True,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    family_id: Mapped[int | None] = mapped_column(Integer, index=True)

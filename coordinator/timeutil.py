@@ -1,0 +1,46 @@
+"""Time: instants are stored in UTC; wall-clock times are shown in the configured zone."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+from sqlalchemy.types import DateTime, TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def local_zone() -> ZoneInfo:
+    name = current_app.config["TIMEZONE"] if has_app_context() else "Europe/London"
+    return ZoneInfo(name)
+
+
+def to_local(instant: datetime | None) -> datetime | None:
+    if instant is None:
+        return None
+    return instant.astimezone(local_zone())
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime in Python, stored as naive UTC on every database.
+
+    SQLite keeps no zone and PostgreSQL's ``timestamptz`` round-trips in the session zone; storing naive
+    UTC and re-attaching UTC on load gives the same aware values on both.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC instant is required")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)

@@ -1,0 +1,270 @@
+"""Shared fixtures: the application on SQLite and PostgreSQL, a real SMTP server, a real browser."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+from collections import deque
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+pytest_plugins: list[str] = []
+
+from coordinator import create_app
+from coordinator.extensions import db
+
+PASSWORD = "correct horse battery staple"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+# --- databases --------------------------------------------------------------------------------------
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _postgres_url() -> str:
+    """A database of this test worker's own, next to the one TEST_DATABASE_URL names."""
+    parts = urlsplit(TEST_DATABASE_URL)
+    return urlunsplit(parts._replace(path=f"/coordinator_test_{_worker()}"))
+
+
+def _recreate_postgres_database(url: str) -> None:
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    admin_url = TEST_DATABASE_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_databases(tmp_path_factory):
+    """Each backend migrated once per test process: SQLite as a template file to copy, PostgreSQL in place."""
+    made: dict[str, str] = {}
+
+    def get(backend: str) -> str:
+        if backend not in made:
+            if backend == "sqlite":
+                path = tmp_path_factory.mktemp("template") / "template.db"
+                _migrate(f"sqlite:///{path}")
+                made[backend] = str(path)
+            else:
+                url = _postgres_url()
+                _recreate_postgres_database(url)
+                _migrate(url)
+                made[backend] = url
+        return made[backend]
+
+    return get
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    if request.param == "postgresql" and not TEST_DATABASE_URL:
+        pytest.skip("PostgreSQL: set TEST_DATABASE_URL (as .ci/run does) to run this on PostgreSQL too")
+    return request.param
+
+
+def _database_for_test(backend: str, migrated_databases, tmp_path: Path) -> str:
+    source = migrated_databases(backend)
+    if backend == "sqlite":
+        target = tmp_path / "test.db"
+        shutil.copy(source, target)
+        return f"sqlite:///{target}"
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(source.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+        if tables:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return source
+
+
+def app_config(database_url: str, tmp_path: Path, **extra) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "BASE_URL": "http://localhost",
+        "MAIL_TRANSPORT": "file",
+        "MAIL_DIR": str(tmp_path / "mail"),
+        "MAIL_FROM": "Coordinator <coordinator@partnership.test>",
+        "OUTBOX_RETRY_BASE_SECONDS": 60,
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture
+def database_url(backend, migrated_databases, tmp_path):
+    return _database_for_test(backend, migrated_databases, tmp_path)
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    application = create_app(app_config(database_url, tmp_path))
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- people -----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_agency(app):
+    from coordinator.agencies.models import Agency, AgencyKind
+
+    def make(name="Test Children's Services", kind=AgencyKind.CHILDRENS_SOCIAL_CARE, domain=None):
+        agency = Agency(name=name, kind=kind, secure_email_domain=domain)
+        db.session.add(agency)
+        db.session.commit()
+        return agency
+
+    return make
+
+
+@pytest.fixture
+def make_user(app, make_agency):
+    from coordinator.auth import services
+    from coordinator.auth.models import Role
+
+    agencies = {}
+
+    def make(email="worker@partnership.test", name="Pat Worker", *, admin=False, password=PASSWORD,
+             agency_name="Test Children's Services", active=True):
+        if agency_name not in agencies:
+            agencies[agency_name] = make_agency(agency_name)
+        user = services.create_user(email=email, name=name, agency=agencies[agency_name],
+                                    role=Role.ADMIN if admin else Role.PRACTITIONER, password=password)
+        user.active = active
+        db.session.commit()
+        return user
+
+    return make
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def submit(client, url: str, data: dict, *, page: str | None = None, follow_redirects=False):
+    """Post a form as a browser would: open the page first and send its CSRF token back."""
+    html = client.get(page or url).get_data(as_text=True)
+    payload = {"csrf_token": csrf_from(html), **data}
+    return client.post(url, data=payload, follow_redirects=follow_redirects)
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    response = submit(client, "/sign-in", {"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response
+
+
+# --- a real SMTP server -----------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RecordingHandler:
+    """Collects every message accepted; answers with queued replies (e.g. '451 ...') when told to."""
+
+    def __init__(self):
+        self.messages: list = []
+        self.replies: deque[str] = deque()
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes
+        from email.policy import default
+
+        with self.lock:
+            if self.replies:
+                return self.replies.popleft()
+            message = message_from_bytes(envelope.original_content or envelope.content, policy=default)
+            self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message})
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.port = free_port()
+        self.handler = RecordingHandler()
+        self._controller_class = Controller
+        self.controller = None
+
+    def start(self):
+        self.controller = self._controller_class(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def messages(self):
+        with self.handler.lock:
+            return list(self.handler.messages)
+
+    def reply_next(self, *replies: str):
+        self.handler.replies.extend(replies)
+
+    def config(self) -> dict:
+        return {"MAIL_TRANSPORT": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port, "SMTP_TIMEOUT_SECONDS": 5}
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_app(app, smtp_server):
+    """The application sending through the real test SMTP server."""
+    app.config.update(smtp_server.config())
+    return app
+
+
+def send_all(now=None) -> dict:
+    """What the scheduler's outbox job does, once, in-process."""
+    from coordinator.notify.services import send_due
+
+    return send_due("test-sender", now)
