@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     WTFormsHelpers(app)
 
+    _allow_reserved_email_domains()
     _import_models()
     from coordinator import cli, core
     from coordinator.admin.views import bp as admin_bp
@@ -55,6 +56,16 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     _asset_urls(app)
     return app
+
+
+def _allow_reserved_email_domains() -> None:
+    """Accept addresses at .invalid and .test, reserved names that never deliver: the demo's users are
+    at demo.invalid and the tests' at *.test. email-validator refuses them unless told otherwise."""
+    import email_validator
+
+    for name in ("invalid", "test"):
+        if name in email_validator.SPECIAL_USE_DOMAIN_NAMES:
+            email_validator.SPECIAL_USE_DOMAIN_NAMES.remove(name)
 
 
 def _import_models() -> None:

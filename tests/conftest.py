@@ -25,7 +25,8 @@ BACKENDS = ["sqlite", "postgresql"]
 # --- databases --------------------------------------------------------------------------------------
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # The process id keeps concurrent test runs (and their xdist workers) out of each other's databases.
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 
 
 def _postgres_url() -> str:
@@ -42,6 +43,15 @@ def _recreate_postgres_database(url: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    admin_url = TEST_DATABASE_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _migrate(url: str) -> None:
@@ -71,7 +81,9 @@ def migrated_databases(tmp_path_factory):
                 made[backend] = url
         return made[backend]
 
-    return get
+    yield get
+    if "postgresql" in made:
+        _drop_postgres_database(made["postgresql"])
 
 
 @pytest.fixture(params=BACKENDS)

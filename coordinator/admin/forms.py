@@ -1,10 +1,11 @@
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovDateInput, GovSelect, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSelect, GovSubmitInput, GovTextInput
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
 from coordinator.agencies.models import AgencyKind
 from coordinator.auth.models import Role
+from coordinator.forms import DateInput, enum_choices
 
 
 class AgencyForm(FlaskForm):
@@ -12,7 +13,7 @@ class AgencyForm(FlaskForm):
                        validators=[InputRequired(message="Enter the agency's name"),
                                    Length(max=200, message="Agency name must be 200 characters or fewer")])
     kind = SelectField("Kind of agency", widget=GovSelect(),
-                       choices=[(k.name, k.label) for k in AgencyKind],
+                       choices=enum_choices(AgencyKind),
                        validators=[InputRequired(message="Select the kind of agency")])
     secure_email_domain = StringField(
         "Secure email domain", widget=GovTextInput(), description="For example, nhs.net. Leave empty if none.",
@@ -34,7 +35,7 @@ class UserForm(FlaskForm):
                             validators=[Optional(), Length(max=200, message="Job title must be 200 characters or fewer")])
     agency_id = SelectField("Agency", widget=GovSelect(), coerce=int,
                             validators=[InputRequired(message="Select the person's agency")])
-    role = SelectField("Role", widget=GovSelect(), choices=[(r.name, r.label) for r in Role],
+    role = SelectField("Role", widget=GovSelect(), choices=enum_choices(Role),
                        validators=[InputRequired(message="Select a role")])
     active = BooleanField("Active (can sign in)", widget=GovCheckboxInput(), default=True)
     send_invite = BooleanField("Email an invitation to set a password or sign in with a code",
@@ -48,9 +49,9 @@ class AuditFilterForm(FlaskForm):
 
     user = StringField("User's email", widget=GovTextInput(), validators=[Optional(), Length(max=254)])
     family = StringField("Family ID", widget=GovTextInput(), validators=[Optional(), Length(max=20)])
-    start = DateField("From", widget=GovDateInput(), validators=[Optional()],
+    start = DateField("From", widget=DateInput(), validators=[Optional()],
                       format=["%d %m %Y", "%Y-%m-%d"])
-    end = DateField("To", widget=GovDateInput(), validators=[Optional()], format=["%d %m %Y", "%Y-%m-%d"])
+    end = DateField("To", widget=DateInput(), validators=[Optional()], format=["%d %m %Y", "%Y-%m-%d"])
     submit = SubmitField("Filter", widget=GovSubmitInput())
 
 

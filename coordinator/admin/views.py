@@ -18,6 +18,7 @@ from coordinator.audit.models import AuditEvent
 from coordinator.auth import services as auth_services
 from coordinator.auth.models import Role, User
 from coordinator.extensions import db
+from coordinator.forms import choices
 from coordinator.notify import services as outbox
 from coordinator.notify.models import OutboxMessage, OutboxState
 from coordinator.timeutil import local_zone
@@ -111,7 +112,7 @@ def users():
 
 def _agency_choices():
     agencies = db.session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)).all()
-    return [(0, "Select an agency")] + [(a.id, a.name) for a in agencies]
+    return choices([(0, "Select an agency")] + [(a.id, a.name) for a in agencies])
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

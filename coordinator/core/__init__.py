@@ -139,7 +139,8 @@ def init_app(app: Flask) -> None:
         # No stack trace or SQL ever reaches a user; the log keeps it.
         db.session.rollback()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return render_template("errors/500.html"), 500
+        # minimal_page: no navigation, so the page renders even when the database is what failed.
+        return render_template("errors/500.html", minimal_page=True), 500
 
     @app.context_processor
     def globals_for_templates():

@@ -1,0 +1,30 @@
+"""Small helpers shared by every area's forms."""
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from wtforms.fields.choices import SelectChoice
+
+
+def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices (tuples are deprecated from WTForms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def enum_choices(enum_class: type[enum.Enum]) -> list[SelectChoice]:
+    """An enum's members as choices: the member name is sent, its value is shown."""
+    return [SelectChoice(member.name, member.value) for member in enum_class]
+
+
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput  # noqa: E402
+
+
+class DateInput(GovDateInput):
+    """GOV.UK's day/month/year date input that also copes with a form built from a query string that
+    has no date in it (the library expects exactly three raw values)."""
+
+    def map_gov_params(self, field, **kwargs):
+        if field.raw_data is not None and len(field.raw_data) != 3:
+            field.raw_data = None
+        return super().map_gov_params(field, **kwargs)
