@@ -49,10 +49,12 @@ def create_app(config: dict | None = None) -> Flask:
     from coordinator import cli, core
     from coordinator.admin.views import bp as admin_bp
     from coordinator.auth.views import bp as auth_bp
+    from coordinator.families.views import bp as families_bp
 
     core.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(families_bp)
     cli.init_app(app)
     _asset_urls(app)
     return app
@@ -72,6 +74,7 @@ def _import_models() -> None:
     """Import every model module (and the due jobs) so metadata and the scheduler registry are complete."""
     from coordinator.agencies import models as _agencies  # noqa: F401
     from coordinator.audit import models as _audit  # noqa: F401
+    from coordinator.families import models as _families  # noqa: F401
     from coordinator.auth import models as _auth  # noqa: F401
     from coordinator.notify import jobs as _notify_jobs  # noqa: F401
     from coordinator.notify import models as _notify  # noqa: F401

@@ -63,6 +63,13 @@ class Defaults:
 
     AUDIT_PAGE_SIZE = 50
 
+    # Families and the household.
+    HOUSEHOLD_UNCONFIRMED_DAYS = 42  # flag anyone whose presence has not been confirmed for this long
+    BREAK_GLASS_MINUTES = 60  # how long an administrator's stated-reason access to a family lasts
+    DUE_DATE_PAST_DAYS = 28  # an expected due date further back than this is refused: enter the birth
+    DUE_DATE_AHEAD_DAYS = 300
+    FAMILIES_PAGE_SIZE = 25
+
 
 # Environment variables read on top of the defaults and instance/config.py, with their types.
 _ENV_SETTINGS: dict[str, type] = {

@@ -60,4 +60,7 @@ def load_demo(password: str) -> list[tuple[str, str]]:
         user.password_hash = password_hash
         logins.append((email, description))
     db.session.commit()
+    from coordinator.families.demo import load_demo_families
+
+    load_demo_families()
     return logins

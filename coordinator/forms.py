@@ -28,3 +28,16 @@ class DateInput(GovDateInput):
         if field.raw_data is not None and len(field.raw_data) != 3:
             field.raw_data = None
         return super().map_gov_params(field, **kwargs)
+
+
+from wtforms import DateField  # noqa: E402
+
+
+class GovDateField(DateField):
+    """A day/month/year date field with GOV.UK-style messages."""
+
+    def __init__(self, label=None, validators=None, *, invalid_message: str | None = None, **kwargs):
+        kwargs.setdefault("widget", DateInput())
+        super().__init__(label, validators, format=["%d %m %Y"],
+                         invalid_value_message=invalid_message or f"{label} must be a real date, like 27 3 2024",
+                         **kwargs)

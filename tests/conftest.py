@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from flask.testing import FlaskClient
 
 pytest_plugins: list[str] = []
 
@@ -131,9 +132,20 @@ def database_url(backend, migrated_databases, tmp_path):
     return _database_for_test(backend, migrated_databases, tmp_path)
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own application context, as in production. Without this, requests reuse the
+    test's context: ``g`` (and Flask-Login's cached user) and the database session would leak between
+    requests and hide bugs."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     application = create_app(app_config(database_url, tmp_path))
+    application.test_client_class = IsolatedClient
     with application.app_context():
         yield application
         db.session.remove()

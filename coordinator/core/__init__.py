@@ -10,21 +10,38 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from coordinator.access import public, rule_of, signed_in
 from coordinator.extensions import db, login_manager
 from coordinator.timeutil import utcnow
 
 bp = Blueprint("core", __name__)
 
-# Routes anyone may open without signing in (the access walk in the tests holds every other route to
-# a sign-in redirect). Static files are served by Flask's own "static" endpoint.
+# Sign-in pages and static files are open to anyone; every other route declares its rule on the view
+# (coordinator.access). The access-walk test fails on any route with no rule.
 PUBLIC_ENDPOINTS = {
-    "static", "core.healthz", "core.accessibility", "core.cookies",
-    "auth.sign_in", "auth.sign_in_code_request", "auth.sign_in_code", "auth.forgot_password",
+    "static", "auth.sign_in", "auth.sign_in_code_request", "auth.sign_in_code", "auth.forgot_password",
     "auth.set_password", "auth.signed_out",
 }
+SIGNED_IN_ENDPOINTS = {"auth.sign_out_confirm", "auth.sign_out", "auth.account", "auth.sign_out_everywhere"}
+
+
+def access_rule(app: Flask, endpoint: str) -> str | None:
+    """The access rule of an endpoint: declared on its view, or in the tables above for the sign-in area,
+    or "admin" for every route of the administration blueprint (its before_request enforces it)."""
+    rule = rule_of(app.view_functions.get(endpoint))
+    if rule:
+        return rule
+    if endpoint in PUBLIC_ENDPOINTS:
+        return "public"
+    if endpoint in SIGNED_IN_ENDPOINTS:
+        return "signed_in"
+    if endpoint.startswith("admin."):
+        return "admin"
+    return None
 
 
 @bp.get("/")
+@signed_in
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in"))
@@ -32,6 +49,7 @@ def home():
 
 
 @bp.get("/healthz")
+@public
 def healthz():
     from coordinator.notify.services import backlog
     from coordinator.scheduler.services import last_heartbeat
@@ -56,11 +74,13 @@ def healthz():
 
 
 @bp.get("/accessibility")
+@public
 def accessibility():
     return render_template("core/accessibility.html")
 
 
 @bp.get("/cookies")
+@public
 def cookies():
     return render_template("core/cookies.html")
 
@@ -97,7 +117,7 @@ def init_app(app: Flask) -> None:
                 return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET"
                                         else None))
             session["seen"] = now
-        if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+        if request.endpoint is None or access_rule(app, request.endpoint) == "public":
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()

@@ -1,0 +1,41 @@
+"""Access decisions, declared on every view. The access-walk test reads ``view.access_rule`` for every
+route in the URL map and fails on any route that has none, so no route is added without a decision.
+
+Rules: "public" (anyone), "signed_in" (any signed-in user), "admin" (administrators), and
+"family:<need>" (the family guard in ``coordinator.families.access``).
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+
+from coordinator.extensions import login_manager
+
+
+def public(view):
+    view.access_rule = "public"
+    return view
+
+
+def signed_in(view):
+    view.access_rule = "signed_in"
+    return view
+
+
+def admin_only(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    wrapper.access_rule = "admin"
+    return wrapper
+
+
+def rule_of(view) -> str | None:
+    return getattr(view, "access_rule", None)

@@ -1,0 +1,146 @@
+"""The one guard for every route that touches a family, and the one scope for every list of families.
+
+- A practitioner sees a family only while a current member of its network; to anyone else it does not
+  exist (404), so references cannot be probed.
+- An administrator opens a family only by stating a reason ("break glass"): time-limited, read-only,
+  audited, and shown to the lead professional.
+- Closed families are read-only.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, timedelta
+from functools import wraps
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import and_, exists, or_, select
+
+from coordinator.audit import services as audit
+from coordinator.extensions import db, login_manager
+from coordinator.families.models import BreakGlassAccess, Family, NetworkMembership, NetworkRole
+from coordinator.timeutil import to_local, utcnow
+
+
+class Need(enum.Enum):
+    READ = "read"  # see the record
+    CONTRIBUTE = "contribute"  # add to it: household people and sightings (any network member)
+    MANAGE = "manage"  # change the family, its children and its network (the lead professional)
+
+
+def today() -> date:
+    return to_local(utcnow()).date()
+
+
+def current_membership_clause(user_id, on: date):
+    return and_(
+        NetworkMembership.user_id == user_id,
+        NetworkMembership.removed_at.is_(None),
+        NetworkMembership.from_date <= on,
+        or_(NetworkMembership.until_date.is_(None), NetworkMembership.until_date >= on),
+    )
+
+
+def visible_families(user):
+    """The one query scope for lists: the families whose network the user is currently in."""
+    on = today()
+    return select(Family).where(
+        exists().where(NetworkMembership.family_id == Family.id, current_membership_clause(user.id, on))
+    )
+
+
+def membership_of(family: Family, user) -> NetworkMembership | None:
+    on = today()
+    return db.session.scalar(
+        select(NetworkMembership).where(NetworkMembership.family_id == family.id,
+                                        current_membership_clause(user.id, on))
+        .order_by(NetworkMembership.id).limit(1)
+    )
+
+
+def active_break_glass(family: Family, user) -> BreakGlassAccess | None:
+    return db.session.scalar(
+        select(BreakGlassAccess).where(BreakGlassAccess.family_id == family.id,
+                                       BreakGlassAccess.user_id == user.id,
+                                       BreakGlassAccess.expires_at > utcnow())
+        .order_by(BreakGlassAccess.id.desc())
+    )
+
+
+def is_lead(family: Family, user) -> bool:
+    on = today()
+    return db.session.scalar(
+        select(exists().where(NetworkMembership.family_id == family.id,
+                              NetworkMembership.role == NetworkRole.LEAD,
+                              current_membership_clause(user.id, on)))
+    )
+
+
+class Decision(enum.Enum):
+    ALLOW = "allow"
+    NOT_FOUND = "not_found"
+    FORBIDDEN = "forbidden"
+    BREAK_GLASS = "break_glass"
+    CLOSED = "closed"
+
+
+def decide(family: Family, user, need: Need, *, allow_closed: bool = False) -> Decision:
+    membership = membership_of(family, user)
+    if membership is None:
+        if user.is_admin:
+            if need is Need.READ and active_break_glass(family, user):
+                return Decision.ALLOW
+            return Decision.BREAK_GLASS if need is Need.READ else Decision.FORBIDDEN
+        return Decision.NOT_FOUND
+    if need is not Need.READ and family.is_closed and not allow_closed:
+        return Decision.CLOSED
+    if need is Need.MANAGE and not is_lead(family, user):
+        return Decision.FORBIDDEN
+    return Decision.ALLOW
+
+
+def family_view(need: Need, *, allow_closed: bool = False, audit_view: bool = True):
+    """Decorate a view taking ``ref``: loads the family, checks access, audits, passes ``family``."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(ref: str, *args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            family = db.session.scalar(select(Family).where(Family.reference == ref.upper()))
+            if family is None:
+                abort(404)
+            decision = decide(family, current_user, need, allow_closed=allow_closed)
+            if decision is Decision.NOT_FOUND:
+                abort(404)
+            if decision is Decision.BREAK_GLASS:
+                return redirect(url_for("families.break_glass", ref=family.reference, next=request.full_path))
+            if decision is Decision.CLOSED:
+                abort(403, description="This family's record is closed and can no longer be changed.")
+            if decision is Decision.FORBIDDEN:
+                abort(403)
+            if request.method == "GET" and audit_view:
+                # Every view of a family record is audited.
+                audit.record("family_viewed", object_type="family", object_id=family.id, family_id=family.id,
+                             detail=request.endpoint)
+                db.session.commit()
+            return view(family, *args, **kwargs)
+
+        wrapper.access_rule = f"family:{need.value}" + (":closed-ok" if allow_closed else "")
+        return wrapper
+
+    return decorate
+
+
+def break_glass_minutes() -> int:
+    return int(current_app.config["BREAK_GLASS_MINUTES"])
+
+
+def open_break_glass(family: Family, user, reason: str) -> BreakGlassAccess:
+    now = utcnow()
+    row = BreakGlassAccess(family_id=family.id, user_id=user.id, reason=reason.strip(), opened_at=now,
+                           expires_at=now + timedelta(minutes=break_glass_minutes()))
+    db.session.add(row)
+    audit.record("break_glass_opened", object_type="family", object_id=family.id, family_id=family.id,
+                 detail=reason.strip())
+    return row

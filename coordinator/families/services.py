@@ -1,0 +1,478 @@
+"""Families, children, the household and the network: the domain logic, callable from views, jobs and
+tests alike. Every change is audited in the same transaction; household changes also keep a version."""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from coordinator.audit import services as audit
+from coordinator.auth.models import User
+from coordinator.extensions import db
+from coordinator.families.access import today
+from coordinator.families.models import (
+    CONCERNS,
+    Child,
+    ChildRelationship,
+    Family,
+    FamilyStatus,
+    HouseholdMember,
+    HouseholdMemberVersion,
+    HouseholdSighting,
+    NetworkMembership,
+    NetworkRole,
+    Presence,
+    Relationship,
+    Sex,
+    SightingKind,
+)
+from coordinator.timeutil import local_zone, utcnow
+
+# Unambiguous characters: no 0/O, 1/I/L, 5/S, 2/Z, 8/B.
+REFERENCE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
+REFERENCE_LENGTH = 4
+
+
+class FamilyError(ValueError):
+    """A domain rule refused the change; the message is for the person who asked."""
+
+
+# --- references and NHS numbers --------------------------------------------------------------------
+
+def new_reference() -> str:
+    length = REFERENCE_LENGTH
+    for attempt in range(50):
+        if attempt and attempt % 10 == 0:
+            length += 1  # the space is filling up: make references longer rather than loop
+        candidate = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(length))
+        if db.session.scalar(select(Family.id).where(Family.reference == candidate)) is None:
+            return candidate
+    raise RuntimeError("could not find a free family reference")
+
+
+def nhs_number_is_valid(value: str) -> bool:
+    """Modulus 11 check digit of an NHS number (10 digits)."""
+    digits = re.sub(r"[\s-]", "", value or "")
+    if not re.fullmatch(r"\d{10}", digits):
+        return False
+    total = sum(int(d) * (10 - i) for i, d in enumerate(digits[:9]))
+    check = 11 - (total % 11)
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+def normalise_nhs_number(value: str | None) -> str | None:
+    digits = re.sub(r"[\s-]", "", value or "")
+    return digits or None
+
+
+# --- families ---------------------------------------------------------------------------------------
+
+def create_family(*, lead: User, family_name: str, plan_type, address=None, language=None,
+                  interpreter_needed=False, interpreter_notes=None, reason_for_sharing: str | None = None) -> Family:
+    family = Family(reference=new_reference(), family_name=family_name.strip(), plan_type=plan_type,
+                    address=address, language=language, interpreter_needed=bool(interpreter_needed),
+                    interpreter_notes=interpreter_notes, created_by_id=lead.id, status=FamilyStatus.OPEN)
+    db.session.add(family)
+    db.session.flush()
+    audit.record("family_created", object_type="family", object_id=family.id, family_id=family.id,
+                 actor=lead, detail=f"ref {family.reference}")
+    add_to_network(family, lead, NetworkRole.LEAD, reason=reason_for_sharing or "Lead professional for the family",
+                   actor=lead)
+    return family
+
+
+FAMILY_FIELDS = ("family_name", "address", "language", "interpreter_needed", "interpreter_notes", "plan_type")
+
+
+def update_family(family: Family, *, actor: User, expected_revision: int, **changes) -> list[str]:
+    if family.revision != expected_revision:
+        raise StaleEdit("Someone else changed this family's details while you were editing.")
+    changed = []
+    for name in FAMILY_FIELDS:
+        if name in changes and getattr(family, name) != changes[name]:
+            setattr(family, name, changes[name])
+            changed.append(name)
+    if changed:
+        family.revision += 1
+        audit.record("family_updated", object_type="family", object_id=family.id, family_id=family.id,
+                     actor=actor, detail="changed " + ", ".join(changed))
+    return changed
+
+
+class StaleEdit(FamilyError):
+    pass
+
+
+def close_family(family: Family, *, actor: User, on: date, reason: str) -> None:
+    if family.is_closed:
+        raise FamilyError("This family's record is already closed")
+    family.status = FamilyStatus.CLOSED
+    family.closed_on = on
+    family.closed_reason = reason.strip()
+    family.revision += 1
+    audit.record("family_closed", object_type="family", object_id=family.id, family_id=family.id, actor=actor,
+                 detail=reason[:400])
+
+
+def reopen_family(family: Family, *, actor: User, reason: str) -> None:
+    if not family.is_closed:
+        raise FamilyError("This family's record is open")
+    family.status = FamilyStatus.OPEN
+    family.closed_on = None
+    family.closed_reason = None
+    family.revision += 1
+    audit.record("family_reopened", object_type="family", object_id=family.id, family_id=family.id,
+                 actor=actor, detail=reason[:400])
+
+
+# --- children ---------------------------------------------------------------------------------------
+
+def add_child(family: Family, *, actor: User, **fields) -> Child:
+    child = Child(family_id=family.id, **fields)
+    db.session.add(child)
+    db.session.flush()
+    audit.record("child_added", object_type="child", object_id=child.id, family_id=family.id, actor=actor)
+    return child
+
+
+def update_child(child: Child, *, actor: User, **fields) -> None:
+    changed = [k for k, v in fields.items() if getattr(child, k) != v]
+    for key in changed:
+        setattr(child, key, fields[key])
+    if changed:
+        audit.record("child_updated", object_type="child", object_id=child.id, family_id=child.family_id,
+                     actor=actor, detail="changed " + ", ".join(changed))
+
+
+# --- household --------------------------------------------------------------------------------------
+
+MEMBER_FIELDS = ("name", "description", "sex", "presence", "parental_responsibility", "first_recorded_on",
+                 "source_agency_id", "source_kind", "source_note", "left_on", *CONCERNS.keys(), "concern_notes")
+
+
+def _snapshot(member: HouseholdMember) -> str:
+    data = {}
+    for key in MEMBER_FIELDS:
+        value = getattr(member, key)
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif hasattr(value, "name") and not isinstance(value, (str, int, bool)):
+            value = value.name
+        data[key] = value
+    data["relationships"] = {str(r.child_id): r.relationship_type.name for r in member.relationships}
+    return json.dumps(data, sort_keys=True)
+
+
+def _keep_version(member: HouseholdMember, actor: User | None, change: str) -> None:
+    db.session.flush()
+    db.session.add(HouseholdMemberVersion(member_id=member.id, family_id=member.family_id, revision=member.revision,
+                                          recorded_at=utcnow(), recorded_by_id=getattr(actor, "id", None),
+                                          change=change[:200], snapshot=_snapshot(member)))
+
+
+def normalised_name(name: str | None) -> str:
+    return re.sub(r"\s+", " ", (name or "").strip()).casefold()
+
+
+def possible_duplicates(family: Family, name: str | None, exclude_id: int | None = None) -> list[HouseholdMember]:
+    """People already recorded in the household under the same name: offer to merge, not duplicate."""
+    key = normalised_name(name)
+    if not key:
+        return []
+    return [m for m in family.members
+            if m.id != exclude_id and m.left_on is None and normalised_name(m.name) == key]
+
+
+def _set_relationships(member: HouseholdMember, family: Family, relationships: dict[int, Relationship]) -> None:
+    child_ids = {c.id for c in family.children}
+    foreign = set(relationships) - child_ids
+    if foreign:
+        # A child id from another family in the form: refused, never silently linked.
+        raise FamilyError("Choose children from this family only")
+    current = {r.child_id: r for r in member.relationships}
+    for child_id, rel in relationships.items():
+        if child_id in current:
+            current[child_id].relationship_type = rel
+        else:
+            member.relationships.append(ChildRelationship(child_id=child_id, relationship_type=rel))
+    for child_id, row in current.items():
+        if child_id not in relationships:
+            member.relationships.remove(row)
+
+
+def add_member(family: Family, *, actor: User, relationships: dict[int, Relationship], **fields) -> HouseholdMember:
+    if not (fields.get("name") or "").strip() and not (fields.get("description") or "").strip():
+        raise FamilyError("Enter the person's name, or describe them if the name is not known")
+    fields.setdefault("first_recorded_on", today())
+    member = HouseholdMember(family_id=family.id, **fields)
+    db.session.add(member)
+    family.members.append(member) if member not in family.members else None
+    _set_relationships(member, family, relationships)
+    db.session.flush()
+    # Where the record came from is its first sighting: seen by, or told of to, the recording agency.
+    if member.source_kind in (SightingKind.SEEN, SightingKind.TOLD_OF):
+        db.session.add(HouseholdSighting(member_id=member.id, kind=member.source_kind, seen_on=member.first_recorded_on,
+                                         agency_id=member.source_agency_id, recorded_by_id=actor.id,
+                                         note=member.source_note))
+    _keep_version(member, actor, "added")
+    audit.record("household_member_added", object_type="household_member", object_id=member.id,
+                 family_id=family.id, actor=actor)
+    return member
+
+
+def update_member(member: HouseholdMember, *, actor: User, expected_revision: int,
+                  relationships: dict[int, Relationship] | None = None, **fields) -> list[str]:
+    if member.revision != expected_revision:
+        raise StaleEdit("Someone else changed this person's record while you were editing.")
+    if "name" in fields or "description" in fields:
+        name = fields.get("name", member.name)
+        description = fields.get("description", member.description)
+        if not (name or "").strip() and not (description or "").strip():
+            raise FamilyError("Enter the person's name, or describe them if the name is not known")
+    changed = [k for k, v in fields.items() if getattr(member, k) != v]
+    for key in changed:
+        setattr(member, key, fields[key])
+    if relationships is not None:
+        before = {r.child_id: r.relationship_type for r in member.relationships}
+        _set_relationships(member, member.family, relationships)
+        if before != relationships:
+            changed.append("relationships")
+    if changed:
+        member.revision += 1
+        _keep_version(member, actor, "changed " + ", ".join(changed))
+        audit.record("household_member_updated", object_type="household_member", object_id=member.id,
+                     family_id=member.family_id, actor=actor, detail="changed " + ", ".join(changed))
+    return changed
+
+
+def record_sighting(member: HouseholdMember, *, actor: User, kind: SightingKind, on: date,
+                    note: str | None = None) -> HouseholdSighting:
+    if on > today():
+        raise FamilyError("The date cannot be in the future")
+    sighting = HouseholdSighting(member_id=member.id, kind=kind, seen_on=on, agency_id=actor.agency_id,
+                                 recorded_by_id=actor.id, note=note)
+    db.session.add(sighting)
+    member.sightings.append(sighting)
+    audit.record("household_sighting_recorded", object_type="household_member", object_id=member.id,
+                 family_id=member.family_id, actor=actor, detail=kind.name)
+    return sighting
+
+
+def mark_left(member: HouseholdMember, *, actor: User, on: date, expected_revision: int) -> None:
+    update_member(member, actor=actor, expected_revision=expected_revision, left_on=on)
+
+
+# --- flags ------------------------------------------------------------------------------------------
+
+MALE_CARER_RELATIONSHIPS = {Relationship.FATHER, Relationship.STEP_PARENT}
+
+
+def is_man_or_father(member: HouseholdMember) -> bool:
+    """Men and fathers are shown in plain sight: any father or step-parent, and any man in the home."""
+    if any(r.relationship_type in MALE_CARER_RELATIONSHIPS for r in member.relationships):
+        return True
+    return member.sex is Sex.MALE
+
+
+def last_confirmation(member: HouseholdMember) -> HouseholdSighting | None:
+    confirmations = [s for s in member.sightings if s.kind in (SightingKind.SEEN, SightingKind.TOLD_OF)]
+    return max(confirmations, key=lambda s: (s.seen_on, s.id or 0)) if confirmations else None
+
+
+def ever_seen(member: HouseholdMember) -> bool:
+    return any(s.kind is SightingKind.SEEN for s in member.sightings)
+
+
+@dataclass
+class Flag:
+    kind: str  # "unconfirmed", "unseen_man", "unknown_man", "no_father", "new"
+    text: str
+    member_id: int | None = None
+    child_id: int | None = None
+
+
+@dataclass
+class HouseholdFlags:
+    flags: list[Flag] = field(default_factory=list)
+
+    def of_kind(self, *kinds: str) -> list[Flag]:
+        return [f for f in self.flags if f.kind in kinds]
+
+    @property
+    def unconfirmed(self) -> list[Flag]:
+        return self.of_kind("unconfirmed")
+
+    @property
+    def father_concerns(self) -> list[Flag]:
+        return self.of_kind("unseen_man", "unknown_man", "no_father")
+
+    def for_member(self, member_id: int) -> list[Flag]:
+        return [f for f in self.flags if f.member_id == member_id]
+
+
+# A provider of "the date of the family's last meeting" (the meetings area registers one).
+last_meeting_date_provider = None
+
+
+def household_flags(family: Family, on: date | None = None, last_meeting: date | None = None) -> HouseholdFlags:
+    """The household's flags; only uses the family's loaded relationships (eager-load for lists)."""
+    on = on or today()
+    days = int(current_app.config["HOUSEHOLD_UNCONFIRMED_DAYS"])
+    if last_meeting is None and last_meeting_date_provider is not None:
+        last_meeting = last_meeting_date_provider(family)
+    result = HouseholdFlags()
+    current = [m for m in family.members if m.left_on is None or m.left_on > on]
+    for member in current:
+        confirmation = last_confirmation(member)
+        confirmed_on = confirmation.seen_on if confirmation else None
+        if confirmed_on is None or (on - confirmed_on).days > days:
+            since = f"since {confirmed_on.strftime('%-d %B %Y')}" if confirmed_on else "ever"
+            result.flags.append(Flag("unconfirmed", f"{member.display_name}: presence not confirmed {since}",
+                                     member_id=member.id))
+        if is_man_or_father(member):
+            if not member.is_named:
+                result.flags.append(Flag("unknown_man", f"{member.display_name}: name not known",
+                                         member_id=member.id))
+            if not ever_seen(member):
+                result.flags.append(Flag("unseen_man", f"{member.display_name}: never seen by any agency",
+                                         member_id=member.id))
+        if last_meeting is not None and member.first_recorded_on > last_meeting:
+            result.flags.append(Flag("new", f"{member.display_name}: new since the last meeting",
+                                     member_id=member.id))
+    for child in family.children:
+        has_father = any(r.child_id == child.id and r.relationship_type is Relationship.FATHER
+                         for m in family.members for r in m.relationships)
+        if not has_father:
+            result.flags.append(Flag("no_father", f"{child.display_name}: father not recorded (not known)",
+                                     child_id=child.id))
+    return result
+
+
+# --- the household as it was on a date ---------------------------------------------------------------
+
+@dataclass
+class PastMember:
+    member_id: int
+    data: dict
+    recorded_at: datetime
+
+    @property
+    def display_name(self) -> str:
+        if self.data.get("name"):
+            return self.data["name"]
+        noun = {"MALE": "Unknown man", "FEMALE": "Unknown woman"}.get(self.data.get("sex"), "Unknown person")
+        return f"{noun}: {self.data['description']}" if self.data.get("description") else noun
+
+    @property
+    def presence(self) -> Presence:
+        return Presence[self.data["presence"]]
+
+
+def household_on(family: Family, on: date) -> list[PastMember]:
+    """The household as the record stood at the end of ``on``: who was recorded and had not left."""
+    end_of_day = datetime.combine(on + timedelta(days=1), time(0), local_zone())
+    versions = db.session.scalars(
+        select(HouseholdMemberVersion).where(HouseholdMemberVersion.family_id == family.id,
+                                             HouseholdMemberVersion.recorded_at < end_of_day)
+        .order_by(HouseholdMemberVersion.member_id, HouseholdMemberVersion.recorded_at, HouseholdMemberVersion.id)
+    ).all()
+    latest: dict[int, HouseholdMemberVersion] = {}
+    for version in versions:
+        latest[version.member_id] = version
+    result = []
+    for member_id, version in latest.items():
+        data = json.loads(version.snapshot)
+        first = date.fromisoformat(data["first_recorded_on"])
+        left = date.fromisoformat(data["left_on"]) if data.get("left_on") else None
+        if first <= on and (left is None or left > on):
+            result.append(PastMember(member_id, data, version.recorded_at))
+    return result
+
+
+# --- network ----------------------------------------------------------------------------------------
+
+def add_to_network(family: Family, user: User, role: NetworkRole, *, reason: str, actor: User,
+                   from_date: date | None = None, until_date: date | None = None) -> NetworkMembership:
+    on = today()
+    existing = [m for m in family.network if m.user_id == user.id and m.is_current(on)]
+    if existing:
+        raise FamilyError(f"{user.name} is already in this family's network")
+    if role is NetworkRole.LEAD and any(m.role is NetworkRole.LEAD and m.is_current(on) for m in family.network):
+        raise FamilyError("This family already has a lead professional: change that membership first")
+    if not user.active:
+        raise FamilyError(f"{user.name}'s account is deactivated")
+    membership = NetworkMembership(family_id=family.id, user_id=user.id, agency_id=user.agency_id, role=role,
+                                   from_date=from_date or on, until_date=until_date, reason_for_sharing=reason.strip(),
+                                   added_by_id=actor.id)
+    db.session.add(membership)
+    family.network.append(membership) if membership not in family.network else None
+    db.session.flush()
+    audit.record("network_member_added", object_type="network_membership", object_id=membership.id,
+                 family_id=family.id, actor=actor, detail=f"user {user.id} as {role.name}; reason: {reason}"[:500])
+    return membership
+
+
+def remove_from_network(membership: NetworkMembership, *, actor: User, reason: str) -> None:
+    on = today()
+    if not membership.is_current(on):
+        raise FamilyError("This person is no longer in the network")
+    if membership.role is NetworkRole.LEAD:
+        raise FamilyError("The lead professional cannot be removed: hand the family to a new lead first")
+    membership.removed_at = utcnow()
+    membership.until_date = max(membership.from_date, on)
+    membership.removed_reason = reason.strip()
+    membership.removed_by_id = actor.id
+    audit.record("network_member_removed", object_type="network_membership", object_id=membership.id,
+                 family_id=membership.family_id, actor=actor,
+                 detail=f"user {membership.user_id}; reason: {reason}"[:500])
+
+
+def current_network(family: Family) -> list[NetworkMembership]:
+    on = today()
+    return [m for m in family.network if m.is_current(on)]
+
+
+def lead_of(family: Family) -> NetworkMembership | None:
+    return next((m for m in current_network(family) if m.role is NetworkRole.LEAD), None)
+
+
+# --- caseload ("My families") -------------------------------------------------------------------------
+
+SORTS = {
+    "reference": Family.reference,
+    "name": func.lower(Family.family_name),
+    "plan": Family.plan_type,
+    "created": Family.created_at,
+}
+
+
+def caseload_query(scope, *, search: str = "", sort: str = "reference", descending: bool = False):
+    query = scope.options(
+        selectinload(Family.children),
+        selectinload(Family.members).selectinload(HouseholdMember.relationships),
+        selectinload(Family.members).selectinload(HouseholdMember.sightings),
+        selectinload(Family.network).selectinload(NetworkMembership.user),
+    )
+    search = (search or "").strip()
+    if search:
+        like = f"%{search.lower()}%"
+        query = query.where(func.lower(Family.reference).like(like) | func.lower(Family.family_name).like(like))
+    order = SORTS.get(sort, Family.reference)
+    return query.order_by(order.desc() if descending else order, Family.id)
+
+
+def access_history(family: Family, limit: int = 100):
+    from coordinator.audit.models import AuditEvent
+
+    return db.session.scalars(
+        select(AuditEvent).where(AuditEvent.family_id == family.id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    ).all()

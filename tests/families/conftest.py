@@ -1,0 +1,53 @@
+"""A family with its network, and the people around it, for the families tests."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+
+from coordinator.extensions import db
+
+
+@dataclass
+class World:
+    family: object
+    child: object
+    person: object
+    member_membership: object
+    lead: object
+    member: object
+    outsider: object
+    admin: object
+
+
+@pytest.fixture
+def world(app, make_user):
+    from coordinator.families import services
+    from coordinator.families.models import NetworkRole, PlanType, Presence, Relationship, Sex, SightingKind
+
+    lead = make_user("lead@council.test", "Lee Lead")
+    member = make_user("hv@nhs.test", "Hana Visitor", agency_name="Health visiting")
+    outsider = make_user("out@police.test", "Olu Outsider", agency_name="Police")
+    admin = make_user("admin@council.test", "Ada Admin", admin=True)
+    family = services.create_family(lead=lead, family_name="Harrow", plan_type=PlanType.CHILD_PROTECTION,
+                                    reason_for_sharing="Allocated social worker")
+    child = services.add_child(family, actor=lead, name="Ruby Harrow", date_of_birth=date.today() - timedelta(days=150),
+                               sex=Sex.FEMALE)
+    membership = services.add_to_network(family, member, NetworkRole.MEMBER, reason="Health visitor", actor=lead)
+    person = services.add_member(family, actor=lead, relationships={child.id: Relationship.MOTHER},
+                                 name="Kelly Harrow", sex=Sex.FEMALE, presence=Presence.LIVES_IN,
+                                 source_kind=SightingKind.SEEN, source_agency_id=lead.agency_id)
+    db.session.commit()
+    return World(family, child, person, membership, lead, member, outsider, admin)
+
+
+def act_as(client, user) -> None:
+    """Put a signed-in session for ``user`` in the test client's cookie (no password round trip)."""
+    from coordinator.timeutil import utcnow
+
+    db.session.refresh(user)
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+        session["seen"] = int(utcnow().timestamp())
