@@ -1,3 +1,4 @@
+from flask import current_app
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, StringField, SubmitField
@@ -25,10 +26,15 @@ class CodeRequestForm(FlaskForm):
 
 class CodeForm(FlaskForm):
     code = StringField("Sign-in code", widget=GovTextInput(),
-                       description="The 6-digit code in the email we sent you. It works once, for 10 minutes.",
+                       description="The 6-digit code in the email we sent you.",
                        validators=[InputRequired(message="Enter the code from the email"),
                                    Length(max=20, message="Enter the 6-digit code from the email")])
     submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.code.description = (f"The 6-digit code in the email we sent you. It works once, for "
+                                 f"{current_app.config['ONE_TIME_CODE_MINUTES']} minutes.")
 
     def validate_code(self, field):
         digits = "".join(ch for ch in field.data or "" if ch.isdigit())
@@ -44,15 +50,25 @@ class ForgotPasswordForm(FlaskForm):
     submit = SubmitField("Send me a reset link", widget=GovSubmitInput())
 
 
+def _password_length(form, field):
+    """Between PASSWORD_MIN_LENGTH (a setting, as the CLI also enforces) and 200 characters."""
+    low = current_app.config["PASSWORD_MIN_LENGTH"]
+    if not low <= len(field.data or "") <= 200:
+        raise ValidationError(f"Password must be between {low} and 200 characters")
+
+
 class SetPasswordForm(FlaskForm):
     password = PasswordField("New password", widget=GovPasswordInput(),
-                             description="At least 12 characters. A few unrelated words make a strong password.",
-                             validators=[InputRequired(message="Enter a new password"),
-                                         Length(min=12, max=200, message="Password must be between 12 and 200 characters")])
+                             validators=[InputRequired(message="Enter a new password"), _password_length])
     confirm = PasswordField("Confirm new password", widget=GovPasswordInput(),
                             validators=[InputRequired(message="Confirm your new password"),
                                         EqualTo("password", message="The passwords do not match")])
     submit = SubmitField("Save password", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.password.description = (f"At least {current_app.config['PASSWORD_MIN_LENGTH']} characters. "
+                                     "A few unrelated words make a strong password.")
 
 
 class ConfirmForm(FlaskForm):

@@ -88,8 +88,10 @@ class SignInRefused(Exception):
     """Carries only the message a person may see; never says whether the account exists."""
 
 
-THROTTLED_MESSAGE = ("There have been too many attempts to sign in. Wait 15 minutes and try again, "
-                     "or ask your administrator for help.")
+def _throttled() -> SignInRefused:
+    return SignInRefused(f"There have been too many attempts to sign in. Wait "
+                         f"{current_app.config['SIGNIN_WINDOW_MINUTES']} minutes and try again, "
+                         "or ask your administrator for help.")
 
 
 def authenticate_password(email: str, password: str, address: str | None) -> User:
@@ -98,7 +100,7 @@ def authenticate_password(email: str, password: str, address: str | None) -> Use
         _verify(None, password)  # same work as a real attempt
         _record_failure(email, address, "throttled")
         db.session.commit()
-        raise SignInRefused(THROTTLED_MESSAGE)
+        raise _throttled()
     user = user_by_email(email)
     ok = _verify(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
@@ -150,7 +152,7 @@ def authenticate_code(email: str, code: str, address: str | None) -> User:
     if is_throttled(email, address):
         _record_failure(email, address, "throttled")
         db.session.commit()
-        raise SignInRefused(THROTTLED_MESSAGE)
+        raise _throttled()
     user = user_by_email(email)
     now = utcnow()
     row = None

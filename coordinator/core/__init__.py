@@ -117,7 +117,7 @@ def init_app(app: Flask) -> None:
                 return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET"
                                         else None))
             session["seen"] = now
-        if request.endpoint is None or access_rule(app, request.endpoint) == "public":
+        if request.endpoint is None or access_rule(app, request.endpoint) in ("public", "token"):
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
@@ -131,7 +131,9 @@ def init_app(app: Flask) -> None:
             "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
             "form-action 'self'; frame-ancestors 'none'"
         )
-        headers["Referrer-Policy"] = "no-referrer"
+        # same-origin, not no-referrer: Flask-WTF checks the Referer of HTTPS form posts, and other sites
+        # must still never see our URLs.
+        headers["Referrer-Policy"] = "same-origin"
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
