@@ -50,12 +50,16 @@ def create_app(config: dict | None = None) -> Flask:
     from coordinator import cli, core
     from coordinator.admin.views import bp as admin_bp
     from coordinator.auth.views import bp as auth_bp
+    from coordinator.calendar.views import bp as calendar_bp
     from coordinator.families.views import bp as families_bp
+    from coordinator.meetings.views import bp as meetings_bp
 
     core.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(families_bp)
+    app.register_blueprint(meetings_bp)
+    app.register_blueprint(calendar_bp)
     cli.init_app(app)
     _asset_urls(app)
     return app
@@ -76,6 +80,8 @@ def _import_models() -> None:
     from coordinator.agencies import models as _agencies  # noqa: F401
     from coordinator.audit import models as _audit  # noqa: F401
     from coordinator.families import models as _families  # noqa: F401
+    from coordinator.meetings import jobs as _meetings_jobs  # noqa: F401
+    from coordinator.meetings import models as _meetings  # noqa: F401
     from coordinator.auth import models as _auth  # noqa: F401
     from coordinator.notify import jobs as _notify_jobs  # noqa: F401
     from coordinator.notify import models as _notify  # noqa: F401

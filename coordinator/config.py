@@ -70,6 +70,23 @@ class Defaults:
     DUE_DATE_AHEAD_DAYS = 300
     FAMILIES_PAGE_SIZE = 25
 
+    # Meetings. Cadence per meeting type (../shared/domain.md): the default interval offered, and the
+    # longest gap allowed before a series is flagged overdue.
+    MEETING_TYPE_SETTINGS = {
+        "PROFESSIONALS": {"default_weeks": 6, "max_days": 56},
+        "CORE_GROUP": {"default_weeks": 6, "max_days": 42},
+        "REVIEW_CONFERENCE": {"default_weeks": 26, "max_days": 183},
+        "CIN_REVIEW": {"default_weeks": 12, "max_days": 84},
+        "TEAM_AROUND_FAMILY": {"default_weeks": 6, "max_days": 84},
+    }
+    MEETING_HORIZON_DAYS = 400  # occurrences are generated this far ahead
+    MEETING_MAX_YEARS_AHEAD = 2  # a first meeting further ahead than this is refused as a mistake
+    MEETING_MAX_DURATION_MINUTES = 24 * 60
+    MEETINGS_ORGANISER_EMAIL: str | None = None  # a team mailbox people read; else the lead professional
+    MEETINGS_ORGANISER_NAME: str | None = None
+    BANK_HOLIDAY_COUNTRY = "GB"
+    BANK_HOLIDAY_SUBDIVISION = "ENG"  # England and Wales share their bank holidays but for a few years
+
 
 # Environment variables read on top of the defaults and instance/config.py, with their types.
 _ENV_SETTINGS: dict[str, type] = {

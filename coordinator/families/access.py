@@ -23,6 +23,7 @@ from coordinator.timeutil import to_local, utcnow
 
 
 class Need(enum.Enum):
+    ATTEND = "attend"  # see and answer the meetings one is invited to (guests invited by email, too)
     READ = "read"  # see the record
     CONTRIBUTE = "contribute"  # add to it: household people and sightings (any network member)
     MANAGE = "manage"  # change the family, its children and its network (the lead professional)
@@ -42,10 +43,12 @@ def current_membership_clause(user_id, on: date):
 
 
 def visible_families(user):
-    """The one query scope for lists: the families whose network the user is currently in."""
+    """The one query scope for lists: the families whose network the user is currently in (guests, who
+    only see meetings, excluded)."""
     on = today()
     return select(Family).where(
-        exists().where(NetworkMembership.family_id == Family.id, current_membership_clause(user.id, on))
+        exists().where(NetworkMembership.family_id == Family.id, current_membership_clause(user.id, on),
+                       NetworkMembership.role != NetworkRole.GUEST)
     )
 
 
@@ -88,11 +91,13 @@ def decide(family: Family, user, need: Need, *, allow_closed: bool = False) -> D
     membership = membership_of(family, user)
     if membership is None:
         if user.is_admin:
-            if need is Need.READ and active_break_glass(family, user):
+            if need in (Need.READ, Need.ATTEND) and active_break_glass(family, user):
                 return Decision.ALLOW
-            return Decision.BREAK_GLASS if need is Need.READ else Decision.FORBIDDEN
+            return Decision.BREAK_GLASS if need in (Need.READ, Need.ATTEND) else Decision.FORBIDDEN
         return Decision.NOT_FOUND
-    if need is not Need.READ and family.is_closed and not allow_closed:
+    if membership.role is NetworkRole.GUEST and need is not Need.ATTEND:
+        return Decision.NOT_FOUND  # a guest sees the meetings, not the family's record
+    if need not in (Need.READ, Need.ATTEND) and family.is_closed and not allow_closed:
         return Decision.CLOSED
     if need is Need.MANAGE and not is_lead(family, user):
         return Decision.FORBIDDEN

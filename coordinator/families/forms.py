@@ -14,7 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from coordinator.families.access import today
 from coordinator.families.models import CONCERNS, NetworkRole, PlanType, Presence, Relationship, Sex, SightingKind, YesNoUnknown
@@ -25,6 +25,11 @@ TEXT = 500
 LONG_TEXT = 5000
 
 
+def _text_required(message: str) -> DataRequired:
+    """Required free text: unlike InputRequired, only spaces is no answer (the text is saved stripped)."""
+    return DataRequired(message=message)
+
+
 def _length(label: str, maximum: int) -> Length:
     return Length(max=maximum, message=f"{label} must be {maximum} characters or fewer")
 
@@ -32,7 +37,7 @@ def _length(label: str, maximum: int) -> Length:
 class FamilyForm(FlaskForm):
     family_name = StringField("Family name", widget=GovTextInput(),
                               description="Used only inside this service, never in emails or invites.",
-                              validators=[InputRequired(message="Enter the family name"), _length("Family name", 200)])
+                              validators=[_text_required("Enter the family name"), _length("Family name", 200)])
     plan_type = RadioField("Plan type", widget=GovRadioInput(), choices=enum_choices(PlanType),
                            validators=[InputRequired(message="Select the plan type")])
     address = TextAreaField("Address", widget=GovTextArea(), validators=[Optional(), _length("Address", TEXT)])
@@ -50,7 +55,7 @@ class NewFamilyForm(FamilyForm):
     reason_for_sharing = TextAreaField(
         "Why you hold this family's records", widget=GovTextArea(),
         description="The lawful reason for sharing, e.g. 'Allocated social worker under a child in need plan'.",
-        validators=[InputRequired(message="Enter why you hold this family's records"),
+        validators=[_text_required("Enter why you hold this family's records"),
                     _length("The reason", TEXT)])
     submit = SubmitField("Create family", widget=GovSubmitInput())
 
@@ -58,7 +63,7 @@ class NewFamilyForm(FamilyForm):
 class CloseFamilyForm(FlaskForm):
     closed_on = GovDateField("Date closed", validators=[InputRequired(message="Enter the date the case closed")])
     reason = TextAreaField("Reason for closing", widget=GovTextArea(),
-                           validators=[InputRequired(message="Enter the reason for closing"), _length("Reason", TEXT)])
+                           validators=[_text_required("Enter the reason for closing"), _length("Reason", TEXT)])
     submit = SubmitField("Close the family's record", widget=GovSubmitInput())
 
     def validate_closed_on(self, field):
@@ -68,14 +73,14 @@ class CloseFamilyForm(FlaskForm):
 
 class ReopenFamilyForm(FlaskForm):
     reason = TextAreaField("Reason for reopening", widget=GovTextArea(),
-                           validators=[InputRequired(message="Enter the reason for reopening"), _length("Reason", TEXT)])
+                           validators=[_text_required("Enter the reason for reopening"), _length("Reason", TEXT)])
     submit = SubmitField("Reopen the family's record", widget=GovSubmitInput())
 
 
 class ChildForm(FlaskForm):
     name = StringField("Child's full name", widget=GovTextInput(),
                        description="For an unborn baby, for example 'Unborn baby Smith'.",
-                       validators=[InputRequired(message="Enter the child's name"), _length("Name", 200)])
+                       validators=[_text_required("Enter the child's name"), _length("Name", 200)])
     born = RadioField("Has the child been born?", widget=GovRadioInput(),
                       choices=choices([("yes", "Yes"), ("no", "No, not yet (unborn)")]),
                       validators=[InputRequired(message="Select whether the child has been born")])
@@ -211,18 +216,18 @@ class NetworkAddForm(FlaskForm):
                                    Email(message="Enter an email address in the correct format, like name@example.org"),
                                    _length("Email address", 254)])
     role = RadioField("Role in the network", widget=GovRadioInput(),
-                      choices=enum_choices(NetworkRole)[1:],  # the lead is set when the family is created
+                      choices=choices([(r.name, r.value) for r in (NetworkRole.CHAIR, NetworkRole.MEMBER)]),
                       default=NetworkRole.MEMBER.name,
                       validators=[InputRequired(message="Select the role in the network")])
     reason = TextAreaField("Reason for sharing", widget=GovTextArea(),
                            description="Why this professional needs to see the family's records.",
-                           validators=[InputRequired(message="Enter the reason for sharing"), _length("Reason", TEXT)])
+                           validators=[_text_required("Enter the reason for sharing"), _length("Reason", TEXT)])
     submit = SubmitField("Add to network", widget=GovSubmitInput())
 
 
 class NetworkRemoveForm(FlaskForm):
     reason = TextAreaField("Reason for removing", widget=GovTextArea(),
-                           validators=[InputRequired(message="Enter the reason for removing them"),
+                           validators=[_text_required("Enter the reason for removing them"),
                                        _length("Reason", TEXT)])
     submit = SubmitField("Remove from network", widget=GovSubmitInput())
 
@@ -230,7 +235,7 @@ class NetworkRemoveForm(FlaskForm):
 class BreakGlassForm(FlaskForm):
     reason = TextAreaField("Why do you need to open this family's record?", widget=GovTextArea(),
                            description="This is recorded and shown to the family's lead professional.",
-                           validators=[InputRequired(message="Enter why you need to open this record"),
+                           validators=[_text_required("Enter why you need to open this record"),
                                        Length(min=10, max=TEXT, message="Enter a reason of 10 to 500 characters")])
     submit = SubmitField("Open the record", widget=GovSubmitInput())
 

@@ -77,6 +77,9 @@ class NetworkRole(Labelled):
     LEAD = "Lead professional"
     CHAIR = "Chair"
     MEMBER = "Member"
+    # A professional invited to the family's meetings by email: sees the meetings they are invited to and
+    # answers them, but not the family's record.
+    GUEST = "Invited to meetings"
 
 
 # Concern flags a household member may carry; the label is what practitioners read.

@@ -70,8 +70,11 @@ def my_families():
     families = db.session.scalars(query.offset((page - 1) * size).limit(size)).unique().all()
     rows = [(family, services.household_flags(family), services.lead_of(family)) for family in families]
     pages = max(1, math.ceil(total / size))
+    from coordinator.meetings.services import caseload_meetings
+
+    meetings = caseload_meetings([family.id for family in families])
     return render_template("families/my_families.html", rows=rows, search=search, sort=sort, descending=descending,
-                           page=page, pages=pages, total=total)
+                           page=page, pages=pages, total=total, meetings=meetings)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -106,8 +109,11 @@ def show(family: Family):
     if lead_view:
         break_glass = db.session.scalars(select(BreakGlassAccess).where(BreakGlassAccess.family_id == family.id)
                                          .order_by(BreakGlassAccess.opened_at.desc()).limit(10)).all()
+    from coordinator.meetings.services import caseload_meetings
+
     return render_template(
         "families/show.html", family=family, flags=flags, men=men, others=others, left=left,
+        meetings=caseload_meetings([family.id])[family.id],
         network=services.current_network(family), lead=services.lead_of(family), can_manage=lead_view,
         can_contribute=membership_of(family, current_user) is not None and not family.is_closed,
         break_glass=break_glass, services=services,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -19,6 +19,7 @@ class World:
     member: object
     outsider: object
     admin: object
+    series: object = None
 
 
 @pytest.fixture
@@ -38,8 +39,15 @@ def world(app, make_user):
     person = services.add_member(family, actor=lead, relationships={child.id: Relationship.MOTHER},
                                  name="Kelly Harrow", sex=Sex.FEMALE, presence=Presence.LIVES_IN,
                                  source_kind=SightingKind.SEEN, source_agency_id=lead.agency_id)
+    from coordinator.meetings import services as meetings
+    from coordinator.meetings.models import MeetingType, Recurrence, SeriesEnd
+
+    schedule = meetings.Schedule(MeetingType.PROFESSIONALS, date.today() + timedelta(days=7), time(10, 0), 90,
+                                 Recurrence.WEEKLY, 6, SeriesEnd.AFTER_COUNT, count=4, location="Family centre")
+    series = meetings.create_series(family, schedule, actor=lead, chair=lead, minute_taker=None,
+                                    invitees=[member], notify=False)
     db.session.commit()
-    return World(family, child, person, membership, lead, member, outsider, admin)
+    return World(family, child, person, membership, lead, member, outsider, admin, series)
 
 
 def act_as(client, user) -> None:

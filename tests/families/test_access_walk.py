@@ -18,10 +18,12 @@ EXPECTED = {
     "public": dict(anonymous="allowed", outsider="allowed", member="allowed", lead="allowed", admin="allowed"),
     "signed_in": dict(anonymous="signin", outsider="allowed", member="allowed", lead="allowed", admin="allowed"),
     "admin": dict(anonymous="signin", outsider="403", member="403", lead="403", admin="allowed"),
+    "family:attend": dict(anonymous="signin", outsider="404", member="allowed", lead="allowed", admin="break_glass"),
     "family:read": dict(anonymous="signin", outsider="404", member="allowed", lead="allowed", admin="break_glass"),
     "family:contribute": dict(anonymous="signin", outsider="404", member="allowed", lead="allowed", admin="403"),
     "family:manage": dict(anonymous="signin", outsider="404", member="403", lead="allowed", admin="403"),
     "family:manage:closed-ok": dict(anonymous="signin", outsider="404", member="403", lead="allowed", admin="403"),
+    "token": dict(anonymous="404", outsider="404", member="404", lead="404", admin="404"),
     "family:break-glass": dict(anonymous="signin", outsider="404", member="404", lead="404", admin="allowed"),
 }
 
@@ -37,6 +39,8 @@ def _url_values(world, outbox_message_id):
         "message_id": outbox_message_id,
         "token": "not-a-real-token",
         "filename": "js/app.mjs",
+        "series_id": world.series.id,
+        "occurrence_id": world.series.occurrences[0].id,
     }
 
 

@@ -1,0 +1,203 @@
+"""iCalendar building: iMIP REQUEST and CANCEL messages (RFC 5545/5546/6047) and personal feeds.
+
+Every message holds one UID. A REQUEST for a series is the whole current state (the master with its
+RRULE and EXDATEs, and every moved meeting as an override), so a calendar that applies it ends up exactly
+as the application shows the series. Times are written as wall-clock times with TZID and our own compact
+VTIMEZONE built from yearly rules, not a long RDATE list (which Outlook mis-reads).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vText
+
+from coordinator.meetings.recurrence import WEEKDAY_CODES
+
+PRODID = "-//Local safeguarding partnership//Professionals meeting coordinator//EN"
+UTC = timezone.utc
+
+
+# --- VTIMEZONE ---------------------------------------------------------------------------------------
+
+def _last_of_month(day: date) -> bool:
+    return (day + timedelta(days=7)).month != day.month
+
+
+@lru_cache(maxsize=32)
+def _transitions(zone_name: str, year: int) -> tuple:
+    """(instant, offset before, offset after, name after) for each change of offset in ``year``."""
+    zone = ZoneInfo(zone_name)
+    step = timedelta(minutes=15)
+    moment = datetime(year, 1, 1, tzinfo=UTC)
+    before = moment.astimezone(zone).utcoffset()
+    found = []
+    while moment.year == year:
+        moment += step
+        local = moment.astimezone(zone)
+        if local.utcoffset() != before:
+            found.append((moment, before, local.utcoffset(), local.tzname()))
+            before = local.utcoffset()
+    return tuple(found)
+
+
+def vtimezone(zone_name: str, year: int | None = None) -> Timezone:
+    """A compact VTIMEZONE for ``zone_name``: one STANDARD and one DAYLIGHT part with yearly RRULEs
+    derived from the zone's transitions (for Europe/London: the last Sunday of March at 01:00 GMT, the
+    last Sunday of October at 02:00 BST)."""
+    year = year or datetime.now(UTC).year
+    zone = ZoneInfo(zone_name)
+    tz = Timezone()
+    tz.add("tzid", zone_name)
+    transitions = _transitions(zone_name, year)
+    if not transitions:
+        part = TimezoneStandard()
+        offset = datetime(year, 1, 1, tzinfo=UTC).astimezone(zone).utcoffset()
+        part.add("dtstart", datetime(1970, 1, 1))
+        part.add("tzoffsetfrom", offset)
+        part.add("tzoffsetto", offset)
+        part.add("tzname", datetime(year, 1, 1, tzinfo=UTC).astimezone(zone).tzname())
+        tz.add_component(part)
+        return tz
+    for instant, before, after, name in transitions:
+        wall = (instant + before).replace(tzinfo=None)  # the local time the change happens, in the old offset
+        day = wall.date()
+        nth = -1 if _last_of_month(day) else (day.day - 1) // 7 + 1
+        code = WEEKDAY_CODES[day.weekday()]
+        part = TimezoneDaylight() if after > before else TimezoneStandard()
+        part.add("dtstart", _first_matching_1970(day.month, nth, day.weekday()).replace(
+            hour=wall.hour, minute=wall.minute))
+        part.add("rrule", {"freq": "YEARLY", "bymonth": day.month, "byday": f"{nth}{code}"})
+        part.add("tzoffsetfrom", before)
+        part.add("tzoffsetto", after)
+        part.add("tzname", name)
+        tz.add_component(part)
+    return tz
+
+
+def _first_matching_1970(month: int, nth: int, weekday: int) -> datetime:
+    days = [date(1970, month, d) for d in range(1, 32) if _valid(1970, month, d)]
+    matching = [d for d in days if d.weekday() == weekday]
+    chosen = matching[-1] if nth == -1 else matching[nth - 1]
+    return datetime(chosen.year, chosen.month, chosen.day)
+
+
+def _valid(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+# --- events ------------------------------------------------------------------------------------------
+
+def _calendar(method: str | None) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", method)
+    return cal
+
+
+def _local(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone)
+
+
+def _people(event: Event, series, attendees) -> None:
+    organiser = vCalAddress(f"mailto:{series.organiser_email}")
+    organiser.params["cn"] = vText(series.organiser_name)
+    event.add("organizer", organiser)
+    for person in attendees:
+        attendee = vCalAddress(f"mailto:{person.email}")
+        attendee.params["cn"] = vText(person.name)
+        attendee.params["role"] = vText(person.role)
+        attendee.params["partstat"] = vText("NEEDS-ACTION")
+        attendee.params["rsvp"] = vText("TRUE")
+        event.add("attendee", attendee, encode=0)
+
+
+def _base_event(uid: str, series, *, sequence: int, stamp: datetime, start: datetime, end: datetime,
+                location: str | None, link: str | None, url: str, attendees, status: str = "CONFIRMED") -> Event:
+    zone = ZoneInfo(series.timezone)
+    event = Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("dtstart", _local(start, zone))
+    event.add("dtend", _local(end, zone))
+    event.add("summary", series.title)
+    # The description is a link to the meeting page and nothing else: no names, no case details.
+    event.add("description", url)
+    event.add("url", url)
+    place = ", ".join(part for part in (location, link) if part)
+    if place:
+        event.add("location", place)
+    event.add("status", status)
+    event.add("transp", "OPAQUE")
+    event.add("last-modified", series.updated_at.astimezone(UTC))
+    _people(event, series, attendees)
+    return event
+
+
+def series_events(series, *, sequence: int, stamp: datetime, attendees, url_for_occurrence, series_url: str,
+                  cancelled_as_overrides: bool = False) -> list[Event]:
+    """The master VEVENT (RRULE, EXDATE for cancelled meetings) and an override for each moved meeting."""
+    zone = ZoneInfo(series.timezone)
+    first = series.first_start
+    master = _base_event(series.uid, series, sequence=sequence, stamp=stamp, start=first,
+                         end=first + timedelta(minutes=series.duration_minutes), location=series.location,
+                         link=series.online_link, url=series_url, attendees=attendees)
+    master.add("rrule", series.rule.ical_rrule())
+    cancelled = [o for o in series.rule_occurrences if o.status_name == "CANCELLED"]
+    if cancelled and not cancelled_as_overrides:
+        master.add("exdate", [_local(o.original_start, zone) for o in cancelled])
+    events = [master]
+    for occurrence in series.rule_occurrences:
+        moved = occurrence.status_name == "MOVED"
+        if moved or (cancelled_as_overrides and occurrence.status_name == "CANCELLED"):
+            override = _base_event(
+                series.uid, series, sequence=sequence, stamp=stamp, start=occurrence.starts_at,
+                end=occurrence.ends_at, location=occurrence.where, link=occurrence.link,
+                url=url_for_occurrence(occurrence), attendees=attendees,
+                status="CANCELLED" if occurrence.status_name == "CANCELLED" else "CONFIRMED")
+            override.add("recurrence-id", _local(occurrence.original_start, zone))
+            events.append(override)
+    return events
+
+
+def extra_event(series, occurrence, *, sequence: int, stamp: datetime, attendees, url: str,
+                status: str = "CONFIRMED") -> Event:
+    return _base_event(occurrence.extra_uid, series, sequence=sequence, stamp=stamp, start=occurrence.starts_at,
+                       end=occurrence.ends_at, location=occurrence.where, link=occurrence.link, url=url,
+                       attendees=attendees, status=status)
+
+
+def occurrence_cancel_event(series, occurrence, *, sequence: int, stamp: datetime, attendees, url: str) -> Event:
+    zone = ZoneInfo(series.timezone)
+    event = _base_event(series.uid, series, sequence=sequence, stamp=stamp, start=occurrence.starts_at,
+                        end=occurrence.ends_at, location=occurrence.where, link=occurrence.link, url=url,
+                        attendees=attendees, status="CANCELLED")
+    event.add("recurrence-id", _local(occurrence.original_start, zone))
+    return event
+
+
+def series_cancel_event(series, *, sequence: int, stamp: datetime, attendees, url: str) -> Event:
+    first = series.first_start
+    event = _base_event(series.uid, series, sequence=sequence, stamp=stamp, start=first,
+                        end=first + timedelta(minutes=series.duration_minutes), location=series.location,
+                        link=series.online_link, url=url, attendees=attendees, status="CANCELLED")
+    event.add("rrule", series.rule.ical_rrule())
+    return event
+
+
+def to_ics(events: list[Event], *, method: str | None, zones: set[str]) -> str:
+    cal = _calendar(method)
+    for zone_name in sorted(zones):
+        cal.add_component(vtimezone(zone_name))
+    for event in events:
+        cal.add_component(event)
+    return cal.to_ical().decode("utf-8")

@@ -1,0 +1,107 @@
+"""Calendar invitations by email (iMIP): one email per invitee through the outbox, each carrying the
+calendar inline (text/calendar; method=...) and as invite.ics. Subject and body name the meeting type and
+the family's reference only."""
+from __future__ import annotations
+
+from coordinator.calendar import ics
+from coordinator.meetings import services as meetings
+from coordinator.meetings.models import Invitee, MeetingSeries, Occurrence, OccurrenceStatus
+from coordinator.notify.mime import CalendarPart
+from coordinator.notify.services import enqueue_template
+from coordinator.timeutil import utcnow
+
+
+def _when(series: MeetingSeries, occurrence: Occurrence | None = None) -> str:
+    start = occurrence.starts_at if occurrence else series.first_start
+    local = start.astimezone(series.zone)
+    return local.strftime("%A %-d %B %Y at %H:%M")
+
+
+def _send(series: MeetingSeries, invitees: list[Invitee], *, method: str, events, key: str, subject: str,
+          template: str, url: str, occurrence: Occurrence | None = None, recurring: bool = True) -> None:
+    body = ics.to_ics(events, method=method, zones={series.timezone})
+    for invitee in invitees:
+        enqueue_template(
+            f"imip:{key}:{series.sequence}:{method}:{invitee.email}",
+            to=invitee.email, subject=subject, template=template, kind=f"invite_{method.lower()}",
+            family_id=series.family_id, calendar=CalendarPart(body, method),
+            meeting_type=series.meeting_type.label, reference=series.family.reference,
+            when=_when(series, occurrence), url=url, recurring=recurring, series=series,
+        )
+
+
+def _subject(series: MeetingSeries, what: str) -> str:
+    return f"{series.title}: {what}"
+
+
+def send_series_request(series: MeetingSeries, invitees: list[Invitee]) -> None:
+    """The whole series as it stands: master (RRULE, EXDATEs) and every moved meeting."""
+    stamp = utcnow()
+    events = ics.series_events(series, sequence=series.sequence, stamp=stamp, attendees=meetings.attendees(series),
+                               url_for_occurrence=meetings.meeting_url, series_url=meetings.series_url(series))
+    what = "invitation" if series.sequence == 0 else "updated"
+    _send(series, invitees, method="REQUEST", events=events, key=series.uid, subject=_subject(series, what),
+          template="invite_request", url=meetings.series_url(series))
+
+
+def send_occurrence_cancel(occurrence: Occurrence, invitees: list[Invitee]) -> None:
+    series = occurrence.series
+    if occurrence.is_extra:
+        return send_extra_cancel(occurrence, invitees)
+    event = ics.occurrence_cancel_event(series, occurrence, sequence=series.sequence, stamp=utcnow(),
+                                        attendees=meetings.attendees(series), url=meetings.meeting_url(occurrence))
+    _send(series, invitees, method="CANCEL", events=[event], key=f"{series.uid}:{occurrence.original_start.isoformat()}",
+          subject=_subject(series, f"cancelled on {_when(series, occurrence)}"), template="invite_cancel",
+          url=meetings.meeting_url(occurrence), occurrence=occurrence, recurring=False)
+
+
+def send_extra_request(occurrence: Occurrence, invitees: list[Invitee]) -> None:
+    series = occurrence.series
+    event = ics.extra_event(series, occurrence, sequence=series.sequence, stamp=utcnow(),
+                            attendees=meetings.attendees(series), url=meetings.meeting_url(occurrence))
+    _send(series, invitees, method="REQUEST", events=[event], key=occurrence.extra_uid,
+          subject=_subject(series, f"extra meeting on {_when(series, occurrence)}"), template="invite_request",
+          url=meetings.meeting_url(occurrence), occurrence=occurrence, recurring=False)
+
+
+def send_extra_cancel(occurrence: Occurrence, invitees: list[Invitee]) -> None:
+    series = occurrence.series
+    event = ics.extra_event(series, occurrence, sequence=series.sequence, stamp=utcnow(),
+                            attendees=meetings.attendees(series), url=meetings.meeting_url(occurrence),
+                            status="CANCELLED")
+    _send(series, invitees, method="CANCEL", events=[event], key=occurrence.extra_uid,
+          subject=_subject(series, f"cancelled on {_when(series, occurrence)}"), template="invite_cancel",
+          url=meetings.meeting_url(occurrence), occurrence=occurrence, recurring=False)
+
+
+def send_series_truncated(series: MeetingSeries, invitees: list[Invitee], *, had_past: bool) -> None:
+    """The series ended (or was replaced from a date): with meetings in the past, a REQUEST whose RRULE now
+    ends after the last of them, so calendars keep the history and drop every later meeting; with none,
+    a CANCEL of the whole UID."""
+    if had_past:
+        stamp = utcnow()
+        events = ics.series_events(series, sequence=series.sequence, stamp=stamp,
+                                   attendees=meetings.attendees(series), url_for_occurrence=meetings.meeting_url,
+                                   series_url=meetings.series_url(series))
+        _send(series, invitees, method="REQUEST", events=events, key=series.uid,
+              subject=_subject(series, "no further meetings in this series"), template="invite_ended",
+              url=meetings.series_url(series))
+    else:
+        send_series_cancel(series, invitees)
+
+
+def send_series_cancel(series: MeetingSeries, invitees: list[Invitee]) -> None:
+    event = ics.series_cancel_event(series, sequence=series.sequence, stamp=utcnow(),
+                                    attendees=meetings.attendees(series), url=meetings.series_url(series))
+    _send(series, invitees, method="CANCEL", events=[event], key=series.uid,
+          subject=_subject(series, "cancelled"), template="invite_cancel", url=meetings.series_url(series))
+
+
+def send_removed(series: MeetingSeries, removed: list[Invitee]) -> None:
+    """Someone taken off the invitation list: the series, and any future extra meeting, leave their calendar."""
+    if not removed:
+        return
+    send_series_cancel(series, removed)
+    for occurrence in series.occurrences:
+        if occurrence.is_extra and occurrence.status is not OccurrenceStatus.CANCELLED and occurrence.starts_at >= utcnow():
+            send_extra_cancel(occurrence, removed)

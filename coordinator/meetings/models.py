@@ -1,0 +1,227 @@
+"""Recurring meeting series, their occurrences, invitees and answers."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, Enum, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordinator.auth.models import User
+from coordinator.extensions import db
+from coordinator.families.models import Family, Labelled
+from coordinator.timeutil import UTCDateTime, utcnow
+
+
+def _enum(cls, length=30):
+    return Enum(cls, native_enum=False, length=length)
+
+
+class MeetingType(Labelled):
+    PROFESSIONALS = "Professionals meeting"
+    CORE_GROUP = "Core group"
+    REVIEW_CONFERENCE = "Review child protection conference"
+    CIN_REVIEW = "Child in need review"
+    TEAM_AROUND_FAMILY = "Team around the family"
+
+
+class Recurrence(Labelled):
+    WEEKLY = "Every few weeks on the same weekday"
+    MONTHLY_WEEKDAY = "Monthly on the same weekday, for example the second Tuesday"
+    MONTHLY_DATE = "Monthly on the same date"
+
+
+class SeriesEnd(Labelled):
+    NEVER = "No end date"
+    ON_DATE = "On a date"
+    AFTER_COUNT = "After a number of meetings"
+
+
+class SeriesStatus(Labelled):
+    ACTIVE = "Active"
+    ENDED = "Ended"
+    SPLIT = "Replaced by a new schedule"
+
+
+class OccurrenceStatus(Labelled):
+    SCHEDULED = "Scheduled"
+    MOVED = "Moved"
+    CANCELLED = "Cancelled"
+    HELD = "Held"
+
+
+class Response(Labelled):
+    ATTENDING = "Attending"
+    APOLOGIES = "Sending apologies"
+    DEPUTY = "Sending a deputy"
+    REPORT_ONLY = "Sending a report only"
+
+
+class MeetingSeries(db.Model):
+    __tablename__ = "meeting_series"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    meeting_type: Mapped[MeetingType] = mapped_column(_enum(MeetingType))
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    chair_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    minute_taker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    first_date: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time] = mapped_column(Time)  # wall-clock time in ``timezone``
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+    recurrence: Mapped[Recurrence] = mapped_column(_enum(Recurrence))
+    interval: Mapped[int] = mapped_column(Integer)  # weeks for WEEKLY, months otherwise
+    end_kind: Mapped[SeriesEnd] = mapped_column(_enum(SeriesEnd))
+    until_date: Mapped[date | None] = mapped_column(Date)
+    count: Mapped[int | None] = mapped_column(Integer)
+    location: Mapped[str | None] = mapped_column(String(300))
+    online_link: Mapped[str | None] = mapped_column(String(500))
+    # Calendar identity: one random UID for the series' life, one SEQUENCE raised on every change sent.
+    uid: Mapped[str] = mapped_column(String(100), unique=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[SeriesStatus] = mapped_column(_enum(SeriesStatus), default=SeriesStatus.ACTIVE)
+    split_from_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_series.id"))
+    # Occurrences exist up to here; the scheduler extends series whose horizon is running out.
+    generated_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Raised on every saved change, so two editors cannot overwrite each other unawares.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    family: Mapped[Family] = relationship()
+    organiser: Mapped[User] = relationship(foreign_keys=[organiser_id])
+    chair: Mapped[User | None] = relationship(foreign_keys=[chair_id])
+    minute_taker: Mapped[User | None] = relationship(foreign_keys=[minute_taker_id])
+    occurrences: Mapped[list[Occurrence]] = relationship(back_populates="series", order_by="Occurrence.starts_at")
+    invitees: Mapped[list[Invitee]] = relationship(back_populates="series", order_by="Invitee.id")
+
+    @property
+    def title(self) -> str:
+        """What calendars show: the meeting type and the family's opaque reference, nothing else."""
+        return f"{self.meeting_type.label} - ref {self.family.reference}"
+
+    @property
+    def current_invitees(self) -> list[Invitee]:
+        return [i for i in self.invitees if i.removed_at is None]
+
+    @property
+    def rule(self):
+        from coordinator.meetings.recurrence import Rule
+
+        return Rule(self.recurrence.name, self.interval, self.first_date, self.start_time, self.timezone,
+                    until_date=self.until_date if self.end_kind is SeriesEnd.ON_DATE else None,
+                    count=self.count if self.end_kind is SeriesEnd.AFTER_COUNT else None)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def first_start(self) -> datetime:
+        from coordinator.meetings.recurrence import to_utc
+
+        return to_utc(datetime.combine(self.first_date, self.start_time), self.zone)
+
+    @property
+    def rule_occurrences(self) -> list[Occurrence]:
+        """The meetings the RRULE makes (not the extra one-off ones, which are events of their own)."""
+        return [o for o in self.occurrences if o.extra_uid is None]
+
+    @property
+    def organiser_email(self) -> str:
+        from flask import current_app
+
+        return current_app.config.get("MEETINGS_ORGANISER_EMAIL") or self.organiser.email
+
+    @property
+    def organiser_name(self) -> str:
+        from flask import current_app
+
+        return current_app.config.get("MEETINGS_ORGANISER_NAME") or self.organiser.name
+
+
+class Occurrence(db.Model):
+    __tablename__ = "occurrences"
+    __table_args__ = (UniqueConstraint("series_id", "original_start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("meeting_series.id"), index=True)
+    # The start the rule gave it (its RECURRENCE-ID); for an extra one-off meeting, its first start.
+    original_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[OccurrenceStatus] = mapped_column(_enum(OccurrenceStatus), default=OccurrenceStatus.SCHEDULED)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    location: Mapped[str | None] = mapped_column(String(300))  # when moved to another place
+    online_link: Mapped[str | None] = mapped_column(String(500))
+    # An extra one-off meeting is its own calendar event, with its own UID.
+    extra_uid: Mapped[str | None] = mapped_column(String(100), unique=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    series: Mapped[MeetingSeries] = relationship(back_populates="occurrences")
+    responses: Mapped[list[InvitationResponse]] = relationship(back_populates="occurrence")
+
+    @property
+    def status_name(self) -> str:
+        return self.status.name
+
+    @property
+    def is_extra(self) -> bool:
+        return self.extra_uid is not None
+
+    @property
+    def where(self) -> str | None:
+        return self.location or self.series.location
+
+    @property
+    def link(self) -> str | None:
+        return self.online_link or self.series.online_link
+
+
+class Invitee(db.Model):
+    __tablename__ = "invitees"
+    __table_args__ = (UniqueConstraint("series_id", "email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("meeting_series.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    series: Mapped[MeetingSeries] = relationship(back_populates="invitees")
+    user: Mapped[User] = relationship()
+
+
+class InvitationResponse(db.Model):
+    """An invitee's answer for one meeting, given in the application."""
+
+    __tablename__ = "invitation_responses"
+    __table_args__ = (UniqueConstraint("occurrence_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    response: Mapped[Response] = mapped_column(_enum(Response))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    deputy_name: Mapped[str | None] = mapped_column(String(200))
+    deputy_email: Mapped[str | None] = mapped_column(String(254))
+    responded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    occurrence: Mapped[Occurrence] = relationship(back_populates="responses")
+    user: Mapped[User] = relationship()
+
+
+class CalendarFeed(db.Model):
+    """A user's personal calendar feed. Its URL carries a token signed with the application key and this
+    per-user secret; resetting the secret invalidates every earlier URL."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,586 @@
+"""Meeting series and their occurrences: scheduling, changes, invitations, answers.
+
+Every change that people's calendars must follow raises the series' SEQUENCE and puts one iMIP email per
+invitee in the outbox, in the same transaction as the change (unless the organiser chose not to notify).
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from coordinator.audit import services as audit
+from coordinator.auth import services as auth_services
+from coordinator.auth.models import User
+from coordinator.extensions import db
+from coordinator.families import services as family_services
+from coordinator.families.access import current_membership_clause, today
+from coordinator.families.models import Family, NetworkMembership, NetworkRole
+from coordinator.meetings.models import (
+    InvitationResponse,
+    Invitee,
+    MeetingSeries,
+    MeetingType,
+    Occurrence,
+    OccurrenceStatus,
+    Recurrence,
+    Response,
+    SeriesEnd,
+    SeriesStatus,
+)
+from coordinator.meetings.recurrence import NonexistentLocalTime, Rule, to_utc
+from coordinator.meetings.workdays import bank_holiday_name
+from coordinator.timeutil import utcnow
+
+
+class MeetingError(ValueError):
+    """A rule of scheduling refused the change. ``field`` names the form field it concerns."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class StaleSeries(MeetingError):
+    pass
+
+
+@dataclass
+class Schedule:
+    meeting_type: MeetingType
+    first_date: date
+    start_time: time
+    duration_minutes: int
+    recurrence: Recurrence
+    interval: int
+    end_kind: SeriesEnd
+    until_date: date | None = None
+    count: int | None = None
+    timezone: str = "Europe/London"
+    location: str | None = None
+    online_link: str | None = None
+
+    def rule(self) -> Rule:
+        return Rule(self.recurrence.name, self.interval, self.first_date, self.start_time, self.timezone,
+                    until_date=self.until_date if self.end_kind is SeriesEnd.ON_DATE else None,
+                    count=self.count if self.end_kind is SeriesEnd.AFTER_COUNT else None)
+
+
+def type_settings(meeting_type: MeetingType) -> dict:
+    return current_app.config["MEETING_TYPE_SETTINGS"][meeting_type.name]
+
+
+def horizon_end(now: datetime | None = None) -> datetime:
+    return (now or utcnow()) + timedelta(days=int(current_app.config["MEETING_HORIZON_DAYS"]))
+
+
+def check_schedule(schedule: Schedule, *, allow_past: bool = False) -> None:
+    """Refuse a schedule that cannot be right, naming the field at fault."""
+    cfg = current_app.config
+    if not 0 < schedule.duration_minutes <= cfg["MEETING_MAX_DURATION_MINUTES"]:
+        raise MeetingError("Duration must be between 1 minute and 24 hours", "duration_minutes")
+    limit = 52 if schedule.recurrence is Recurrence.WEEKLY else 12
+    unit = "weeks" if schedule.recurrence is Recurrence.WEEKLY else "months"
+    if not 1 <= schedule.interval <= limit:
+        raise MeetingError(f"How often must be between 1 and {limit} {unit}", "interval")
+    if schedule.recurrence is Recurrence.MONTHLY_DATE and schedule.first_date.day > 28:
+        raise MeetingError("For monthly meetings on the same date, choose a first date between the 1st and "
+                           "28th: not every month has a 29th, 30th or 31st", "first_date")
+    if not allow_past and schedule.first_date < today():
+        raise MeetingError("The first meeting must be today or in the future", "first_date")
+    if schedule.first_date > today() + timedelta(days=365 * int(cfg["MEETING_MAX_YEARS_AHEAD"])):
+        raise MeetingError(f"The first meeting must be within {cfg['MEETING_MAX_YEARS_AHEAD']} years", "first_date")
+    if schedule.end_kind is SeriesEnd.ON_DATE:
+        if schedule.until_date is None:
+            raise MeetingError("Enter the date of the last meeting", "until_date")
+        if schedule.until_date < schedule.first_date:
+            raise MeetingError("The end date must be on or after the first meeting", "until_date")
+    if schedule.end_kind is SeriesEnd.AFTER_COUNT and not (schedule.count and 1 <= schedule.count <= 200):
+        raise MeetingError("The number of meetings must be between 1 and 200", "count")
+    if schedule.online_link and not schedule.online_link.lower().startswith("https://"):
+        raise MeetingError("The joining link must start with https://", "online_link")
+    problem = schedule.rule().first_nonexistent(horizon_end())
+    if problem:
+        raise MeetingError(str(problem), "start_time")
+
+
+def bank_holiday_warnings(series: MeetingSeries) -> list[str]:
+    warnings = []
+    for occurrence in series.occurrences:
+        if occurrence.status in (OccurrenceStatus.CANCELLED,) or occurrence.starts_at < utcnow():
+            continue
+        local = occurrence.starts_at.astimezone(series.zone).date()
+        name = bank_holiday_name(local)
+        if name:
+            warnings.append(f"{local.strftime('%A %-d %B %Y')} is a bank holiday ({name})")
+    return warnings
+
+
+# --- occurrences -------------------------------------------------------------------------------------
+
+def generate_occurrences(series: MeetingSeries, until: datetime | None = None) -> int:
+    """Create the series' meetings up to the horizon; never duplicates one that exists."""
+    if series.status is not SeriesStatus.ACTIVE and until is None:
+        return 0
+    end = until or horizon_end()
+    if series.generated_until is not None and series.generated_until >= end:
+        return 0
+    existing = {o.original_start for o in series.occurrences}
+    duration = timedelta(minutes=series.duration_minutes)
+    made = 0
+    for start in series.rule.starts_between(series.first_start, end):
+        if start in existing:
+            continue
+        occurrence = Occurrence(original_start=start, starts_at=start, ends_at=start + duration,
+                                status=OccurrenceStatus.SCHEDULED)
+        series.occurrences.append(occurrence)
+        made += 1
+    series.generated_until = end
+    return made
+
+
+def extend_all(now: datetime | None = None) -> int:
+    """The scheduler's job: extend active series whose generated meetings run out within a week of the
+    horizon. Cheap when there is nothing to do, so it can run on every tick."""
+    end = horizon_end(now)
+    due = db.session.scalars(select(MeetingSeries).where(
+        MeetingSeries.status == SeriesStatus.ACTIVE,
+        (MeetingSeries.generated_until.is_(None)) | (MeetingSeries.generated_until < end - timedelta(days=7)))
+    ).all()
+    made = sum(generate_occurrences(series, end) for series in due)
+    db.session.commit()
+    return made
+
+
+# --- invitees -------------------------------------------------------------------------------------
+
+@dataclass
+class Attendee:
+    email: str
+    name: str
+    role: str  # CHAIR or REQ-PARTICIPANT
+
+
+def attendees(series: MeetingSeries) -> list[Attendee]:
+    return [Attendee(i.user.email, i.user.name, "CHAIR" if i.user_id == series.chair_id else "REQ-PARTICIPANT")
+            for i in series.current_invitees]
+
+
+def _ensure_guest_access(family: Family, user: User, actor: User) -> None:
+    """Someone invited who is not in the network gets scoped access: this family's meetings only."""
+    on = today()
+    member = db.session.scalar(select(NetworkMembership).where(NetworkMembership.family_id == family.id,
+                                                               current_membership_clause(user.id, on)))
+    if member is None:
+        family_services.add_to_network(family, user, NetworkRole.GUEST, actor=actor,
+                                       reason="Invited to the family's meetings")
+
+
+def user_for_external(email: str, actor: User) -> User:
+    """The account for an invited professional, created (with no password: they sign in with emailed
+    codes) if they have none."""
+    user = auth_services.user_by_email(email)
+    if user is None:
+        name = email.split("@")[0].replace(".", " ").title()
+        user = auth_services.create_user(email=email, name=name, actor=actor)
+    return user
+
+
+def set_invitees(series: MeetingSeries, users: list[User], *, actor: User) -> tuple[list[Invitee], list[Invitee]]:
+    """Make the invitee list exactly ``users``. Returns (added, removed)."""
+    wanted = {u.id: u for u in users}
+    added, removed = [], []
+    by_user = {i.user_id: i for i in series.invitees}
+    now = utcnow()
+    for user_id, user in wanted.items():
+        invitee = by_user.get(user_id)
+        if invitee is None:
+            invitee = Invitee(user_id=user.id, email=user.email, user=user)
+            series.invitees.append(invitee)
+            added.append(invitee)
+        elif invitee.removed_at is not None:
+            invitee.removed_at = None
+            added.append(invitee)
+        _ensure_guest_access(series.family, user, actor)
+    for invitee in series.invitees:
+        if invitee.user_id not in wanted and invitee.removed_at is None:
+            invitee.removed_at = now
+            removed.append(invitee)
+    if added or removed:
+        audit.record("meeting_invitees_changed", object_type="meeting_series", object_id=series.id,
+                     family_id=series.family_id, actor=actor,
+                     detail=f"added {[i.user_id for i in added]}, removed {[i.user_id for i in removed]}")
+    return added, removed
+
+
+# --- the series ---------------------------------------------------------------------------------------
+
+def new_uid() -> str:
+    """A random UID with no personal data in it."""
+    host = current_app.config["BASE_URL"].split("//")[-1].split("/")[0].split(":")[0] or "coordinator.invalid"
+    return f"{secrets.token_hex(16)}@{host}"
+
+
+def create_series(family: Family, schedule: Schedule, *, actor: User, chair: User | None,
+                  minute_taker: User | None, invitees: list[User], notify: bool = True,
+                  split_from: MeetingSeries | None = None) -> MeetingSeries:
+    check_schedule(schedule)
+    now = utcnow()
+    series = MeetingSeries(
+        family=family, meeting_type=schedule.meeting_type, organiser_id=actor.id, organiser=actor,
+        chair=chair, minute_taker=minute_taker, first_date=schedule.first_date, start_time=schedule.start_time,
+        duration_minutes=schedule.duration_minutes, timezone=schedule.timezone, recurrence=schedule.recurrence,
+        interval=schedule.interval, end_kind=schedule.end_kind,
+        until_date=schedule.until_date if schedule.end_kind is SeriesEnd.ON_DATE else None,
+        count=schedule.count if schedule.end_kind is SeriesEnd.AFTER_COUNT else None,
+        location=schedule.location, online_link=schedule.online_link, uid=new_uid(), sequence=0,
+        status=SeriesStatus.ACTIVE, split_from_id=split_from.id if split_from else None,
+        created_at=now, updated_at=now,
+    )
+    db.session.add(series)
+    people = list(invitees)
+    for person in (chair, minute_taker):
+        if person is not None and person.id not in {p.id for p in people}:
+            people.append(person)
+    set_invitees(series, people, actor=actor)
+    generate_occurrences(series)
+    db.session.flush()
+    audit.record("meeting_series_created", object_type="meeting_series", object_id=series.id,
+                 family_id=family.id, actor=actor, detail=f"{schedule.meeting_type.name}, uid {series.uid}")
+    if notify:
+        from coordinator.calendar import invites
+
+        invites.send_series_request(series, series.current_invitees)  # SEQUENCE 0: the first issue
+    return series
+
+
+def _touch(series: MeetingSeries, expected_revision: int | None) -> None:
+    if expected_revision is not None and series.revision != expected_revision:
+        raise StaleSeries("Someone else changed this meeting series while you were working on it. Nothing has "
+                          "been saved: check the series as it is now, then make your change again.")
+    series.revision += 1
+    series.updated_at = utcnow()
+
+
+def _require_changeable(occurrence: Occurrence) -> None:
+    if occurrence.status is OccurrenceStatus.HELD:
+        raise MeetingError("This meeting has been held: it cannot be moved or cancelled")
+    if occurrence.status is OccurrenceStatus.CANCELLED:
+        raise MeetingError("This meeting was cancelled: it cannot be moved or cancelled again")
+
+
+def _start_of(series: MeetingSeries, on: date, at: time, field: str = "new_time") -> datetime:
+    try:
+        return to_utc(datetime.combine(on, at), series.zone)
+    except NonexistentLocalTime as problem:
+        raise MeetingError(str(problem), field) from None
+
+
+def _check_duration(minutes: int) -> timedelta:
+    if not 0 < minutes <= current_app.config["MEETING_MAX_DURATION_MINUTES"]:
+        raise MeetingError("Duration must be between 1 minute and 24 hours", "duration_minutes")
+    return timedelta(minutes=minutes)
+
+
+def _check_clash(series: MeetingSeries, start: datetime, but: Occurrence | None = None) -> None:
+    if any(o is not but and o.starts_at == start and o.status is not OccurrenceStatus.CANCELLED
+           for o in series.occurrences):
+        raise MeetingError("Another meeting of this series is already at that time", "new_date")
+
+
+def check_move(occurrence: Occurrence, *, on: date, at: time, duration_minutes: int | None) -> tuple[datetime, timedelta]:
+    """Refuse a move that cannot be right; returns the new start and duration."""
+    _require_changeable(occurrence)
+    series = occurrence.series
+    start = _start_of(series, on, at)
+    if start < utcnow():
+        raise MeetingError("A meeting cannot be moved into the past", "new_date")
+    duration = _check_duration(duration_minutes or int((occurrence.ends_at - occurrence.starts_at).total_seconds() // 60))
+    _check_clash(series, start, but=occurrence)
+    return start, duration
+
+
+def check_extra(series: MeetingSeries, *, on: date, at: time, duration_minutes: int) -> datetime:
+    if series.status is not SeriesStatus.ACTIVE:
+        raise MeetingError("This series has ended: set up a new one instead", "new_date")
+    start = _start_of(series, on, at)
+    if start < utcnow():
+        raise MeetingError("An extra meeting must be in the future", "new_date")
+    _check_duration(duration_minutes)
+    _check_clash(series, start)
+    return start
+
+
+def holiday_warning(day: date) -> list[str]:
+    name = bank_holiday_name(day)
+    return [f"{day.strftime('%A %-d %B %Y')} is a bank holiday ({name})"] if name else []
+
+
+def move_occurrence(occurrence: Occurrence, *, actor: User, new_date: date, new_time: time,
+                    duration_minutes: int | None = None, location: str | None = None,
+                    online_link: str | None = None, expected_revision: int | None = None,
+                    notify: bool = True) -> None:
+    series = occurrence.series
+    if online_link and not online_link.lower().startswith("https://"):
+        raise MeetingError("The joining link must start with https://", "online_link")
+    start, duration = check_move(occurrence, on=new_date, at=new_time, duration_minutes=duration_minutes)
+    _touch(series, expected_revision)
+    occurrence.starts_at = start
+    occurrence.ends_at = start + duration
+    occurrence.location = location or None
+    occurrence.online_link = online_link or None
+    back_as_planned = start == occurrence.original_start and not location and not online_link
+    occurrence.status = (OccurrenceStatus.SCHEDULED if occurrence.is_extra or back_as_planned
+                         else OccurrenceStatus.MOVED)
+    occurrence.revision += 1
+    occurrence.updated_at = utcnow()
+    audit.record("meeting_moved", object_type="occurrence", object_id=occurrence.id, family_id=series.family_id,
+                 actor=actor, detail=f"to {start.isoformat()}")
+    if notify:
+        from coordinator.calendar import invites
+
+        series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
+        if occurrence.is_extra:
+            invites.send_extra_request(occurrence, series.current_invitees)
+        else:
+            invites.send_series_request(series, series.current_invitees)
+
+
+def cancel_occurrence(occurrence: Occurrence, *, actor: User, reason: str, expected_revision: int | None = None,
+                      notify: bool = True) -> None:
+    _require_changeable(occurrence)
+    series = occurrence.series
+    _touch(series, expected_revision)
+    occurrence.status = OccurrenceStatus.CANCELLED
+    occurrence.cancel_reason = reason.strip()
+    occurrence.revision += 1
+    occurrence.updated_at = utcnow()
+    audit.record("meeting_cancelled", object_type="occurrence", object_id=occurrence.id, family_id=series.family_id,
+                 actor=actor, detail=reason[:400])
+    if notify:
+        from coordinator.calendar import invites
+
+        series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
+        invites.send_occurrence_cancel(occurrence, series.current_invitees)
+
+
+def add_extra(series: MeetingSeries, *, actor: User, on: date, at: time, duration_minutes: int,
+              location: str | None = None, online_link: str | None = None, expected_revision: int | None = None,
+              notify: bool = True) -> Occurrence:
+    if online_link and not online_link.lower().startswith("https://"):
+        raise MeetingError("The joining link must start with https://", "online_link")
+    start = check_extra(series, on=on, at=at, duration_minutes=duration_minutes)
+    _touch(series, expected_revision)
+    occurrence = Occurrence(original_start=start, starts_at=start, ends_at=start + timedelta(minutes=duration_minutes),
+                            status=OccurrenceStatus.SCHEDULED, location=location or None,
+                            online_link=online_link or None, extra_uid=new_uid())
+    series.occurrences.append(occurrence)
+    db.session.flush()
+    audit.record("meeting_extra_added", object_type="occurrence", object_id=occurrence.id,
+                 family_id=series.family_id, actor=actor, detail=start.isoformat())
+    if notify:
+        from coordinator.calendar import invites
+
+        series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
+        invites.send_extra_request(occurrence, series.current_invitees)
+    return occurrence
+
+
+def end_series(series: MeetingSeries, *, actor: User, expected_revision: int | None = None,
+               notify: bool = True) -> None:
+    """End the series now: every future meeting goes; held and past ones stay as history."""
+    if series.status is not SeriesStatus.ACTIVE:
+        raise MeetingError("This series has already ended")
+    _touch(series, expected_revision)
+    now = utcnow()
+    future = [o for o in series.occurrences if o.starts_at >= now and o.status is not OccurrenceStatus.HELD]
+    past = [o for o in series.rule_occurrences if o not in future]
+    future_extras = [o for o in future if o.is_extra and o.status is not OccurrenceStatus.CANCELLED]
+    _truncate(series, keep=past)
+    series.status = SeriesStatus.ENDED
+    audit.record("meeting_series_ended", object_type="meeting_series", object_id=series.id,
+                 family_id=series.family_id, actor=actor)
+    if notify:
+        from coordinator.calendar import invites
+
+        series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
+        invites.send_series_truncated(series, series.current_invitees, had_past=bool(past))
+        for extra in future_extras:
+            invites.send_extra_cancel(extra, series.current_invitees)
+
+
+def _truncate(series: MeetingSeries, *, keep: list[Occurrence]) -> None:
+    """Cut the rule after the last meeting in ``keep``; delete the later (never held) occurrences."""
+    now = utcnow()
+    for occurrence in list(series.occurrences):
+        if occurrence.starts_at >= now and occurrence.status is not OccurrenceStatus.HELD and occurrence not in keep:
+            for response in list(occurrence.responses):
+                db.session.delete(response)
+            series.occurrences.remove(occurrence)
+            db.session.delete(occurrence)
+    if keep:
+        last = max(o.original_start for o in keep)
+        series.end_kind = SeriesEnd.ON_DATE
+        series.until_date = last.astimezone(series.zone).date()
+        series.count = None
+    else:
+        series.end_kind = SeriesEnd.ON_DATE
+        series.until_date = series.first_date
+        series.count = None
+
+
+def split_series(series: MeetingSeries, schedule: Schedule, *, actor: User, expected_revision: int | None = None,
+                 notify: bool = True) -> MeetingSeries:
+    """Change the schedule from a date on: the old series keeps the meetings before that date (held ones
+    with their history), a new series with a new UID takes over from then, and both are re-issued."""
+    if series.status is not SeriesStatus.ACTIVE:
+        raise MeetingError("This series has ended: set up a new one instead")
+    check_schedule(schedule)
+    split_at = to_utc(datetime.combine(schedule.first_date, time(0)), series.zone)
+    _touch(series, expected_revision)
+    keep = [o for o in series.rule_occurrences if o.original_start < split_at or o.status is OccurrenceStatus.HELD]
+    future_extras = [o for o in series.occurrences if o.is_extra and o.starts_at >= split_at
+                     and o.status is not OccurrenceStatus.CANCELLED]
+    recipients = list(series.current_invitees)
+    people = [i.user for i in recipients]
+    for occurrence in list(series.occurrences):
+        if occurrence.starts_at >= split_at and occurrence.status is not OccurrenceStatus.HELD and occurrence not in keep:
+            for response in list(occurrence.responses):
+                db.session.delete(response)
+            series.occurrences.remove(occurrence)
+            db.session.delete(occurrence)
+    if keep:
+        last = max(o.original_start for o in keep)
+        series.end_kind, series.until_date, series.count = SeriesEnd.ON_DATE, last.astimezone(series.zone).date(), None
+    series.status = SeriesStatus.SPLIT
+    db.session.flush()
+    new = create_series(series.family, schedule, actor=actor, chair=series.chair, minute_taker=series.minute_taker,
+                        invitees=people, notify=notify, split_from=series)
+    audit.record("meeting_series_split", object_type="meeting_series", object_id=series.id,
+                 family_id=series.family_id, actor=actor, detail=f"new series {new.id} from {schedule.first_date}")
+    if notify:
+        from coordinator.calendar import invites
+
+        series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
+        invites.send_series_truncated(series, recipients, had_past=bool(keep))
+        for extra in future_extras:
+            invites.send_extra_cancel(extra, recipients)
+    return new
+
+
+def change_invitees(series: MeetingSeries, users: list[User], *, actor: User, expected_revision: int | None = None,
+                    notify: bool = True) -> tuple[list[Invitee], list[Invitee]]:
+    _touch(series, expected_revision)
+    added, removed = set_invitees(series, users, actor=actor)
+    if notify and (added or removed):
+        from coordinator.calendar import invites
+
+        series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
+        invites.send_series_request(series, series.current_invitees)
+        for extra in series.occurrences:
+            if extra.is_extra and extra.status is not OccurrenceStatus.CANCELLED and extra.starts_at >= utcnow():
+                invites.send_extra_request(extra, series.current_invitees)
+        invites.send_removed(series, removed)
+    return added, removed
+
+
+def mark_held(occurrence: Occurrence, *, actor: User) -> None:
+    if occurrence.status is OccurrenceStatus.CANCELLED:
+        raise MeetingError("A cancelled meeting cannot be recorded as held")
+    if occurrence.starts_at > utcnow():
+        raise MeetingError("A meeting cannot be recorded as held before it starts")
+    occurrence.status = OccurrenceStatus.HELD
+    occurrence.updated_at = utcnow()
+    audit.record("meeting_held", object_type="occurrence", object_id=occurrence.id,
+                 family_id=occurrence.series.family_id, actor=actor)
+
+
+def respond(occurrence: Occurrence, user: User, response: Response, *, reason: str | None = None,
+            deputy_name: str | None = None, deputy_email: str | None = None) -> InvitationResponse:
+    if occurrence.status is OccurrenceStatus.CANCELLED:
+        raise MeetingError("This meeting was cancelled")
+    row = db.session.scalar(select(InvitationResponse).where(InvitationResponse.occurrence_id == occurrence.id,
+                                                             InvitationResponse.user_id == user.id))
+    if row is None:
+        row = InvitationResponse(occurrence_id=occurrence.id, user_id=user.id, response=response)
+        db.session.add(row)
+    row.response = response
+    row.reason = reason or None
+    row.deputy_name = deputy_name or None
+    row.deputy_email = deputy_email or None
+    row.responded_at = utcnow()
+    audit.record("meeting_response", object_type="occurrence", object_id=occurrence.id,
+                 family_id=occurrence.series.family_id, actor=user, detail=response.name)
+    return row
+
+
+# --- timescales -----------------------------------------------------------------------------------
+
+@dataclass
+class SeriesHealth:
+    next_meeting: Occurrence | None
+    last_held: Occurrence | None
+    overdue: str | None  # why, when it is
+
+
+def series_health(series: MeetingSeries, now: datetime | None = None) -> SeriesHealth:
+    now = now or utcnow()
+    max_gap = timedelta(days=int(type_settings(series.meeting_type)["max_days"]))
+    upcoming = [o for o in series.occurrences if o.starts_at >= now and o.status is not OccurrenceStatus.CANCELLED]
+    held = [o for o in series.occurrences if o.status is OccurrenceStatus.HELD]
+    next_meeting = min(upcoming, key=lambda o: o.starts_at) if upcoming else None
+    last_held = max(held, key=lambda o: o.starts_at) if held else None
+    overdue = None
+    since = last_held.starts_at if last_held else (series.first_start if series.first_start < now else None)
+    weeks = max_gap.days // 7
+    if since is not None and now - since > max_gap:
+        overdue = (f"No meeting recorded as held for more than {weeks} weeks"
+                   if last_held else f"No meeting recorded as held since the series began, over {weeks} weeks ago")
+    elif series.status is SeriesStatus.ACTIVE and next_meeting is not None:
+        gap_from = last_held.starts_at if last_held else now
+        if next_meeting.starts_at - gap_from > max_gap:
+            overdue = f"The next meeting is more than {weeks} weeks after the last"
+    elif series.status is SeriesStatus.ACTIVE and next_meeting is None and since is not None:
+        overdue = "No further meeting is scheduled"
+    return SeriesHealth(next_meeting, last_held, overdue)
+
+
+def series_of_family(family: Family) -> list[MeetingSeries]:
+    return db.session.scalars(select(MeetingSeries).where(MeetingSeries.family_id == family.id)
+                              .order_by(MeetingSeries.created_at)).all()
+
+
+# Links are built from BASE_URL, not url_for, so scheduler jobs (which have no request) can make them too.
+def meeting_url(occurrence: Occurrence) -> str:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return f"{base}/families/{occurrence.series.family.reference}/meetings/{occurrence.id}"
+
+
+def series_url(series: MeetingSeries) -> str:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return f"{base}/families/{series.family.reference}/series/{series.id}"
+
+
+def caseload_meetings(family_ids: list[int], now: datetime | None = None) -> dict[int, dict]:
+    """For "My families": each family's next meeting and overdue series, in a constant number of queries."""
+    from sqlalchemy.orm import selectinload
+
+    now = now or utcnow()
+    result: dict[int, dict] = {fid: {"next": None, "overdue": []} for fid in family_ids}
+    if not family_ids:
+        return result
+    series_list = db.session.scalars(
+        select(MeetingSeries).where(MeetingSeries.family_id.in_(family_ids))
+        .options(selectinload(MeetingSeries.occurrences))
+    ).all()
+    for series in series_list:
+        health = series_health(series, now)
+        entry = result[series.family_id]
+        if health.next_meeting and (entry["next"] is None or health.next_meeting.starts_at < entry["next"].starts_at):
+            entry["next"] = health.next_meeting
+        if health.overdue and series.status is SeriesStatus.ACTIVE:
+            entry["overdue"].append(f"{series.meeting_type.label}: {health.overdue}")
+    return result

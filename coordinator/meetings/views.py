@@ -1,0 +1,476 @@
+"""Meeting series and meeting pages. Changes that reach people's calendars go through a confirmation
+step that shows who will receive an update, and lets the organiser choose not to send one."""
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from coordinator.access import signed_in
+from coordinator.extensions import db
+from coordinator.families.access import Need, family_view, is_lead, membership_of
+from coordinator.families.models import Family, NetworkRole
+from coordinator.families.services import current_network
+from coordinator.forms import choices
+from coordinator.meetings import services
+from coordinator.meetings.forms import (
+    ButtonForm,
+    CancelForm,
+    EndForm,
+    InviteesForm,
+    MoveForm,
+    ResponseForm,
+    ScheduleForm,
+    SeriesForm,
+)
+from coordinator.meetings.models import (
+    InvitationResponse,
+    MeetingSeries,
+    MeetingType,
+    Occurrence,
+    OccurrenceStatus,
+    Recurrence,
+    Response,
+    SeriesEnd,
+    SeriesStatus,
+)
+from coordinator.timeutil import utcnow
+
+bp = Blueprint("meetings", __name__, url_prefix="/families/<ref>")
+
+
+# --- loading, scoped to the family --------------------------------------------------------------------
+
+def _series_of(family: Family, series_id: int) -> MeetingSeries:
+    series = db.session.get(MeetingSeries, series_id)
+    if series is None or series.family_id != family.id:
+        abort(404)
+    _guest_must_be_invited(family, series)
+    return series
+
+
+def _occurrence_of(family: Family, occurrence_id: int) -> Occurrence:
+    occurrence = db.session.get(Occurrence, occurrence_id)
+    if occurrence is None or occurrence.series.family_id != family.id:
+        abort(404)
+    _guest_must_be_invited(family, occurrence.series)
+    return occurrence
+
+
+def _guest_must_be_invited(family: Family, series: MeetingSeries) -> None:
+    membership = membership_of(family, current_user)
+    if membership is not None and membership.role is NetworkRole.GUEST:
+        if not any(i.user_id == current_user.id for i in series.current_invitees):
+            abort(404)
+
+
+def _can_manage(family: Family) -> bool:
+    return is_lead(family, current_user) and not family.is_closed
+
+
+# --- the confirmation step ------------------------------------------------------------------------------
+
+def _confirmed() -> bool | None:
+    """None until the organiser has seen the confirmation page; then whether to send updates."""
+    choice = request.form.get("notify")
+    return None if choice is None else choice == "yes"
+
+
+def _confirm_page(family, *, heading: str, summary: list[str], recipients: list[str], cancels: list[str] = (),
+                  warnings: list[str] = ()):
+    replay = [(k, v) for k, values in request.form.lists() for v in values if k not in ("csrf_token", "notify")]
+    return render_template("meetings/confirm.html", family=family, heading=heading, summary=summary,
+                           recipients=sorted(set(recipients)), cancels=sorted(set(cancels)), warnings=warnings,
+                           replay=replay, form=ButtonForm())
+
+
+def _schedule_from(form: ScheduleForm, meeting_type: MeetingType | None = None) -> services.Schedule:
+    return services.Schedule(
+        meeting_type=meeting_type or MeetingType[form.meeting_type.data], first_date=form.first_date.data,
+        start_time=form.start_time.time, duration_minutes=form.duration_minutes.data,
+        recurrence=Recurrence[form.recurrence.data], interval=form.interval.data, end_kind=SeriesEnd[form.end_kind.data],
+        until_date=form.until_date.data, count=form.count.data, timezone=current_app.config["TIMEZONE"],
+        location=(form.location.data or "").strip() or None, online_link=(form.online_link.data or "").strip() or None)
+
+
+def _field_error(form, error: services.MeetingError, default: str) -> None:
+    field = getattr(form, error.field or default, None) or getattr(form, default)
+    field.errors = list(field.errors) + [str(error)]
+
+
+def _network_choices(family: Family):
+    people = [m for m in current_network(family) if m.role is not NetworkRole.GUEST]
+    return people
+
+
+def _external_users(form, family: Family) -> list | None:
+    """The users for the typed email addresses, created where needed; None (with a form error) if any
+    address is not valid."""
+    users, bad = [], []
+    for line in (form.external_emails.data or "").replace(",", "\n").splitlines():
+        address = line.strip()
+        if not address:
+            continue
+        try:
+            normalised = validate_email(address, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            bad.append(address)
+            continue
+        users.append(normalised)
+    if bad:
+        form.external_emails.errors = list(form.external_emails.errors) + [
+            f"Enter email addresses in the correct format, like name@example.org: {', '.join(bad)[:200]} is not"]
+        return None
+    return users
+
+
+def _invitees_from(form, family: Family) -> list | None:
+    by_id = {m.user_id: m.user for m in _network_choices(family)}
+    unknown = [i for i in (form.invitee_ids.data or []) if i not in by_id]
+    if unknown:
+        form.invitee_ids.errors = list(form.invitee_ids.errors) + ["Choose people from this family's network only"]
+        return None
+    emails = _external_users(form, family)
+    if emails is None:
+        return None
+    people = [by_id[i] for i in form.invitee_ids.data or []]
+    return people, emails
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+@bp.get("/meetings")
+@family_view(Need.READ)
+def family_meetings(family: Family):
+    series_list = services.series_of_family(family)
+    health = {s.id: services.series_health(s) for s in series_list}
+    return render_template("meetings/family_meetings.html", family=family, series_list=series_list, health=health,
+                           can_manage=_can_manage(family))
+
+
+@bp.route("/series/new", methods=["GET", "POST"])
+@family_view(Need.MANAGE)
+def new_series(family: Family):
+    form = SeriesForm()
+    people = _network_choices(family)
+    form.chair_id.choices = choices([(0, "Select the chair")] + [(m.user_id, f"{m.user.name} ({m.role.label})") for m in people])
+    form.minute_taker_id.choices = choices([(0, "No minute-taker yet")] + [(m.user_id, m.user.name) for m in people])
+    form.invitee_ids.choices = choices([(m.user_id, f"{m.user.name}, {m.agency.name if m.agency else 'no agency'}") for m in people])
+    if request.method == "GET":
+        form.meeting_type.data = MeetingType.PROFESSIONALS.name
+        form.duration_minutes.data = 90
+        form.interval.data = services.type_settings(MeetingType.PROFESSIONALS)["default_weeks"]
+        form.invitee_ids.data = [m.user_id for m in people]
+        form.start_time.data = "10:00"
+    if form.validate_on_submit():
+        if not form.chair_id.data:
+            form.chair_id.errors = ["Select the chair"]
+        else:
+            found = _invitees_from(form, family)
+            if found is not None:
+                chosen, emails = found
+                schedule = _schedule_from(form)
+                try:
+                    services.check_schedule(schedule)
+                except services.MeetingError as error:
+                    _field_error(form, error, "first_date")
+                else:
+                    notify = _confirmed()
+                    if notify is None:
+                        names = [p.email for p in chosen] + emails
+                        for person_id in (form.chair_id.data, form.minute_taker_id.data):
+                            person = next((m.user for m in people if m.user_id == person_id), None)
+                            if person:
+                                names.append(person.email)
+                        return _confirm_page(family, heading="Send the invitations?",
+                                             summary=_describe(schedule), recipients=names)
+                    users = chosen + [services.user_for_external(e, current_user) for e in emails]
+                    chair = next(m.user for m in people if m.user_id == form.chair_id.data)
+                    minute_taker = next((m.user for m in people if m.user_id == form.minute_taker_id.data), None)
+                    series = services.create_series(family, schedule, actor=current_user, chair=chair,
+                                                    minute_taker=minute_taker, invitees=users, notify=notify)
+                    db.session.commit()
+                    flash("Meeting series set up." + (" Invitations are on their way." if notify else
+                                                      " No invitations were sent."), "success")
+                    return redirect(url_for("meetings.show_series", ref=family.reference, series_id=series.id))
+    return render_template("meetings/series_form.html", form=form, family=family, series=None,
+                           defaults=current_app.config["MEETING_TYPE_SETTINGS"])
+
+
+def _describe(schedule: services.Schedule) -> list[str]:
+    lines = [f"{schedule.meeting_type.label}, first on {schedule.first_date.strftime('%A %-d %B %Y')} at "
+             f"{schedule.start_time.strftime('%H:%M')} for {schedule.duration_minutes} minutes"]
+    unit = "week" if schedule.recurrence is Recurrence.WEEKLY else "month"
+    lines.append(f"Repeats every {schedule.interval} {unit}{'s' if schedule.interval > 1 else ''}"
+                 + {SeriesEnd.NEVER: ", with no end date",
+                    SeriesEnd.ON_DATE: f", until {schedule.until_date.strftime('%-d %B %Y') if schedule.until_date else ''}",
+                    SeriesEnd.AFTER_COUNT: f", {schedule.count} meetings in all"}[schedule.end_kind])
+    place = ", ".join(p for p in (schedule.location, schedule.online_link) if p)
+    if place:
+        lines.append(f"At {place}")
+    return lines
+
+
+@bp.get("/series/<int:series_id>")
+@family_view(Need.ATTEND)
+def show_series(family: Family, series_id: int):
+    series = _series_of(family, series_id)
+    return render_template("meetings/series.html", family=family, series=series,
+                           health=services.series_health(series), warnings=services.bank_holiday_warnings(series),
+                           can_manage=_can_manage(family) and series.status is SeriesStatus.ACTIVE, now=utcnow())
+
+
+@bp.route("/series/<int:series_id>/change", methods=["GET", "POST"])
+@family_view(Need.MANAGE)
+def change_schedule(family: Family, series_id: int):
+    series = _series_of(family, series_id)
+    if series.status is not SeriesStatus.ACTIVE:
+        abort(409, description="This series has ended.")
+    form = ScheduleForm(obj=series)
+    if request.method == "GET":
+        form.meeting_type.data = series.meeting_type.name
+        form.recurrence.data = series.recurrence.name
+        form.end_kind.data = series.end_kind.name
+        form.start_time.data = series.start_time.strftime("%H:%M")
+        form.first_date.data = None
+        form.revision.data = series.revision
+    if form.validate_on_submit():
+        schedule = _schedule_from(form)
+        try:
+            services.check_schedule(schedule)
+            notify = _confirmed()
+            if notify is None:
+                return _confirm_page(family, heading="Change the schedule from this date?",
+                                     summary=[f"Meetings from {schedule.first_date.strftime('%-d %B %Y')} are replaced by:"]
+                                     + _describe(schedule) + ["Meetings before that date, and held ones, stay as they are."],
+                                     recipients=[i.email for i in series.current_invitees])
+            new = services.split_series(series, schedule, actor=current_user,
+                                        expected_revision=int(form.revision.data or 0), notify=notify)
+        except services.MeetingError as error:
+            _field_error(form, error, "first_date")
+            form.revision.data = series.revision
+        else:
+            db.session.commit()
+            flash("The new schedule is set." + (" Updates are on their way." if notify else ""), "success")
+            return redirect(url_for("meetings.show_series", ref=family.reference, series_id=new.id))
+    return render_template("meetings/schedule_form.html", form=form, family=family, series=series)
+
+
+@bp.route("/series/<int:series_id>/end", methods=["GET", "POST"])
+@family_view(Need.MANAGE)
+def end_series(family: Family, series_id: int):
+    series = _series_of(family, series_id)
+    form = EndForm()
+    if request.method == "GET":
+        form.revision.data = series.revision
+    if form.validate_on_submit():
+        notify = _confirmed()
+        if notify is None:
+            return _confirm_page(family, heading="End this meeting series?",
+                                 summary=["Every future meeting of the series is removed. Held and past meetings stay."],
+                                 recipients=[i.email for i in series.current_invitees])
+        try:
+            services.end_series(series, actor=current_user, expected_revision=int(form.revision.data or 0), notify=notify)
+        except services.MeetingError as error:
+            flash(str(error), "info")
+            return redirect(url_for("meetings.show_series", ref=family.reference, series_id=series.id))
+        db.session.commit()
+        flash("The series has ended.", "success")
+        return redirect(url_for("meetings.show_series", ref=family.reference, series_id=series.id))
+    return render_template("meetings/end_form.html", form=form, family=family, series=series)
+
+
+@bp.route("/series/<int:series_id>/extra", methods=["GET", "POST"])
+@family_view(Need.MANAGE)
+def add_extra(family: Family, series_id: int):
+    series = _series_of(family, series_id)
+    form = MoveForm()
+    if request.method == "GET":
+        form.new_time.data = series.start_time.strftime("%H:%M")
+        form.duration_minutes.data = series.duration_minutes
+        form.revision.data = series.revision
+    if form.validate_on_submit():
+        notify = _confirmed()
+        try:
+            if notify is None:
+                services.check_extra(series, on=form.new_date.data, at=form.new_time.time,
+                                     duration_minutes=form.duration_minutes.data)
+                return _confirm_page(family, heading="Add this extra meeting?",
+                                     summary=[f"An extra meeting on {form.new_date.data.strftime('%A %-d %B %Y')} at "
+                                              f"{form.new_time.data}"],
+                                     recipients=[i.email for i in series.current_invitees],
+                                     warnings=services.holiday_warning(form.new_date.data))
+            occurrence = services.add_extra(series, actor=current_user, on=form.new_date.data, at=form.new_time.time,
+                                            duration_minutes=form.duration_minutes.data,
+                                            location=form.location.data, online_link=form.online_link.data,
+                                            expected_revision=int(form.revision.data or 0), notify=notify)
+        except services.MeetingError as error:
+            _field_error(form, error, "new_date")
+            form.revision.data = series.revision
+        else:
+            db.session.commit()
+            flash("Extra meeting added.", "success")
+            return redirect(url_for("meetings.show_occurrence", ref=family.reference, occurrence_id=occurrence.id))
+    return render_template("meetings/move_form.html", form=form, family=family, series=series, occurrence=None)
+
+
+@bp.route("/series/<int:series_id>/invitees", methods=["GET", "POST"])
+@family_view(Need.MANAGE)
+def change_invitees(family: Family, series_id: int):
+    series = _series_of(family, series_id)
+    form = InviteesForm()
+    people = _network_choices(family)
+    network_ids = {m.user_id for m in people}
+    form.invitee_ids.choices = choices([(m.user_id, f"{m.user.name}, {m.agency.name if m.agency else 'no agency'}") for m in people])
+    if request.method == "GET":
+        form.invitee_ids.data = [i.user_id for i in series.current_invitees if i.user_id in network_ids]
+        form.external_emails.data = "\n".join(i.email for i in series.current_invitees if i.user_id not in network_ids)
+        form.revision.data = series.revision
+    if form.validate_on_submit():
+        found = _invitees_from(form, family)
+        if found is not None:
+            chosen, emails = found
+            wanted = {p.email for p in chosen} | set(emails)
+            current = {i.email for i in series.current_invitees}
+            notify = _confirmed()
+            if notify is None:
+                return _confirm_page(family, heading="Change who is invited?", summary=[],
+                                     recipients=sorted(wanted), cancels=sorted(current - wanted))
+            users = chosen + [services.user_for_external(e, current_user) for e in emails]
+            try:
+                services.change_invitees(series, users, actor=current_user,
+                                         expected_revision=int(form.revision.data or 0), notify=notify)
+            except services.MeetingError as error:
+                form.invitee_ids.errors = [str(error)]
+                form.revision.data = series.revision
+            else:
+                db.session.commit()
+                flash("Invitations updated.", "success")
+                return redirect(url_for("meetings.show_series", ref=family.reference, series_id=series.id))
+    return render_template("meetings/invitees_form.html", form=form, family=family, series=series)
+
+
+@bp.get("/meetings/<int:occurrence_id>")
+@family_view(Need.ATTEND)
+def show_occurrence(family: Family, occurrence_id: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    series = occurrence.series
+    responses = {r.user_id: r for r in occurrence.responses}
+    mine = responses.get(current_user.id)
+    invited = any(i.user_id == current_user.id for i in series.current_invitees)
+    return render_template("meetings/occurrence.html", family=family, occurrence=occurrence, series=series,
+                           responses=responses, mine=mine, invited=invited, now=utcnow(),
+                           can_manage=_can_manage(family), button_form=ButtonForm(),
+                           holiday=services.holiday_warning(occurrence.starts_at.astimezone(series.zone).date()))
+
+
+@bp.route("/meetings/<int:occurrence_id>/move", methods=["GET", "POST"])
+@family_view(Need.MANAGE)
+def move_occurrence(family: Family, occurrence_id: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    series = occurrence.series
+    form = MoveForm()
+    if request.method == "GET":
+        local = occurrence.starts_at.astimezone(series.zone)
+        form.new_date.data = local.date()
+        form.new_time.data = local.strftime("%H:%M")
+        form.duration_minutes.data = int((occurrence.ends_at - occurrence.starts_at).total_seconds() // 60)
+        form.location.data = occurrence.location
+        form.online_link.data = occurrence.online_link
+        form.revision.data = series.revision
+    if form.validate_on_submit():
+        notify = _confirmed()
+        try:
+            services.check_move(occurrence, on=form.new_date.data, at=form.new_time.time,
+                                duration_minutes=form.duration_minutes.data)
+            if notify is None:
+                return _confirm_page(family, heading="Move this meeting?",
+                                     summary=[f"From {occurrence.starts_at.astimezone(series.zone).strftime('%A %-d %B %Y at %H:%M')}"
+                                              f" to {form.new_date.data.strftime('%A %-d %B %Y')} at {form.new_time.data}",
+                                              "Only this meeting moves; the others stay as they are."],
+                                     recipients=[i.email for i in series.current_invitees],
+                                     warnings=services.holiday_warning(form.new_date.data))
+            services.move_occurrence(occurrence, actor=current_user, new_date=form.new_date.data,
+                                     new_time=form.new_time.time, duration_minutes=form.duration_minutes.data,
+                                     location=form.location.data, online_link=form.online_link.data,
+                                     expected_revision=int(form.revision.data or 0), notify=notify)
+        except services.MeetingError as error:
+            _field_error(form, error, "new_date")
+            form.revision.data = series.revision
+        else:
+            db.session.commit()
+            flash("The meeting has moved." + (" Updates are on their way." if notify else ""), "success")
+            return redirect(url_for("meetings.show_occurrence", ref=family.reference, occurrence_id=occurrence.id))
+    return render_template("meetings/move_form.html", form=form, family=family, series=series, occurrence=occurrence)
+
+
+@bp.route("/meetings/<int:occurrence_id>/cancel", methods=["GET", "POST"])
+@family_view(Need.MANAGE)
+def cancel_occurrence(family: Family, occurrence_id: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    series = occurrence.series
+    form = CancelForm()
+    if request.method == "GET":
+        form.revision.data = series.revision
+    if form.validate_on_submit():
+        notify = _confirmed()
+        try:
+            services._require_changeable(occurrence)
+            if notify is None:
+                return _confirm_page(family, heading="Cancel this meeting?",
+                                     summary=[f"The meeting on {occurrence.starts_at.astimezone(series.zone).strftime('%A %-d %B %Y at %H:%M')}"
+                                              " is cancelled. The others go ahead."],
+                                     recipients=[i.email for i in series.current_invitees])
+            services.cancel_occurrence(occurrence, actor=current_user, reason=form.reason.data,
+                                       expected_revision=int(form.revision.data or 0), notify=notify)
+        except services.MeetingError as error:
+            form.reason.errors = list(form.reason.errors) + [str(error)]
+            form.revision.data = series.revision
+        else:
+            db.session.commit()
+            flash("The meeting is cancelled.", "success")
+            return redirect(url_for("meetings.show_series", ref=family.reference, series_id=series.id))
+    return render_template("meetings/cancel_form.html", form=form, family=family, series=series, occurrence=occurrence)
+
+
+@bp.post("/meetings/<int:occurrence_id>/held")
+@family_view(Need.MANAGE)
+def mark_held(family: Family, occurrence_id: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.mark_held(occurrence, actor=current_user)
+    except services.MeetingError as error:
+        flash(str(error), "info")
+    else:
+        db.session.commit()
+        flash("Recorded as held.", "success")
+    return redirect(url_for("meetings.show_occurrence", ref=family.reference, occurrence_id=occurrence.id))
+
+
+@bp.route("/meetings/<int:occurrence_id>/respond", methods=["GET", "POST"])
+@family_view(Need.ATTEND)
+def respond(family: Family, occurrence_id: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    if not any(i.user_id == current_user.id for i in occurrence.series.current_invitees):
+        abort(403, description="Only people invited to this meeting can answer it.")
+    mine = db.session.scalar(select(InvitationResponse).where(InvitationResponse.occurrence_id == occurrence.id,
+                                                              InvitationResponse.user_id == current_user.id))
+    form = ResponseForm(obj=mine)
+    if request.method == "GET" and mine:
+        form.response.data = mine.response.name
+    if form.validate_on_submit():
+        try:
+            services.respond(occurrence, current_user, Response[form.response.data], reason=form.reason.data,
+                             deputy_name=form.deputy_name.data, deputy_email=form.deputy_email.data)
+        except services.MeetingError as error:
+            form.response.errors = [str(error)]
+        else:
+            db.session.commit()
+            flash("Your answer is saved.", "success")
+            return redirect(url_for("meetings.show_occurrence", ref=family.reference, occurrence_id=occurrence.id))
+    return render_template("meetings/respond.html", form=form, family=family, occurrence=occurrence,
+                           series=occurrence.series)
