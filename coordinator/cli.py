@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from coordinator.extensions import db
 
@@ -74,15 +74,27 @@ def _demo_password() -> str:
 @with_appcontext
 def create_user(email, name, agency, role, password):
     """Add a user (administrators set up the first one here)."""
+    from email_validator import EmailNotValidError, validate_email
+
     from coordinator.agencies.models import Agency, AgencyKind
     from coordinator.auth import services
     from coordinator.auth.models import Role
 
+    try:  # the same check as the administrators' form: invitations and codes must be able to arrive
+        validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as invalid:
+        raise click.ClickException(f"Enter a valid email address: {invalid}") from None
+    if not name.strip():
+        raise click.ClickException("Enter the person's full name")
+    if not agency.strip():
+        raise click.ClickException("Enter the name of the person's agency")
     if services.user_by_email(email):
         raise click.ClickException(f"A user with email {email} already exists")
     if password and len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
         raise click.ClickException(f"Password must be at least {current_app.config['PASSWORD_MIN_LENGTH']} characters")
-    agency_row = db.session.scalar(select(Agency).where(Agency.name == agency))
+    agency = agency.strip()
+    # Agency names are unique whatever their case (as the administrators' form enforces).
+    agency_row = db.session.scalar(select(Agency).where(func.lower(Agency.name) == agency.lower()))
     if agency_row is None:
         agency_row = Agency(name=agency, kind=AgencyKind.OTHER)
         db.session.add(agency_row)

@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSelect, GovSubmitInput, GovTextInput
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, SubmitField
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
 from coordinator.agencies.models import AgencyKind
 from coordinator.auth.models import Role
@@ -10,7 +10,8 @@ from coordinator.forms import DateInput, enum_choices
 
 class AgencyForm(FlaskForm):
     name = StringField("Agency name", widget=GovTextInput(),
-                       validators=[InputRequired(message="Enter the agency's name"),
+                       # DataRequired, not InputRequired: a name of only spaces is no name.
+                       validators=[DataRequired(message="Enter the agency's name"),
                                    Length(max=200, message="Agency name must be 200 characters or fewer")])
     kind = SelectField("Kind of agency", widget=GovSelect(),
                        choices=enum_choices(AgencyKind),
@@ -25,7 +26,7 @@ class AgencyForm(FlaskForm):
 
 class UserForm(FlaskForm):
     name = StringField("Full name", widget=GovTextInput(),
-                       validators=[InputRequired(message="Enter the person's full name"),
+                       validators=[DataRequired(message="Enter the person's full name"),
                                    Length(max=200, message="Name must be 200 characters or fewer")])
     email = EmailField("Email address", widget=GovTextInput(),
                        validators=[InputRequired(message="Enter an email address"),

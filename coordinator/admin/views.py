@@ -6,7 +6,7 @@ import io
 from datetime import datetime, time, timedelta
 from functools import wraps
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -110,9 +110,13 @@ def users():
     return render_template("admin/users.html", users=rows, q=q)
 
 
-def _agency_choices():
-    agencies = db.session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)).all()
-    return choices([(0, "Select an agency")] + [(a.id, a.name) for a in agencies])
+def _agency_choices(current: int | None = None):
+    """Active agencies, plus the user's current one even if it has since been deactivated (else the
+    user could not be edited, not even deactivated, without moving them to another agency)."""
+    agencies = db.session.scalars(select(Agency).where(Agency.active.is_(True) | (Agency.id == (current or 0)))
+                                  .order_by(Agency.name)).all()
+    return choices([(0, "Select an agency")]
+                   + [(a.id, a.name if a.active else f"{a.name} (inactive)") for a in agencies])
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -139,7 +143,8 @@ def user_new():
                 db.session.rollback()
                 form.email.errors.append("A user with this email address already exists")
             else:
-                flash(f"User {user.email} added" + (" and invited." if form.send_invite.data else "."), "success")
+                invited = form.send_invite.data and user.active  # an inactive user is never invited
+                flash(f"User {user.email} added" + (" and invited." if invited else "."), "success")
                 return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
 
@@ -148,7 +153,7 @@ def user_new():
 def user_edit(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user)
-    form.agency_id.choices = _agency_choices()
+    form.agency_id.choices = _agency_choices(current=user.agency_id)
     if request.method == "GET":
         form.role.data = user.role.name
         form.agency_id.data = user.agency_id or 0
@@ -202,18 +207,27 @@ def _audit_query(form: AuditFilterForm):
     return query
 
 
+def _filters_used(form: AuditFilterForm) -> str:
+    """The filters as the administrator meant them (whole dates, not the first of day/month/year)."""
+    return "filters=" + "; ".join(f"{name}={value}" for name, value in (
+        ("user", form.user.data or ""), ("family", form.family.data or ""),
+        ("from", form.start.data.isoformat() if form.start.data else ""),
+        ("to", form.end.data.isoformat() if form.end.data else "")))
+
+
 @bp.get("/audit")
 def audit_log():
     form = AuditFilterForm(request.args)
     if request.args:
         form.validate()
     page = max(1, request.args.get("page", 1, type=int))
-    size = 50
+    size = current_app.config["AUDIT_PAGE_SIZE"]
     query = _audit_query(form)
     events = db.session.scalars(query.offset((page - 1) * size).limit(size + 1)).all()
     has_next = len(events) > size
-    args = {k: v for k, v in request.args.items(multi=False) if k != "page"}
-    audit.record("audit_log_viewed", detail=f"filters={dict(request.args)}"[:500])
+    # Every value of each argument: a date arrives as three (day, month, year), and the page links keep them.
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "page"}
+    audit.record("audit_log_viewed", detail=_filters_used(form)[:500])
     db.session.commit()
     return render_template("admin/audit.html", form=form, events=events[:size], page=page, has_next=has_next,
                            query_args=request.args.to_dict(flat=False), args=args)
@@ -229,9 +243,11 @@ def audit_csv():
     writer.writerow(["id", "time_utc", "actor_email", "action", "object_type", "object_id", "family_id",
                      "address", "detail"])
     for e in events:
-        writer.writerow([e.id, e.at.isoformat(), e.actor.email if e.actor else "", e.action, e.object_type or "",
-                         e.object_id or "", e.family_id or "", e.address or "", _csv_safe(e.detail or "")])
-    audit.record("audit_log_exported", detail=f"{len(events)} rows; filters={dict(request.args)}"[:500])
+        # Every cell, not just the detail: an email address or a record id can begin with = + - too.
+        writer.writerow([_csv_safe(str(value)) for value in (
+            e.id, e.at.isoformat(), e.actor.email if e.actor else "", e.action, e.object_type or "",
+            e.object_id or "", e.family_id or "", e.address or "", e.detail or "")])
+    audit.record("audit_log_exported", detail=f"{len(events)} rows; {_filters_used(form)}"[:500])
     db.session.commit()
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=audit-log.csv"})

@@ -55,21 +55,25 @@ def render(email: Email, *, sender: str, message_id: str) -> EmailMessage:
     alternative.set_content(email.text)
     if email.html:
         alternative.add_alternative(email.html, subtype="html")
-    alternative.add_alternative(
-        email.calendar.ics.encode("utf-8"),
-        maintype="text",
-        subtype="calendar",
-        params={"method": email.calendar.method, "charset": "UTF-8"},
-        cte="quoted-printable",
-    )
+    # Plain ASCII travels as ordinary CRLF lines (7bit); anything else as base64 of the exact bytes, so the
+    # CRLF line ends RFC 5545 asks for survive either way.
+    ics = email.calendar.ics
+    if ics.isascii():
+        alternative.add_alternative(ics, subtype="calendar", charset="UTF-8", cte="7bit")
+    else:
+        alternative.add_alternative(ics.encode("utf-8"), maintype="text", subtype="calendar", cte="base64")
+    calendar_part = alternative.get_payload()[-1]
+    calendar_part.replace_header("Content-Type", f"text/calendar; charset=UTF-8; method={email.calendar.method}")
     msg.make_mixed()
     if "MIME-Version" not in msg:
         msg["MIME-Version"] = "1.0"
     msg.attach(alternative)
+    # As Google Calendar sends it: the same calendar again as an application/ics attachment.
     msg.add_attachment(
         email.calendar.ics.encode("utf-8"),
         maintype="application",
         subtype="ics",
         filename="invite.ics",
+        params={"name": "invite.ics"},
     )
     return msg
