@@ -79,6 +79,14 @@ def _record_failure(email: str, address: str | None, reason: str) -> None:
                  detail=reason)
 
 
+def _record_refusal(email: str, reason: str) -> None:
+    """An attempt refused by throttling is audited but not counted again: otherwise a noisy shared address
+    would keep locking the real accounts typed from it."""
+    user = user_by_email(email)
+    audit.record("sign_in_failed", object_type="user", object_id=user.id if user else None, actor=user,
+                 detail=reason)
+
+
 def _clear_failures(email: str) -> None:
     db.session.execute(delete(SignInFailure).where(
         SignInFailure.account_key == _keyed_hash(normalise_email(email))))
@@ -98,7 +106,7 @@ def authenticate_password(email: str, password: str, address: str | None) -> Use
     """Return the user, or raise SignInRefused. Commits the failure record either way."""
     if is_throttled(email, address):
         _verify(None, password)  # same work as a real attempt
-        _record_failure(email, address, "throttled")
+        _record_refusal(email, "throttled")
         db.session.commit()
         raise _throttled()
     user = user_by_email(email)
@@ -125,7 +133,8 @@ def _signed_in(user: User, method: str) -> None:
 def send_one_time_code(email: str, address: str | None) -> None:
     """Email a sign-in code if the address belongs to an active account. Says nothing either way."""
     user = user_by_email(email)
-    if user is None or not user.active or is_throttled(email, address):
+    if user is None or not user.active or is_throttled(email, address) or _too_many_recent(
+            OneTimeCode, user, current_app.config["ONE_TIME_CODES_PER_WINDOW"]):
         _hasher.hash("x")  # keep the time spent similar to the real path
         return
     now = utcnow()
@@ -150,7 +159,7 @@ def authenticate_code(email: str, code: str, address: str | None) -> User:
     refused = SignInRefused("The code is wrong or has expired. Check the code in your most recent email, "
                             "or ask for a new one.")
     if is_throttled(email, address):
-        _record_failure(email, address, "throttled")
+        _record_refusal(email, "throttled")
         db.session.commit()
         raise _throttled()
     user = user_by_email(email)
@@ -188,9 +197,18 @@ def _issue_token(user: User, purpose: TokenPurpose, lifetime: timedelta) -> str:
     return token
 
 
+def _too_many_recent(model, user: User, limit: int) -> bool:
+    """Codes and links are not sent without limit: a flood of them to someone's inbox is itself harm."""
+    since = _window_start(utcnow())
+    recent = db.session.scalar(select(func.count()).select_from(model).where(
+        model.user_id == user.id, model.created_at >= since))
+    return recent >= limit
+
+
 def request_password_reset(email: str) -> None:
     user = user_by_email(email)
-    if user is None or not user.active:
+    if user is None or not user.active or _too_many_recent(UserToken, user,
+                                                           current_app.config["PASSWORD_RESETS_PER_WINDOW"]):
         return
     token = _issue_token(user, TokenPurpose.PASSWORD_RESET,
                          timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"]))
@@ -222,7 +240,11 @@ def valid_token(token: str) -> UserToken | None:
 
 def set_password_with_token(row: UserToken, password: str) -> User:
     user = row.user
-    row.used_at = utcnow()
+    now = utcnow()
+    # This link, and every other unused link of the user's, stops working.
+    for other in db.session.scalars(select(UserToken).where(UserToken.user_id == user.id, UserToken.used_at.is_(None))):
+        other.used_at = now
+    row.used_at = now
     user.password_hash = hash_password(password)
     user.session_version += 1  # sign out every other session
     audit.record("password_set", object_type="user", object_id=user.id, actor=user,

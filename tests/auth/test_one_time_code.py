@@ -190,3 +190,13 @@ def test_code_page_and_email_state_the_configured_lifetime(app, smtp_app, smtp_s
     send_all()
     [received] = smtp_server.messages
     assert "for 5 minutes" in plain_body(received)
+
+
+def test_codes_are_not_sent_without_limit(app, smtp_app, smtp_server, client, make_user):
+    """Asking again and again does not flood the person's inbox: past the limit, nothing more is sent."""
+    make_user(EMAIL, NAME, password=None, agency_name=AGENCY)
+    app.config["ONE_TIME_CODES_PER_WINDOW"] = 3
+    for _ in range(5):
+        request_code(client)
+    send_all()
+    assert len(messages_to(smtp_server, EMAIL)) == 3

@@ -172,3 +172,23 @@ def test_set_password_form_follows_the_password_min_length_setting(app, smtp_app
     assert "Password must be between 16 and 200 characters" in text_of(response)
     assert who_is_signed_in(client) is None
     assert choose_password(client, link, "sixteen chars ok").status_code == 302
+
+
+def test_setting_a_password_voids_every_other_unused_link(app, smtp_app, smtp_server, client, make_user):
+    make_user(EMAIL, "Pat Worker")
+    first = emailed_reset_link(client, smtp_server)
+    submit(client, "/forgot-password", {"email": EMAIL})
+    send_all()
+    second = link_in(messages_to(smtp_server, EMAIL)[-1])
+    assert second != first
+    assert choose_password(client, second).status_code == 302
+    assert EXPIRED in text_of(app.test_client().get(first))
+
+
+def test_reset_links_are_not_sent_without_limit(app, smtp_app, smtp_server, client, make_user):
+    make_user(EMAIL, "Pat Worker")
+    app.config["PASSWORD_RESETS_PER_WINDOW"] = 2
+    for _ in range(4):
+        submit(client, "/forgot-password", {"email": EMAIL})
+    send_all()
+    assert len(messages_to(smtp_server, EMAIL)) == 2

@@ -118,3 +118,17 @@ def test_lock_out_message_states_the_configured_wait(app, client, make_user):
     response = submit(client, "/sign-in", {"email": "pat@partnership.test", "password": PASSWORD})
 
     assert "Wait 30 minutes and try again" in text_of(response)
+
+
+def test_refusals_while_throttled_do_not_count_against_the_account(app, client, make_user):
+    """A shared address over its limit must not lock the real accounts typed from it."""
+    make_user("shared@partnership.test", "Pat Worker")
+    app.config["SIGNIN_MAX_FAILURES_PER_ADDRESS"] = 2
+    for _ in range(2):
+        submit(client, "/sign-in", {"email": "someone-else@partnership.test", "password": "wrong"})
+    before = db.session.scalar(select(func.count()).select_from(SignInFailure))
+    submit(client, "/sign-in", {"email": "shared@partnership.test", "password": "wrong"})
+    assert db.session.scalar(select(func.count()).select_from(SignInFailure)) == before
+    app.config["SIGNIN_MAX_FAILURES_PER_ADDRESS"] = 100
+    response = submit(client, "/sign-in", {"email": "shared@partnership.test", "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
