@@ -63,4 +63,7 @@ def load_demo(password: str) -> list[tuple[str, str]]:
     from coordinator.families.demo import load_demo_families
 
     load_demo_families()
+    from coordinator.meetings.demo import load_demo_meetings
+
+    load_demo_meetings()
     return logins
