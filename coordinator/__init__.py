@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     from coordinator.calendar.views import bp as calendar_bp
     from coordinator.families.views import bp as families_bp
     from coordinator.meetings.views import bp as meetings_bp
+    from coordinator.submissions.views import bp as submissions_bp
 
     core.init_app(app)
     app.register_blueprint(auth_bp)
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(families_bp)
     app.register_blueprint(meetings_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(submissions_bp)
     cli.init_app(app)
     _asset_urls(app)
     return app
@@ -82,6 +84,8 @@ def _import_models() -> None:
     from coordinator.families import models as _families  # noqa: F401
     from coordinator.meetings import jobs as _meetings_jobs  # noqa: F401
     from coordinator.meetings import models as _meetings  # noqa: F401
+    from coordinator.submissions import jobs as _submissions_jobs  # noqa: F401
+    from coordinator.submissions import models as _submissions  # noqa: F401
     from coordinator.auth import models as _auth  # noqa: F401
     from coordinator.notify import jobs as _notify_jobs  # noqa: F401
     from coordinator.notify import models as _notify  # noqa: F401

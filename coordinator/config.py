@@ -86,6 +86,14 @@ class Defaults:
     MEETING_MAX_DURATION_MINUTES = 24 * 60
     MEETINGS_ORGANISER_EMAIL: str | None = None  # a team mailbox people read; else the lead professional
     MEETINGS_ORGANISER_NAME: str | None = None
+    # Agencies' updates before a meeting, in working days.
+    UPDATE_DEADLINE_WORKING_DAYS = 2  # due this many working days before the meeting
+    UPDATE_REQUEST_WORKING_DAYS = 7  # asked for this many working days before the meeting
+    UPDATE_REMINDER_WORKING_DAYS_BEFORE_DEADLINE = (2, 0)  # reminders: 2 days before, and on the day
+    UPDATE_LOOKAHEAD_DAYS = 31
+    # The pre-meeting pack's attention thresholds.
+    WAS_NOT_BROUGHT_THRESHOLD = 2  # appointments the child was not brought to, across agencies
+    SCALE_SPREAD_THRESHOLD = 4  # agencies' safety scales this far apart are a disagreement to discuss
     BANK_HOLIDAY_COUNTRY = "GB"
     BANK_HOLIDAY_SUBDIVISION = "ENG"  # England and Wales share their bank holidays but for a few years
 

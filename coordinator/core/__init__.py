@@ -110,8 +110,18 @@ def init_app(app: Flask) -> None:
             now = int(utcnow().timestamp())
             last = session.get("seen")
             if last is not None and now - int(last) > app.config["SESSION_IDLE_MINUTES"] * 60:
+                # A view may keep what was being typed (e.g. an agency's update) before the session ends.
+                keep = getattr(app.view_functions.get(request.endpoint), "on_session_timeout", None)
+                resume = None
+                if keep is not None and request.method == "POST":
+                    resume = keep(current_user._get_current_object(), request.view_args or {})
                 logout_user()
                 session.clear()
+                if resume:
+                    session["next_after_sign_in"] = resume
+                    flash("You were signed out because you had not done anything for a while. What you typed "
+                          "has been kept: sign in again to carry on.", "info")
+                    return redirect(url_for("auth.sign_in"))
                 flash("You were signed out because you had not done anything for a while. "
                       "Sign in again to continue.", "info")
                 return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET"

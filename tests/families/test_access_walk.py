@@ -20,6 +20,8 @@ EXPECTED = {
     "admin": dict(anonymous="signin", outsider="403", member="403", lead="403", admin="allowed"),
     "family:attend": dict(anonymous="signin", outsider="404", member="allowed", lead="allowed", admin="break_glass"),
     "family:read": dict(anonymous="signin", outsider="404", member="allowed", lead="allowed", admin="break_glass"),
+    "family:attend+writer": dict(anonymous="signin", outsider="404", member="allowed", lead="403", admin="break_glass"),
+    "family:read+chair": dict(anonymous="signin", outsider="404", member="403", lead="allowed", admin="break_glass"),
     "family:contribute": dict(anonymous="signin", outsider="404", member="allowed", lead="allowed", admin="403"),
     "family:manage": dict(anonymous="signin", outsider="404", member="403", lead="allowed", admin="403"),
     "family:manage:closed-ok": dict(anonymous="signin", outsider="404", member="403", lead="allowed", admin="403"),
@@ -28,7 +30,7 @@ EXPECTED = {
 }
 
 
-def _url_values(world, outbox_message_id):
+def _url_values(world, outbox_message_id, request_id=None, submission_id=None, proposal_id=None):
     return {
         "ref": world.family.reference,
         "child_id": world.child.id,
@@ -41,6 +43,9 @@ def _url_values(world, outbox_message_id):
         "filename": "js/app.mjs",
         "series_id": world.series.id,
         "occurrence_id": world.series.occurrences[0].id,
+        "request_id": request_id,
+        "submission_id": submission_id,
+        "proposal_id": proposal_id,
     }
 
 
@@ -67,7 +72,18 @@ def test_every_route_answers_each_person_as_its_rule_says(app, world):
     app.config["WTF_CSRF_ENABLED"] = False  # access is under test here, not forgery protection
     message = enqueue("walk-test", Email(to="x@partnership.test", subject="s", text="t"), kind="test")
     db.session.commit()
-    values = _url_values(world, message.id)
+    from coordinator.submissions import services as updates
+
+    occurrence = world.series.occurrences[0]
+    requests = {r.agency_id: r for r in updates.ensure_requests(occurrence)}
+    health_request = requests[world.member.agency_id]
+    health_request.state = updates.RequestState.OPEN
+    submission = updates.save(health_request, world.member, {"new-1-description": "A man with a red van",
+                                                             "new-1-presence": "VISITS", "new-1-source": "SEEN"},
+                              submit=True, expected_revision=None)
+    db.session.commit()
+    proposal = updates.pending_proposals(world.family)[0]
+    values = _url_values(world, message.id, health_request.id, submission.id, proposal.id)
     people = {"outsider": world.outsider, "member": world.member, "lead": world.lead, "admin": world.admin}
 
     undeclared, mismatches, walked = [], [], 0

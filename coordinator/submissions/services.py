@@ -1,0 +1,381 @@
+"""Requests for agencies' updates, the updates themselves, and the pre-meeting pack.
+
+Requests and reminders are scheduler work through the outbox: idempotent (each email has its own key) and
+caught up after downtime. Deadlines follow the meeting: move the meeting and its deadline moves too.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from coordinator.audit import services as audit
+from coordinator.auth.models import User
+from coordinator.extensions import db
+from coordinator.families import services as family_services
+from coordinator.families.access import current_membership_clause, today
+from coordinator.families.models import (
+    Family,
+    HouseholdSighting,
+    NetworkMembership,
+    NetworkRole,
+    Presence,
+    Relationship,
+    Sex,
+    SightingKind,
+)
+from coordinator.meetings.models import InvitationResponse, MeetingSeries, Occurrence, OccurrenceStatus, Response
+from coordinator.meetings.workdays import add_working_days
+from coordinator.notify.services import enqueue_template
+from coordinator.submissions.models import (
+    HouseholdProposal,
+    ProposalState,
+    RequestState,
+    Submission,
+    SubmissionRequest,
+    SubmissionStatus,
+    SubmissionVersion,
+)
+from coordinator.timeutil import local_zone, utcnow
+
+
+class UpdateError(ValueError):
+    pass
+
+
+class StaleUpdate(UpdateError):
+    pass
+
+
+# --- dates --------------------------------------------------------------------------------------------
+
+def meeting_day(occurrence: Occurrence) -> date:
+    return occurrence.starts_at.astimezone(occurrence.series.zone).date()
+
+
+def deadline_for(occurrence: Occurrence) -> date:
+    return add_working_days(meeting_day(occurrence), -int(current_app.config["UPDATE_DEADLINE_WORKING_DAYS"]))
+
+
+def send_on_for(occurrence: Occurrence) -> date:
+    return add_working_days(meeting_day(occurrence), -int(current_app.config["UPDATE_REQUEST_WORKING_DAYS"]))
+
+
+def reminder_days(deadline: date) -> list[date]:
+    return sorted({add_working_days(deadline, -int(n)) if n else deadline
+                   for n in current_app.config["UPDATE_REMINDER_WORKING_DAYS_BEFORE_DEADLINE"]})
+
+
+def end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), local_zone())
+
+
+def is_past_deadline(request: SubmissionRequest, now: datetime | None = None) -> bool:
+    return (now or utcnow()) >= end_of(request.deadline)
+
+
+# --- requests -----------------------------------------------------------------------------------------
+
+def _recipients_by_agency(occurrence: Occurrence) -> dict[int, User]:
+    """One named professional per invited agency: the first invitee of that agency who is not the chair
+    (the chair prepares from the updates rather than writing one), or the chair if alone."""
+    series = occurrence.series
+    chosen: dict[int, User] = {}
+    for invitee in series.current_invitees:
+        user = invitee.user
+        if user.agency_id is None or not user.active:
+            continue
+        current = chosen.get(user.agency_id)
+        if current is None or (current.id == series.chair_id and user.id != series.chair_id):
+            chosen[user.agency_id] = user
+    return chosen
+
+
+def ensure_requests(occurrence: Occurrence) -> list[SubmissionRequest]:
+    """Create the occurrence's requests (one per invited agency) if missing; keep their dates in step with
+    the meeting."""
+    existing = {r.agency_id: r for r in db.session.scalars(
+        select(SubmissionRequest).where(SubmissionRequest.occurrence_id == occurrence.id))}
+    deadline, send_on = deadline_for(occurrence), send_on_for(occurrence)
+    for agency_id, user in _recipients_by_agency(occurrence).items():
+        request = existing.get(agency_id)
+        if request is None:
+            request = SubmissionRequest(occurrence_id=occurrence.id, family_id=occurrence.series.family_id,
+                                        agency_id=agency_id, recipient_id=user.id, state=RequestState.WAITING,
+                                        send_on=send_on, deadline=deadline)
+            db.session.add(request)
+            existing[agency_id] = request
+    for request in existing.values():
+        request.deadline, request.send_on = deadline, send_on
+    db.session.flush()
+    return list(existing.values())
+
+
+def _meeting_label(occurrence: Occurrence) -> str:
+    return f"{occurrence.series.meeting_type.label.lower()} (ref {occurrence.series.family.reference})"
+
+
+def _update_url(request: SubmissionRequest) -> str:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return f"{base}/families/{request.occurrence.series.family.reference}/updates/{request.id}"
+
+
+def _email_request(request: SubmissionRequest, kind: str, key: str) -> None:
+    occurrence = request.occurrence
+    subjects = {
+        "request": "Your update for the {meeting} on {day} is due by {deadline}",
+        "reminder": "Reminder: your update for the {meeting} on {day} is due by {deadline}",
+        "handed_over": "You have been asked to write the update for the {meeting} on {day}",
+    }
+    day = meeting_day(occurrence).strftime("%-d %B")
+    deadline = request.deadline.strftime("%-d %B")
+    subject = subjects[kind].format(meeting=_meeting_label(occurrence), day=day, deadline=deadline)
+    enqueue_template(key, to=request.recipient.email, subject=subject[0].upper() + subject[1:],
+                     template="update_request", kind=f"update_{kind}", family_id=request.family_id,
+                     meeting=_meeting_label(occurrence), day=day, deadline=deadline, url=_update_url(request),
+                     reminder=kind == "reminder")
+
+
+def has_submitted(request: SubmissionRequest) -> bool:
+    return any(s.status is SubmissionStatus.SUBMITTED for s in request.submissions)
+
+
+def run_requests(now: datetime | None = None) -> dict[str, int]:
+    """The scheduler's job: send requests that are due, remind those who have not submitted, close what is
+    over. Safe to run any number of times: every email has its own key."""
+    now = now or utcnow()
+    day = now.astimezone(local_zone()).date()
+    lookahead = now + timedelta(days=int(current_app.config["UPDATE_LOOKAHEAD_DAYS"]))
+    counts = {"requests": 0, "reminders": 0, "skipped": 0, "closed": 0}
+    upcoming = db.session.scalars(
+        select(Occurrence).join(MeetingSeries)
+        .where(Occurrence.starts_at > now, Occurrence.starts_at <= lookahead,
+               Occurrence.status.in_([OccurrenceStatus.SCHEDULED, OccurrenceStatus.MOVED]))
+        .options(selectinload(Occurrence.series))
+    ).all()
+    for occurrence in upcoming:
+        if occurrence.series.family.is_closed:
+            continue
+        for request in ensure_requests(occurrence):
+            if request.state is RequestState.WAITING and request.send_on <= day:
+                _email_request(request, "request", f"update-request:{request.id}")
+                request.state, request.sent_at = RequestState.OPEN, now
+                counts["requests"] += 1
+            if request.state is RequestState.OPEN and not has_submitted(request):
+                # Only the latest reminder that has fallen due: after downtime, one reminder, not a burst;
+                # and none for a day before the request itself went out.
+                sent_day = request.sent_at.astimezone(local_zone()).date() if request.sent_at else day
+                due = [(n, when) for n, when in enumerate(reminder_days(request.deadline), start=1)
+                       if sent_day < when <= day]
+                if due:
+                    n, _ = due[-1]
+                    key = f"update-reminder:{request.id}:{request.deadline.isoformat()}:{n}"
+                    if not _already_queued(key):
+                        _email_request(request, "reminder", key)
+                        counts["reminders"] += 1
+    counts["closed"] = _close_finished(now)
+    db.session.commit()
+    return counts
+
+
+def _already_queued(key: str) -> bool:
+    from coordinator.notify.models import OutboxMessage
+
+    return db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None
+
+
+def _close_finished(now: datetime) -> int:
+    """Requests for meetings that were cancelled, held or have passed are closed; reminders that were due
+    while the scheduler was down are skipped, with a record, rather than sent after the meeting."""
+    closed = 0
+    open_requests = db.session.scalars(
+        select(SubmissionRequest).join(Occurrence, SubmissionRequest.occurrence_id == Occurrence.id)
+        .where(SubmissionRequest.state.in_([RequestState.WAITING, RequestState.OPEN]),
+               (Occurrence.starts_at <= now) | Occurrence.status.in_([OccurrenceStatus.CANCELLED,
+                                                                       OccurrenceStatus.HELD]))
+    ).all()
+    for request in open_requests:
+        skipped = [] if has_submitted(request) else [
+            d for n, d in enumerate(reminder_days(request.deadline), start=1)
+            if not _already_queued(f"update-reminder:{request.id}:{request.deadline.isoformat()}:{n}")
+            and d < request.occurrence.starts_at.astimezone(local_zone()).date()]
+        request.state = RequestState.CLOSED
+        audit.record("update_request_closed", object_type="submission_request", object_id=request.id,
+                     family_id=request.family_id,
+                     detail=f"meeting {request.occurrence.status.name.lower()}"
+                     + (f"; reminders not sent: {', '.join(d.isoformat() for d in skipped)}" if skipped else ""))
+        closed += 1
+    return closed
+
+
+# --- who may write -------------------------------------------------------------------------------------
+
+def may_write(request: SubmissionRequest, user: User) -> bool:
+    if user.id == request.recipient_id:
+        return True
+    if user.agency_id != request.agency_id:
+        return False
+    on = today()
+    return db.session.scalar(select(NetworkMembership.id).where(
+        NetworkMembership.family_id == request.family_id, current_membership_clause(user.id, on),
+        NetworkMembership.role != NetworkRole.GUEST)) is not None
+
+
+def hand_over(request: SubmissionRequest, *, actor: User, colleague: User) -> None:
+    if colleague.agency_id != request.agency_id:
+        raise UpdateError("Choose a colleague from your own agency")
+    if not colleague.active:
+        raise UpdateError("That colleague's account is deactivated")
+    if colleague.id == request.recipient_id:
+        raise UpdateError("The request is already theirs")
+    request.recipient_id = colleague.id
+    request.recipient = colleague
+    request.handed_over_by_id = actor.id
+    from coordinator.meetings.services import _ensure_guest_access
+
+    _ensure_guest_access(request.occurrence.series.family, colleague, actor)
+    audit.record("update_request_handed_over", object_type="submission_request", object_id=request.id,
+                 family_id=request.family_id, actor=actor, detail=f"to user {colleague.id}")
+    _email_request(request, "handed_over", f"update-handover:{request.id}:{colleague.id}:{utcnow().isoformat()}")
+
+
+# --- updates ------------------------------------------------------------------------------------------
+
+def submission_for(request: SubmissionRequest, user: User) -> Submission | None:
+    """The update this user works on for the request: the agency's one update, or (when the chair allows
+    several) their own."""
+    if request.allow_several:
+        return next((s for s in request.submissions if s.author_id == user.id), None)
+    return request.submissions[0] if request.submissions else None
+
+
+def _check_open(request: SubmissionRequest) -> None:
+    occurrence = request.occurrence
+    if occurrence.status is OccurrenceStatus.CANCELLED:
+        raise UpdateError("This meeting was cancelled: no update is needed")
+    if occurrence.status is OccurrenceStatus.HELD or occurrence.starts_at <= utcnow():
+        raise UpdateError("This meeting has taken place: updates can no longer be given for it")
+    if request.state is RequestState.CLOSED:
+        raise UpdateError("This request is closed")
+
+
+def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
+         expected_revision: int | None) -> Submission:
+    _check_open(request)
+    if not may_write(request, user):
+        raise UpdateError("Only the professional asked, or a colleague from the same agency in the network, can "
+                          "write this update")
+    submission = submission_for(request, user)
+    if submission is not None and expected_revision is not None and submission.revision != expected_revision:
+        raise StaleUpdate("This update was changed in another tab or by a colleague since you opened it. Your "
+                          "text is below and has not been saved: check it against the saved update, then save again.")
+    if submission is None:
+        submission = Submission(request=request, occurrence_id=request.occurrence_id, family_id=request.family_id,
+                                agency_id=request.agency_id, author_id=user.id, status=SubmissionStatus.DRAFT,
+                                revision=0, version=0, late=False)
+        db.session.add(submission)
+    now = utcnow()
+    if submit and submission.status is SubmissionStatus.SUBMITTED and is_past_deadline(request, now):
+        raise UpdateError("The deadline has passed, so this update can no longer be amended. Tell the chair about "
+                          "anything new at the meeting.")
+    submission.data = json.dumps(data, sort_keys=True)
+    submission.revision += 1
+    submission.updated_at = now
+    submission.author_id = user.id
+    if submit:
+        submission.status = SubmissionStatus.SUBMITTED
+        submission.version += 1
+        submission.submitted_at = now
+        submission.first_submitted_at = submission.first_submitted_at or now
+        submission.late = submission.late or is_past_deadline(request, now)
+        db.session.flush()
+        db.session.add(SubmissionVersion(submission_id=submission.id, version=submission.version,
+                                         data=submission.data, author_id=user.id, submitted_at=now,
+                                         late=is_past_deadline(request, now)))
+        request.state = RequestState.SUBMITTED
+        _apply_household(submission, data, user)
+    db.session.flush()
+    audit.record("update_submitted" if submit else "update_draft_saved", object_type="submission",
+                 object_id=submission.id, family_id=request.family_id, actor=user,
+                 detail=f"version {submission.version}" + (" (late)" if submission.late and submit else ""))
+    return submission
+
+
+def _apply_household(submission: Submission, data: dict, user: User) -> None:
+    """What the update says about the household reaches the record: sightings of known people at once,
+    new people as proposals for the lead professional."""
+    from coordinator.families.models import HouseholdMember
+
+    on = utcnow().astimezone(local_zone()).date()
+    for key, value in data.items():
+        if key.startswith("household-") and value in SightingKind.__members__:
+            member = db.session.get(HouseholdMember, int(key.split("-")[1]))
+            if member is None or member.family_id != submission.family_id:
+                continue
+            db.session.add(HouseholdSighting(member_id=member.id, kind=SightingKind[value], seen_on=on,
+                                             agency_id=submission.agency_id, recorded_by_id=user.id,
+                                             note=f"From the agency update for the meeting on "
+                                                  f"{meeting_day(submission.request.occurrence).strftime('%-d %B %Y')}"))
+    from coordinator.submissions.forms import NEW_PERSON_SLOTS
+
+    existing = {p.slot: p for p in db.session.scalars(
+        select(HouseholdProposal).where(HouseholdProposal.submission_id == submission.id))}
+    for slot in range(1, NEW_PERSON_SLOTS + 1):
+        person = {k.split("-", 2)[2]: v for k, v in data.items() if k.startswith(f"new-{slot}-")}
+        if not ((person.get("name") or "").strip() or (person.get("description") or "").strip()):
+            continue
+        proposal = existing.get(slot)
+        if proposal is None:
+            db.session.add(HouseholdProposal(family_id=submission.family_id, submission_id=submission.id, slot=slot,
+                                             data=json.dumps(person, sort_keys=True)))
+        elif proposal.state is ProposalState.PENDING:
+            proposal.data = json.dumps(person, sort_keys=True)
+
+
+def allow_several(request: SubmissionRequest, *, actor: User) -> None:
+    request.allow_several = True
+    audit.record("update_request_allows_several", object_type="submission_request", object_id=request.id,
+                 family_id=request.family_id, actor=actor)
+
+
+# --- household proposals --------------------------------------------------------------------------------
+
+def pending_proposals(family: Family) -> list[HouseholdProposal]:
+    return db.session.scalars(select(HouseholdProposal).where(HouseholdProposal.family_id == family.id,
+                                                             HouseholdProposal.state == ProposalState.PENDING)
+                              .order_by(HouseholdProposal.id)).all()
+
+
+def accept_proposal(proposal: HouseholdProposal, *, actor: User):
+    if proposal.state is not ProposalState.PENDING:
+        raise UpdateError("This person has already been dealt with")
+    person = proposal.fields
+    family = db.session.get(Family, proposal.family_id)
+    relationship = Relationship[person["relationship"]] if person.get("relationship") else Relationship.UNKNOWN
+    member = family_services.add_member(
+        family, actor=actor, relationships={c.id: relationship for c in family.children},
+        name=(person.get("name") or "").strip() or None, description=(person.get("description") or "").strip() or None,
+        sex=Sex[person["sex"]] if person.get("sex") else Sex.NOT_KNOWN,
+        presence=Presence[person["presence"]] if person.get("presence") else Presence.VISITS,
+        source_agency_id=proposal.submission.agency_id,
+        source_kind=SightingKind[person.get("source") or "TOLD_OF"],
+        source_note=f"From {proposal.submission.agency.name}'s update",
+        first_recorded_on=proposal.created_at.astimezone(local_zone()).date(),
+    )
+    proposal.state, proposal.member_id = ProposalState.ACCEPTED, member.id
+    proposal.decided_by_id, proposal.decided_at = actor.id, utcnow()
+    audit.record("household_proposal_accepted", object_type="household_proposal", object_id=proposal.id,
+                 family_id=family.id, actor=actor)
+    return member
+
+
+def decline_proposal(proposal: HouseholdProposal, *, actor: User) -> None:
+    if proposal.state is not ProposalState.PENDING:
+        raise UpdateError("This person has already been dealt with")
+    proposal.state, proposal.decided_by_id, proposal.decided_at = ProposalState.DECLINED, actor.id, utcnow()
+    audit.record("household_proposal_declined", object_type="household_proposal", object_id=proposal.id,
+                 family_id=proposal.family_id, actor=actor)

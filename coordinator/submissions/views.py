@@ -1,0 +1,342 @@
+"""The agency update form, the pre-meeting pack, and the lead professional's household proposals."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from coordinator.audit import services as audit
+from coordinator.auth.models import User
+from coordinator.extensions import db
+from coordinator.families import services as family_services
+from coordinator.families.access import Need, family_view, is_lead, membership_of
+from coordinator.families.models import Family, NetworkRole
+from coordinator.forms import choices
+from coordinator.meetings.forms import ButtonForm
+from coordinator.meetings.models import Occurrence
+from coordinator.submissions import pack as pack_builder
+from coordinator.submissions import services
+from coordinator.submissions.forms import (
+    NEW_PERSON_SLOTS,
+    SECTIONS,
+    build_update_form,
+    check_complete,
+    check_dates_not_future,
+    check_new_people,
+    date_fields,
+    form_to_data,
+)
+from coordinator.submissions.models import HouseholdProposal, Submission, SubmissionRequest, SubmissionStatus
+from coordinator.timeutil import utcnow
+
+bp = Blueprint("submissions", __name__, url_prefix="/families/<ref>")
+
+
+def _request_of(family: Family, request_id: int) -> SubmissionRequest:
+    row = db.session.get(SubmissionRequest, request_id)
+    if row is None or row.family_id != family.id:
+        abort(404)
+    return row
+
+
+def _people(family: Family):
+    on = family_services.today()
+    members = [m for m in family.members if m.left_on is None or m.left_on > on]
+    men = [m for m in members if family_services.is_man_or_father(m)]
+    return members, men, list(family.children)
+
+
+def _open_actions(family: Family, agency_id: int):
+    try:
+        from coordinator.minutes.services import open_actions_for_agency
+    except ImportError:  # the minutes area is not installed
+        return []
+    return open_actions_for_agency(family, agency_id)
+
+
+def _values_from(submission: Submission | None, form_class_probe) -> dict:
+    if submission is None:
+        return {}
+    data = submission.fields
+    dates = date_fields(form_class_probe)
+    from datetime import date
+
+    return {k: (date.fromisoformat(v) if k in dates and isinstance(v, str) and v else v)
+            for k, v in data.items() if not k.startswith("__")}
+
+
+def _can_write_or_404(update_request: SubmissionRequest) -> None:
+    if not services.may_write(update_request, current_user):
+        abort(403, description="Only the professional asked for this update, or a colleague from the same "
+                               "agency in the family's network, can write it.")
+
+
+@bp.route("/updates/<int:request_id>", methods=["GET", "POST"])
+@family_view(Need.ATTEND)
+def update_form(family: Family, request_id: int):
+    update_request = _request_of(family, request_id)
+    _can_write_or_404(update_request)
+    submission = services.submission_for(update_request, current_user)
+    members, men, children = _people(family)
+    actions = _open_actions(family, update_request.agency_id)
+    probe = build_update_form(members=members, men=men, children=children, actions=actions, formdata=None)
+    problem = None
+    if request.method == "GET":
+        raw = submission.fields.get("__unsaved__") if submission else None
+        if raw:
+            form = build_update_form(members=members, men=men, children=children, actions=actions,
+                                     formdata=MultiDict([(k, v) for k, values in raw.items() for v in values]))
+            flash("You were signed out while writing: what you had typed was kept and is shown below. "
+                  "Check it, then save or submit.", "info")
+        else:
+            form = build_update_form(members=members, men=men, children=children, actions=actions,
+                                     data=_values_from(submission, probe))
+        form.revision.data = submission.revision if submission else 0
+    else:
+        form = build_update_form(members=members, men=men, children=children, actions=actions)
+        submit = "submit" in request.form
+        valid = form.validate_on_submit()
+        valid = check_dates_not_future(form) and valid
+        valid = check_new_people(form) and valid
+        if submit:
+            valid = check_complete(form, members=members, men=men, children=children) and valid
+        if valid:
+            try:
+                saved = services.save(update_request, current_user, form_to_data(form), submit=submit,
+                                      expected_revision=int(form.revision.data or 0))
+            except services.UpdateError as error:
+                problem = str(error)
+                if isinstance(error, services.StaleUpdate):
+                    # They have been told; saving again now keeps their version.
+                    form.revision.data = services.submission_for(update_request, current_user).revision
+            else:
+                db.session.commit()
+                if submit:
+                    flash("Your update has been submitted." + (" It was after the deadline, so it is marked late."
+                                                               if saved.late else ""), "success")
+                    return redirect(url_for("submissions.show_submission", ref=family.reference,
+                                            request_id=update_request.id, submission_id=saved.id))
+                flash("Draft saved. Nobody else sees a draft until you submit it.", "success")
+                return redirect(url_for("submissions.update_form", ref=family.reference, request_id=update_request.id))
+    occurrence = update_request.occurrence
+    return render_template(
+        "submissions/update_form.html", form=form, family=family, update_request=update_request,
+        submission=submission, members=members, men=men, children=children, actions=actions, sections=SECTIONS,
+        slots=range(1, NEW_PERSON_SLOTS + 1), occurrence=occurrence, series=occurrence.series,
+        past_deadline=services.is_past_deadline(update_request), problem=problem)
+
+
+def _save_on_session_timeout(user, view_args) -> str | None:
+    """Called when someone's session ran out while they were writing: what they typed is kept with their
+    draft, and shown to them when they have signed in again."""
+    family = db.session.scalar(select(Family).where(Family.reference == str(view_args.get("ref", "")).upper()))
+    if family is None:
+        return None
+    update_request = db.session.get(SubmissionRequest, view_args.get("request_id"))
+    if update_request is None or update_request.family_id != family.id or not services.may_write(update_request, user):
+        return None
+    submission = services.submission_for(update_request, user)
+    if submission is None:
+        submission = Submission(request=update_request, occurrence_id=update_request.occurrence_id,
+                                family_id=family.id, agency_id=update_request.agency_id, author_id=user.id,
+                                status=SubmissionStatus.DRAFT, revision=1, version=0, late=False, data="{}")
+        db.session.add(submission)
+    data = submission.fields
+    data["__unsaved__"] = {k: v for k, v in request.form.lists() if k != "csrf_token"}
+    submission.data = json.dumps(data, sort_keys=True)
+    db.session.flush()
+    audit.record("update_kept_on_timeout", object_type="submission", object_id=submission.id, family_id=family.id,
+                 actor=user)
+    db.session.commit()
+    return url_for("submissions.update_form", ref=family.reference, request_id=update_request.id)
+
+
+update_form.on_session_timeout = _save_on_session_timeout
+# Beyond the family guard, only the professional asked (or a colleague of the same agency) may write.
+update_form.access_rule = "family:attend+writer"
+
+
+@bp.get("/updates/<int:request_id>/submitted/<int:submission_id>")
+@family_view(Need.ATTEND, audit_view=False)
+def show_submission(family: Family, request_id: int, submission_id: int):
+    update_request = _request_of(family, request_id)
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or submission.request_id != update_request.id:
+        abort(404)
+    membership = membership_of(family, current_user)
+    is_guest = membership is not None and membership.role is NetworkRole.GUEST
+    if is_guest and not services.may_write(update_request, current_user):
+        abort(404)
+    audit.record("update_viewed", object_type="submission", object_id=submission.id, family_id=family.id)
+    db.session.commit()
+    members, men, children = _people(family)
+    return render_template("submissions/submission.html", family=family, submission=submission,
+                           update_request=update_request, data=submission.fields, sections=SECTIONS,
+                           members={m.id: m for m in family.members}, men=men, children=children,
+                           occurrence=update_request.occurrence, can_edit=services.may_write(update_request, current_user)
+                           and not services.is_past_deadline(update_request))
+
+
+@bp.route("/updates/<int:request_id>/hand-over", methods=["GET", "POST"])
+@family_view(Need.ATTEND)
+def hand_over(family: Family, request_id: int):
+    update_request = _request_of(family, request_id)
+    _can_write_or_404(update_request)
+    colleagues = db.session.scalars(select(User).where(User.agency_id == update_request.agency_id,
+                                                       User.active.is_(True), User.id != update_request.recipient_id)
+                                    .order_by(User.name)).all()
+    from coordinator.submissions.forms import HandOverForm
+
+    form = HandOverForm()
+    form.colleague_id.choices = choices([(0, "Choose a colleague")] + [(u.id, f"{u.name} ({u.email})") for u in colleagues])
+    if form.validate_on_submit():
+        colleague = next((u for u in colleagues if u.id == form.colleague_id.data), None)
+        if colleague is None:
+            form.colleague_id.errors = ["Choose a colleague from your own agency"]
+        else:
+            try:
+                services.hand_over(update_request, actor=current_user, colleague=colleague)
+            except services.UpdateError as error:
+                form.colleague_id.errors = [str(error)]
+            else:
+                db.session.commit()
+                flash(f"The request is now with {colleague.name}, who has been emailed.", "success")
+                return redirect(url_for("meetings.show_occurrence", ref=family.reference,
+                                        occurrence_id=update_request.occurrence_id))
+    return render_template("submissions/hand_over.html", form=form, family=family, update_request=update_request)
+
+
+hand_over.access_rule = "family:attend+writer"
+
+
+def _chair_or_lead(family: Family, occurrence: Occurrence) -> bool:
+    series = occurrence.series
+    return current_user.id in (series.chair_id, series.minute_taker_id) or is_lead(family, current_user)
+
+
+@bp.post("/updates/<int:request_id>/allow-several")
+@family_view(Need.READ)
+def allow_several(family: Family, request_id: int):
+    update_request = _request_of(family, request_id)
+    if current_user.id != update_request.occurrence.series.chair_id and not is_lead(family, current_user):
+        abort(403)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    services.allow_several(update_request, actor=current_user)
+    db.session.commit()
+    flash(f"{update_request.agency.name} may now send more than one update for this meeting.", "success")
+    return redirect(url_for("submissions.meeting_updates", ref=family.reference, occurrence_id=update_request.occurrence_id))
+
+
+allow_several.access_rule = "family:read+chair"
+
+
+@bp.get("/meetings/<int:occurrence_id>/updates")
+@family_view(Need.READ)
+def meeting_updates(family: Family, occurrence_id: int):
+    occurrence = db.session.get(Occurrence, occurrence_id)
+    if occurrence is None or occurrence.series.family_id != family.id:
+        abort(404)
+    requests = db.session.scalars(select(SubmissionRequest).where(SubmissionRequest.occurrence_id == occurrence.id)
+                                  .order_by(SubmissionRequest.id)).all()
+    return render_template("submissions/meeting_updates.html", family=family, occurrence=occurrence,
+                           requests=requests, can_allow=_chair_or_lead(family, occurrence), form=ButtonForm(),
+                           can_see_pack=_may_see_pack(family, occurrence), services=services)
+
+
+def _may_see_pack(family: Family, occurrence: Occurrence) -> bool:
+    """The chair, lead professional and minute-taker; after the deadline, every network member who submitted."""
+    if _chair_or_lead(family, occurrence):
+        return True
+    requests = db.session.scalars(select(SubmissionRequest).where(SubmissionRequest.occurrence_id == occurrence.id)).all()
+    past = bool(requests) and all(services.is_past_deadline(r) for r in requests)
+    submitted = any(s.author_id == current_user.id and s.status is SubmissionStatus.SUBMITTED
+                    for r in requests for s in r.submissions)
+    membership = membership_of(family, current_user)
+    return past and submitted and membership is not None and membership.role is not NetworkRole.GUEST
+
+
+@bp.get("/meetings/<int:occurrence_id>/pack")
+@family_view(Need.READ)
+def meeting_pack(family: Family, occurrence_id: int):
+    occurrence = db.session.get(Occurrence, occurrence_id)
+    if occurrence is None or occurrence.series.family_id != family.id:
+        abort(404)
+    if not _may_see_pack(family, occurrence):
+        abort(403, description="The pre-meeting pack is for the chair, the lead professional and the minute-taker, "
+                               "and after the deadline for everyone who sent an update.")
+    pack = pack_builder.build_pack(occurrence)
+    for submission in pack.submissions:
+        audit.record("update_viewed", object_type="submission", object_id=submission.id, family_id=family.id,
+                     detail="in the pre-meeting pack")
+    db.session.commit()
+    members, men, children = _people(family)
+    return render_template("submissions/pack.html", family=family, pack=pack, occurrence=occurrence,
+                           series=occurrence.series, sections=SECTIONS, rows=pack_builder.PACK_ROWS,
+                           members=members, men=men, children=children,
+                           proposals=services.pending_proposals(family), can_accept=is_lead(family, current_user),
+                           form=ButtonForm())
+
+
+meeting_pack.access_rule = "family:read+chair"
+
+
+def _proposal_of(family: Family, proposal_id: int) -> HouseholdProposal:
+    proposal = db.session.get(HouseholdProposal, proposal_id)
+    if proposal is None or proposal.family_id != family.id:
+        abort(404)
+    return proposal
+
+
+@bp.post("/proposals/<int:proposal_id>/accept")
+@family_view(Need.MANAGE)
+def accept_proposal(family: Family, proposal_id: int):
+    proposal = _proposal_of(family, proposal_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        member = services.accept_proposal(proposal, actor=current_user)
+    except services.UpdateError as error:
+        flash(str(error), "info")
+        return redirect(url_for("families.show", ref=family.reference))
+    db.session.commit()
+    flash(f"{member.display_name} added to the household.", "success")
+    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/families/")
+                    else url_for("families.show", ref=family.reference))
+
+
+@bp.post("/proposals/<int:proposal_id>/decline")
+@family_view(Need.MANAGE)
+def decline_proposal(family: Family, proposal_id: int):
+    proposal = _proposal_of(family, proposal_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        services.decline_proposal(proposal, actor=current_user)
+    except services.UpdateError as error:
+        flash(str(error), "info")
+    else:
+        db.session.commit()
+        flash("Not added to the household. The update that mentioned them is unchanged.", "success")
+    return redirect(url_for("families.show", ref=family.reference))
+
+
+def my_update_requests(occurrence: Occurrence) -> list[SubmissionRequest]:
+    """For the meeting page: the update requests the signed-in person may write for this meeting."""
+    rows = db.session.scalars(select(SubmissionRequest).where(SubmissionRequest.occurrence_id == occurrence.id)).all()
+    return [r for r in rows if services.may_write(r, current_user)]
+
+
+def may_see_updates(family: Family) -> bool:
+    membership = membership_of(family, current_user)
+    return membership is not None and membership.role is not NetworkRole.GUEST
+
+
+@bp.record_once
+def _template_helpers(state):
+    state.app.add_template_global(my_update_requests)
+    state.app.add_template_global(may_see_updates)
+    state.app.add_template_global(lambda family: services.pending_proposals(family), "pending_proposals")
