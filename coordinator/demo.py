@@ -66,4 +66,7 @@ def load_demo(password: str) -> list[tuple[str, str]]:
     from coordinator.meetings.demo import load_demo_meetings
 
     load_demo_meetings()
+    from coordinator.submissions.demo import load_demo_updates
+
+    load_demo_updates()
     return logins

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
@@ -226,8 +227,9 @@ def new_uid() -> str:
 
 def create_series(family: Family, schedule: Schedule, *, actor: User, chair: User | None,
                   minute_taker: User | None, invitees: list[User], notify: bool = True,
-                  split_from: MeetingSeries | None = None) -> MeetingSeries:
-    check_schedule(schedule)
+                  split_from: MeetingSeries | None = None, allow_past: bool = False) -> MeetingSeries:
+    """``allow_past`` is for recording a series that began before it was entered (imports, the demo)."""
+    check_schedule(schedule, allow_past=allow_past)
     now = utcnow()
     series = MeetingSeries(
         family=family, meeting_type=schedule.meeting_type, organiser_id=actor.id, organiser=actor,
@@ -319,6 +321,14 @@ def holiday_warning(day: date) -> list[str]:
     return [f"{day.strftime('%A %-d %B %Y')} is a bank holiday ({name})"] if name else []
 
 
+def schedule_holiday_warnings(schedule: Schedule) -> list[str]:
+    """The bank holidays a (checked) schedule's meetings fall on, up to the horizon: for the confirmation
+    page, before any meeting exists."""
+    first = to_utc(datetime.combine(schedule.first_date, schedule.start_time), ZoneInfo(schedule.timezone))
+    return [warning for start in schedule.rule().starts_between(first, horizon_end())
+            for warning in holiday_warning(start.astimezone(ZoneInfo(schedule.timezone)).date())]
+
+
 def move_occurrence(occurrence: Occurrence, *, actor: User, new_date: date, new_time: time,
                     duration_minutes: int | None = None, location: str | None = None,
                     online_link: str | None = None, expected_revision: int | None = None,
@@ -399,7 +409,7 @@ def end_series(series: MeetingSeries, *, actor: User, expected_revision: int | N
     future = [o for o in series.occurrences if o.starts_at >= now and o.status is not OccurrenceStatus.HELD]
     past = [o for o in series.rule_occurrences if o not in future]
     future_extras = [o for o in future if o.is_extra and o.status is not OccurrenceStatus.CANCELLED]
-    _truncate(series, keep=past)
+    _truncate(series, keep=past, spare=future_extras)
     series.status = SeriesStatus.ENDED
     audit.record("meeting_series_ended", object_type="meeting_series", object_id=series.id,
                  family_id=series.family_id, actor=actor)
@@ -410,17 +420,36 @@ def end_series(series: MeetingSeries, *, actor: User, expected_revision: int | N
         invites.send_series_truncated(series, series.current_invitees, had_past=bool(past))
         for extra in future_extras:
             invites.send_extra_cancel(extra, series.current_invitees)
+    for extra in future_extras:  # only now: their cancellations need them still attached to the series
+        _delete_occurrence(series, extra)
 
 
-def _truncate(series: MeetingSeries, *, keep: list[Occurrence]) -> None:
-    """Cut the rule after the last meeting in ``keep``; delete the later (never held) occurrences."""
+def _delete_occurrence(series: MeetingSeries, occurrence: Occurrence) -> None:
+    for response in list(occurrence.responses):
+        db.session.delete(response)
+    series.occurrences.remove(occurrence)
+    db.session.delete(occurrence)
+
+
+def _drop(series: MeetingSeries, occurrence: Occurrence) -> None:
+    """Take a meeting out of a series whose rule was just cut short. A meeting of the rule that the cut
+    rule still reaches (one moved from before the cut to after it) stays, cancelled, so that calendars
+    keep it out with an EXDATE; any other is deleted."""
+    reached = (not occurrence.is_extra and series.until_date is not None
+               and occurrence.original_start.astimezone(series.zone).date() <= series.until_date)
+    if not reached:
+        _delete_occurrence(series, occurrence)
+    elif occurrence.status is not OccurrenceStatus.CANCELLED:
+        occurrence.status = OccurrenceStatus.CANCELLED
+        occurrence.cancel_reason = "The series no longer runs at this time"
+        occurrence.revision += 1
+        occurrence.updated_at = utcnow()
+
+
+def _truncate(series: MeetingSeries, *, keep: list[Occurrence], spare: list[Occurrence] = ()) -> None:
+    """Cut the rule after the last meeting in ``keep``; drop the later (never held) occurrences, except
+    those in ``spare`` (which the caller deletes itself)."""
     now = utcnow()
-    for occurrence in list(series.occurrences):
-        if occurrence.starts_at >= now and occurrence.status is not OccurrenceStatus.HELD and occurrence not in keep:
-            for response in list(occurrence.responses):
-                db.session.delete(response)
-            series.occurrences.remove(occurrence)
-            db.session.delete(occurrence)
     if keep:
         last = max(o.original_start for o in keep)
         series.end_kind = SeriesEnd.ON_DATE
@@ -430,6 +459,10 @@ def _truncate(series: MeetingSeries, *, keep: list[Occurrence]) -> None:
         series.end_kind = SeriesEnd.ON_DATE
         series.until_date = series.first_date
         series.count = None
+    for occurrence in list(series.occurrences):
+        if (occurrence.starts_at >= now and occurrence.status is not OccurrenceStatus.HELD
+                and occurrence not in keep and occurrence not in spare):
+            _drop(series, occurrence)
 
 
 def split_series(series: MeetingSeries, schedule: Schedule, *, actor: User, expected_revision: int | None = None,
@@ -441,20 +474,23 @@ def split_series(series: MeetingSeries, schedule: Schedule, *, actor: User, expe
     check_schedule(schedule)
     split_at = to_utc(datetime.combine(schedule.first_date, time(0)), series.zone)
     _touch(series, expected_revision)
-    keep = [o for o in series.rule_occurrences if o.original_start < split_at or o.status is OccurrenceStatus.HELD]
+    # The meetings before the new schedule's first date stay, moved ones included, whichever way they moved.
+    keep = [o for o in series.rule_occurrences
+            if o.original_start < split_at or o.starts_at < split_at or o.status is OccurrenceStatus.HELD]
     future_extras = [o for o in series.occurrences if o.is_extra and o.starts_at >= split_at
                      and o.status is not OccurrenceStatus.CANCELLED]
     recipients = list(series.current_invitees)
     people = [i.user for i in recipients]
-    for occurrence in list(series.occurrences):
-        if occurrence.starts_at >= split_at and occurrence.status is not OccurrenceStatus.HELD and occurrence not in keep:
-            for response in list(occurrence.responses):
-                db.session.delete(response)
-            series.occurrences.remove(occurrence)
-            db.session.delete(occurrence)
     if keep:
         last = max(o.original_start for o in keep)
         series.end_kind, series.until_date, series.count = SeriesEnd.ON_DATE, last.astimezone(series.zone).date(), None
+    for occurrence in list(series.occurrences):
+        if (occurrence.starts_at >= split_at and occurrence.status is not OccurrenceStatus.HELD
+                and occurrence not in keep and occurrence not in future_extras):
+            if keep:
+                _drop(series, occurrence)
+            else:
+                _delete_occurrence(series, occurrence)
     series.status = SeriesStatus.SPLIT
     db.session.flush()
     new = create_series(series.family, schedule, actor=actor, chair=series.chair, minute_taker=series.minute_taker,
@@ -468,6 +504,8 @@ def split_series(series: MeetingSeries, schedule: Schedule, *, actor: User, expe
         invites.send_series_truncated(series, recipients, had_past=bool(keep))
         for extra in future_extras:
             invites.send_extra_cancel(extra, recipients)
+    for extra in future_extras:  # only now: their cancellations need them still attached to the series
+        _delete_occurrence(series, extra)
     return new
 
 

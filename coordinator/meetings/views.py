@@ -184,7 +184,8 @@ def new_series(family: Family):
                             if person:
                                 names.append(person.email)
                         return _confirm_page(family, heading="Send the invitations?",
-                                             summary=_describe(schedule), recipients=names)
+                                             summary=_describe(schedule), recipients=names,
+                                             warnings=services.schedule_holiday_warnings(schedule))
                     users = chosen + [services.user_for_external(e, current_user) for e in emails]
                     chair = next(m.user for m in people if m.user_id == form.chair_id.data)
                     minute_taker = next((m.user for m in people if m.user_id == form.minute_taker_id.data), None)
@@ -244,7 +245,8 @@ def change_schedule(family: Family, series_id: int):
                 return _confirm_page(family, heading="Change the schedule from this date?",
                                      summary=[f"Meetings from {schedule.first_date.strftime('%-d %B %Y')} are replaced by:"]
                                      + _describe(schedule) + ["Meetings before that date, and held ones, stay as they are."],
-                                     recipients=[i.email for i in series.current_invitees])
+                                     recipients=[i.email for i in series.current_invitees],
+                                     warnings=services.schedule_holiday_warnings(schedule))
             new = services.split_series(series, schedule, actor=current_user,
                                         expected_revision=int(form.revision.data or 0), notify=notify)
         except services.MeetingError as error:

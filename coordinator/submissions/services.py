@@ -253,19 +253,21 @@ def submission_for(request: SubmissionRequest, user: User) -> Submission | None:
     return request.submissions[0] if request.submissions else None
 
 
-def _check_open(request: SubmissionRequest) -> None:
+def _check_open(request: SubmissionRequest, now: datetime) -> None:
     occurrence = request.occurrence
     if occurrence.status is OccurrenceStatus.CANCELLED:
         raise UpdateError("This meeting was cancelled: no update is needed")
-    if occurrence.status is OccurrenceStatus.HELD or occurrence.starts_at <= utcnow():
+    if occurrence.starts_at <= now:  # held meetings have started, too
         raise UpdateError("This meeting has taken place: updates can no longer be given for it")
     if request.state is RequestState.CLOSED:
         raise UpdateError("This request is closed")
 
 
 def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
-         expected_revision: int | None) -> Submission:
-    _check_open(request)
+         expected_revision: int | None, now: datetime | None = None) -> Submission:
+    """Save a draft, or submit (or amend) the update. ``now`` is for loading past updates (the demo)."""
+    now = now or utcnow()
+    _check_open(request, now)
     if not may_write(request, user):
         raise UpdateError("Only the professional asked, or a colleague from the same agency in the network, can "
                           "write this update")
@@ -278,7 +280,6 @@ def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
                                 agency_id=request.agency_id, author_id=user.id, status=SubmissionStatus.DRAFT,
                                 revision=0, version=0, late=False)
         db.session.add(submission)
-    now = utcnow()
     if submit and submission.status is SubmissionStatus.SUBMITTED and is_past_deadline(request, now):
         raise UpdateError("The deadline has passed, so this update can no longer be amended. Tell the chair about "
                           "anything new at the meeting.")
@@ -297,7 +298,7 @@ def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
                                          data=submission.data, author_id=user.id, submitted_at=now,
                                          late=is_past_deadline(request, now)))
         request.state = RequestState.SUBMITTED
-        _apply_household(submission, data, user)
+        _apply_household(submission, data, user, now)
     db.session.flush()
     audit.record("update_submitted" if submit else "update_draft_saved", object_type="submission",
                  object_id=submission.id, family_id=request.family_id, actor=user,
@@ -305,12 +306,12 @@ def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
     return submission
 
 
-def _apply_household(submission: Submission, data: dict, user: User) -> None:
+def _apply_household(submission: Submission, data: dict, user: User, now: datetime) -> None:
     """What the update says about the household reaches the record: sightings of known people at once,
     new people as proposals for the lead professional."""
     from coordinator.families.models import HouseholdMember
 
-    on = utcnow().astimezone(local_zone()).date()
+    on = now.astimezone(local_zone()).date()
     for key, value in data.items():
         if key.startswith("household-") and value in SightingKind.__members__:
             member = db.session.get(HouseholdMember, int(key.split("-")[1]))

@@ -1,0 +1,121 @@
+"""Demo agency updates. For the Harrow family's four past meetings, health and school updates with safety
+scales that move over time; for its next meeting (whose deadline has just passed): health submitted on
+time and amended, adding an unknown man; school submitted late, marking a section not for the family;
+children's social care has not submitted. The other families' next meetings have their requests out."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select
+
+from coordinator.auth.services import user_by_email
+from coordinator.extensions import db
+from coordinator.families.models import Family
+from coordinator.meetings.models import MeetingSeries, OccurrenceStatus
+from coordinator.submissions import services
+from coordinator.submissions.models import RequestState, Submission
+from coordinator.timeutil import local_zone, utcnow
+
+HEALTH_SCALES = [3, 4, 4, 5]  # Ruby, at each past meeting
+SCHOOL_SCALES = [5, 6, 6, 7]  # Jack
+
+
+def _at(day, hour=9) -> datetime:
+    return datetime.combine(day, time(hour), local_zone())
+
+
+def _health(members, children, scale, *, seen_on, new_man=False, wnb=0):
+    kelly, dean = members["Kelly Harrow"], members["Dean Carter"]
+    ruby, jack = children["Ruby Harrow"], children["Jack Harrow"]
+    data = {
+        f"household-{kelly.id}": "SEEN", f"household-{dean.id}": "TOLD_OF",
+        f"man-{dean.id}-seen": "no", f"man-{dean.id}-engaged": "not_known",
+        f"man-{dean.id}-mothers_account": "Says he visits 'now and then' and is 'no trouble'.",
+        f"child-{ruby.id}-seen_alone": "yes", f"child-{ruby.id}-where": "at home", f"child-{ruby.id}-contacts": 3,
+        f"child-{ruby.id}-last_seen": seen_on.isoformat(), f"child-{ruby.id}-scale": scale,
+        f"child-{jack.id}-seen_alone": "no", f"child-{jack.id}-where": "at home, with his mum",
+        f"child-{jack.id}-last_seen": seen_on.isoformat(), f"child-{jack.id}-scale": scale,
+        "appointments_offered": 4, "appointments_attended": 4 - wnb, "was_not_brought": wnb,
+        "engagement_reported": "Mum says she is coping and taking her medication.",
+        "engagement_observed": "Home cluttered; baby clean and fed at each visit.",
+        "da_asked": "no", "worries": "Mum's low mood; who else is in the home.", "worries_provenance": "observation",
+        "working_well": "Ruby is gaining weight.", "working_well_provenance": "observation",
+        "needs_to_happen": "Health visitor to see Ruby weekly.", "share_with_family": "yes",
+        "lived_experience": "Ruby smiles at her mum; nappy rash at the last two visits.",
+    }
+    if new_man:
+        data.update({"new-1-description": "Man in his 20s with a dog, answered the door", "new-1-sex": "MALE",
+                     "new-1-relationship": "UNKNOWN", "new-1-presence": "VISITS", "new-1-source": "SEEN"})
+    return data
+
+
+def _school(members, children, scale, *, seen_on, withhold=False, wnb=0):
+    kelly, dean = members["Kelly Harrow"], members["Dean Carter"]
+    jack = children["Jack Harrow"]
+    data = {
+        f"household-{kelly.id}": "SEEN", f"household-{dean.id}": "NOT_SEEN",
+        f"man-{dean.id}-seen": "no", f"man-{dean.id}-engaged": "not_known",
+        f"child-{jack.id}-seen_alone": "no", f"child-{jack.id}-where": "at school", f"child-{jack.id}-contacts": 20,
+        f"child-{jack.id}-last_seen": seen_on.isoformat(),
+        f"child-{jack.id}-scale": scale,
+        "appointments_offered": 2, "appointments_attended": 2 - wnb, "was_not_brought": wnb,
+        "da_asked": "no", "worries": "Jack is tired and hungry on Mondays; late three times.",
+        "worries_provenance": "observation", "working_well": "Jack has a good friendship group.",
+        "working_well_provenance": "observation", "needs_to_happen": "Breakfast club place for Jack.",
+        "share_with_family": "yes",
+    }
+    if withhold:
+        data.update({"share_with_family": "partly", "not_for_family": ["worries"],
+                     "withheld_reason": "Jack's disclosure to his teacher: sharing it could put him at risk."})
+    return data
+
+
+def load_demo_updates() -> None:
+    harrow = db.session.scalar(select(Family).where(Family.family_name == "Harrow"))
+    if harrow is None or db.session.scalar(select(Submission.id).where(Submission.family_id == harrow.id)):
+        return
+    series = db.session.scalar(select(MeetingSeries).where(MeetingSeries.family_id == harrow.id))
+    health, school = user_by_email("health@demo.invalid"), user_by_email("school@demo.invalid")
+    members = {m.name: m for m in harrow.members if m.name}
+    children = {c.name: c for c in harrow.children}
+    now = utcnow()
+    held = [o for o in series.occurrences if o.status is OccurrenceStatus.HELD]
+    for n, occurrence in enumerate(held):
+        requests = {r.agency_id: r for r in services.ensure_requests(occurrence)}
+        for request in requests.values():
+            request.state, request.sent_at = RequestState.OPEN, _at(request.send_on)
+        when = _at(requests[health.agency_id].deadline, 8) - timedelta(days=2)
+        seen = (when - timedelta(days=3)).date()
+        services.save(requests[health.agency_id], health, _health(members, children, HEALTH_SCALES[n], seen_on=seen),
+                      submit=True, expected_revision=None, now=when)
+        services.save(requests[school.agency_id], school, _school(members, children, SCHOOL_SCALES[n], seen_on=seen),
+                      submit=True, expected_revision=None, now=when)
+        for request in requests.values():
+            request.state = RequestState.CLOSED
+    upcoming = sorted((o for o in series.occurrences if o.starts_at > now and o.status is not OccurrenceStatus.CANCELLED),
+                      key=lambda o: o.starts_at)
+    next_meeting = upcoming[0]
+    requests = {r.agency_id: r for r in services.ensure_requests(next_meeting)}
+    for request in requests.values():
+        services._email_request(request, "request", f"update-request:{request.id}")
+        request.state, request.sent_at = RequestState.OPEN, _at(request.send_on)
+    deadline = requests[health.agency_id].deadline
+    seen = deadline - timedelta(days=4)
+    first = services.save(requests[health.agency_id], health, _health(members, children, 4, seen_on=seen, wnb=1),
+                          submit=True, expected_revision=None, now=_at(deadline, 8) - timedelta(days=3))
+    services.save(requests[health.agency_id], health,
+                  _health(members, children, 3, seen_on=seen, new_man=True, wnb=2),
+                  submit=True, expected_revision=first.revision, now=_at(deadline, 8) - timedelta(days=1))
+    services.save(requests[school.agency_id], school,
+                  _school(members, children, 7, seen_on=seen, withhold=True, wnb=1),
+                  submit=True, expected_revision=None, now=now)  # after the deadline: late
+    for family in db.session.scalars(select(Family).where(Family.family_name.in_(["Okafor", "Patel"]))):
+        other = db.session.scalar(select(MeetingSeries).where(MeetingSeries.family_id == family.id))
+        if other is None:
+            continue
+        nxt = min((o for o in other.occurrences if o.starts_at > now and o.status is not OccurrenceStatus.CANCELLED),
+                  key=lambda o: o.starts_at)
+        for request in services.ensure_requests(nxt):
+            services._email_request(request, "request", f"update-request:{request.id}")
+            request.state, request.sent_at = RequestState.OPEN, now
+    db.session.commit()
