@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     from coordinator.calendar.views import bp as calendar_bp
     from coordinator.families.views import bp as families_bp
     from coordinator.meetings.views import bp as meetings_bp
+    from coordinator.minutes.views import bp as minutes_bp
     from coordinator.submissions.views import bp as submissions_bp
 
     core.init_app(app)
@@ -62,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(meetings_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(submissions_bp)
+    app.register_blueprint(minutes_bp)
     cli.init_app(app)
     _asset_urls(app)
     return app
@@ -84,6 +86,8 @@ def _import_models() -> None:
     from coordinator.families import models as _families  # noqa: F401
     from coordinator.meetings import jobs as _meetings_jobs  # noqa: F401
     from coordinator.meetings import models as _meetings  # noqa: F401
+    from coordinator.minutes import jobs as _minutes_jobs  # noqa: F401
+    from coordinator.minutes import models as _minutes  # noqa: F401
     from coordinator.submissions import jobs as _submissions_jobs  # noqa: F401
     from coordinator.submissions import models as _submissions  # noqa: F401
     from coordinator.auth import models as _auth  # noqa: F401

@@ -94,6 +94,14 @@ class Defaults:
     # The pre-meeting pack's attention thresholds.
     WAS_NOT_BROUGHT_THRESHOLD = 2  # appointments the child was not brought to, across agencies
     SCALE_SPREAD_THRESHOLD = 4  # agencies' safety scales this far apart are a disagreement to discuss
+    # Minutes.
+    MINUTES_ONE_PERSON_MAY_WRITE_AND_APPROVE = False  # may the chair approve minutes they took themselves?
+    MINUTES_CORRECTION_WORKING_DAYS = 10  # corrections may be asked for this long after publishing
+    DECISIONS_SUMMARY_WORKING_DAYS = 1  # decisions to attendees within this many working days
+    MINUTES_PUBLISH_WORKING_DAYS = 15  # full minutes published within this many working days
+    MINUTES_CONFIDENTIALITY_TEXT = (
+        "These minutes are confidential. They are shared with the professionals named for the purpose of "
+        "safeguarding the children, and must not be passed on without the chair's agreement.")
     BANK_HOLIDAY_COUNTRY = "GB"
     BANK_HOLIDAY_SUBDIVISION = "ENG"  # England and Wales share their bank holidays but for a few years
 

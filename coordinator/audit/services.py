@@ -43,11 +43,20 @@ class AuditLogIsAppendOnly(RuntimeError):
     pass
 
 
+# Models whose rows, once written, are never changed or deleted by any code path. Other areas add theirs.
+APPEND_ONLY: set[type] = {AuditEvent}
+
+
+def append_only(model: type) -> type:
+    APPEND_ONLY.add(model)
+    return model
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_audit_changes(session, flush_context, instances):
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
-            raise AuditLogIsAppendOnly("audit events are never changed or deleted")
+        if type(obj) in APPEND_ONLY and (obj in session.deleted or session.is_modified(obj)):
+            raise AuditLogIsAppendOnly(f"{type(obj).__name__} rows are never changed or deleted")
 
 
 # Database-level guards, installed by the migration that creates the table.

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.agencies.models import Agency
 from coordinator.auth.models import User
+from coordinator.audit.services import append_only
 from coordinator.extensions import db
 from coordinator.timeutil import UTCDateTime, utcnow
 
@@ -237,6 +238,7 @@ class HouseholdSighting(db.Model):
     recorded_by: Mapped[User | None] = relationship()
 
 
+@append_only
 class HouseholdMemberVersion(db.Model):
     """Append-only history: the member as it was after each change, so the household on any date can be
     shown. ``snapshot`` is JSON of the member's fields and relationships."""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.agencies.models import Agency
 from coordinator.auth.models import User
+from coordinator.audit.services import append_only
 from coordinator.extensions import db
 from coordinator.families.models import Labelled
 from coordinator.meetings.models import Occurrence
@@ -99,6 +100,7 @@ class Submission(db.Model):
         return self.fields.get("not_for_family", [])
 
 
+@append_only
 class SubmissionVersion(db.Model):
     """Append-only: each submitted version of an update, as it was."""
 

@@ -2,6 +2,7 @@
 access rule. A route added without a rule, or whose answers do not match its rule, fails here."""
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -83,7 +84,20 @@ def test_every_route_answers_each_person_as_its_rule_says(app, world):
                               submit=True, expected_revision=None)
     db.session.commit()
     proposal = updates.pending_proposals(world.family)[0]
+    from coordinator.minutes import services as minutes_services
+
+    minutes = minutes_services.start_minutes(occurrence, world.lead)
+    action = minutes_services.add_action(occurrence, actor=world.lead, description="See the baby weekly",
+                                         owner=world.member, due=occurrence.starts_at.date() + timedelta(days=14),
+                                         intended_outcome="Ruby is seen")
+    minutes_services.send_decisions_summary(minutes, actor=world.lead)
+    minutes_services.send_for_approval(minutes, actor=world.lead)
+    minutes_services.approve(minutes, actor=world.lead)
+    version = minutes_services.publish(minutes, actor=world.lead)
+    correction = minutes_services.request_correction(version, world.member, section="decisions", text="Add the date")
+    db.session.commit()
     values = _url_values(world, message.id, health_request.id, submission.id, proposal.id)
+    values.update(number=version.number, correction_id=correction.id, action_id=action.id)
     people = {"outsider": world.outsider, "member": world.member, "lead": world.lead, "admin": world.admin}
 
     undeclared, mismatches, walked = [], [], 0

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from coordinator.forms import GovDateField, choices, enum_choices
+from coordinator.minutes.models import ActionStatus
+from coordinator.minutes.services import SECTIONS
+
+TEXT = 20000
+
+ATTENDANCE = choices([("present", "Present"), ("apologies", "Apologies"), ("absent", "Absent"),
+                      ("report_received", "Absent, report received")])
+PARENTS = choices([("attended", "Attended"), ("excluded", "Excluded, with the reason recorded"),
+                   ("told", "Told of the meeting and its outcome")])
+HOUSEHOLD = choices([("confirmed", "Confirmed at the meeting"), ("left", "Has left"), ("unknown", "Not known")])
+
+
+def _text(label, hint=None):
+    return TextAreaField(label, widget=GovTextArea(), description=hint,
+                         validators=[Optional(), Length(max=TEXT, message=f"{label} must be {TEXT} characters or fewer")])
+
+
+class MinutesFormBase(FlaskForm):
+    parents_status = RadioField("Did the parents attend?", widget=GovRadioInput(), choices=PARENTS, validators=[Optional()])
+    parents = _text(SECTIONS["parents"], "Who attended, or why they were excluded, and how they were told.")
+    confidentiality = _text(SECTIONS["confidentiality"])
+    household = _text(SECTIONS["household"], "Who lives in or visits the home, as confirmed at this meeting.")
+    child_view = _text(SECTIONS["child_view"])
+    worries = _text(SECTIONS["worries"])
+    strengths = _text(SECTIONS["strengths"])
+    needs = _text(SECTIONS["needs"])
+    decisions = _text(SECTIONS["decisions"], "Each decision with its reason.")
+    dissent = _text(SECTIONS["dissent"], "Who disagreed with what, and why.")
+    contingency = _text(SECTIONS["contingency"], "What happens if the plan is not followed or things get worse.")
+    not_for_family = SelectMultipleField("Sections that must not be shared with the family", widget=GovCheckboxesInput(),
+                                         choices=choices(SECTIONS.items()), validators=[Optional()])
+    withheld_reason = _text("Why they must not be shared")
+    revision = HiddenField()
+
+
+def build_minutes_form(*, invitees, agencies, children, members, **kwargs):
+    class MinutesForm(MinutesFormBase):
+        pass
+
+    for invitee in invitees:
+        setattr(MinutesForm, f"attendance-{invitee.user_id}", RadioField(
+            invitee.user.name, widget=GovRadioInput(), choices=ATTENDANCE, validators=[Optional()]))
+        setattr(MinutesForm, f"deputy-{invitee.user_id}", StringField(
+            "Deputy, if someone came instead", widget=GovTextInput(),
+            validators=[Optional(), Length(max=200, message="The deputy's name must be 200 characters or fewer")]))
+    for member in members:
+        setattr(MinutesForm, f"household-{member.id}", RadioField(member.display_name, widget=GovRadioInput(),
+                                                                  choices=HOUSEHOLD, validators=[Optional()]))
+    for agency in agencies:
+        setattr(MinutesForm, f"agency-{agency.id}-facts", _text(f"{agency.name}: facts",
+                                                                "What the agency saw, heard or checked."))
+        setattr(MinutesForm, f"agency-{agency.id}-opinion", _text(f"{agency.name}: opinion and judgement"))
+        for child in children:
+            setattr(MinutesForm, f"scale-{agency.id}-{child.id}", IntegerField(
+                f"{agency.name}: safety scale for {child.display_name}", widget=GovTextInput(),
+                validators=[Optional(), NumberRange(min=0, max=10, message="A safety scale is a whole number from 0 to 10")]))
+    return MinutesForm(**kwargs)
+
+
+class ActionForm(FlaskForm):
+    description = TextAreaField("What needs to be done", widget=GovTextArea(),
+                                validators=[InputRequired(message="Describe the action"),
+                                            Length(max=2000, message="The action must be 2000 characters or fewer")])
+    owner_id = SelectField("Who will do it", widget=GovSelect(), coerce=int, validators=[Optional()])
+    due_date = GovDateField("By when", validators=[InputRequired(message="Enter the date it is due by")])
+    intended_outcome = TextAreaField("Intended outcome for the child", widget=GovTextArea(),
+                                     validators=[Optional(), Length(max=2000, message="The outcome must be 2000 characters or fewer")])
+    submit = SubmitField("Add the action", widget=GovSubmitInput())
+
+
+class GoalForm(FlaskForm):
+    description = TextAreaField("What life should be like for the child", widget=GovTextArea(),
+                                validators=[InputRequired(message="Describe the goal"),
+                                            Length(max=2000, message="The goal must be 2000 characters or fewer")])
+    score = IntegerField("Today's score (0 to 10)", widget=GovTextInput(),
+                         validators=[Optional(), NumberRange(min=0, max=10, message="The score must be a whole number from 0 to 10")])
+    submit = SubmitField("Add the goal", widget=GovSubmitInput())
+
+
+class ActionStatusForm(FlaskForm):
+    status = RadioField("Status", widget=GovRadioInput(), choices=enum_choices(ActionStatus),
+                        validators=[InputRequired(message="Choose the action's status")])
+    comment = TextAreaField("Evidence or comment", widget=GovTextArea(),
+                            validators=[Optional(), Length(max=2000, message="The comment must be 2000 characters or fewer")])
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("What needs to change", widget=GovTextArea(),
+                         validators=[InputRequired(message="Say what needs to change"),
+                                     Length(max=2000, message="The note must be 2000 characters or fewer")])
+    submit = SubmitField("Ask for the change", widget=GovSubmitInput())
+
+
+class CorrectionForm(FlaskForm):
+    section = SelectField("Section", widget=GovSelect(), choices=choices([("", "Choose a section")] + list(SECTIONS.items())),
+                          validators=[InputRequired(message="Choose the section to correct")])
+    text = TextAreaField("What is wrong, and what it should say", widget=GovTextArea(),
+                         validators=[InputRequired(message="Say what should be corrected"),
+                                     Length(max=5000, message="The correction must be 5000 characters or fewer")])
+    submit = SubmitField("Ask for the correction", widget=GovSubmitInput())
+
+
+class DecideCorrectionForm(FlaskForm):
+    decision = RadioField("Your decision", widget=GovRadioInput(),
+                          choices=choices([("accept", "Accept: publish a corrected version"), ("decline", "Decline")]),
+                          validators=[InputRequired(message="Choose to accept or decline the correction")])
+    new_text = TextAreaField("The corrected text of the section", widget=GovTextArea(),
+                             validators=[Optional(), Length(max=TEXT, message="The text is too long")])
+    note = TextAreaField("A note to the person who asked (optional)", widget=GovTextArea(),
+                         validators=[Optional(), Length(max=2000, message="The note must be 2000 characters or fewer")])
+    submit = SubmitField("Save the decision", widget=GovSubmitInput())

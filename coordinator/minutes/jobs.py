@@ -1,0 +1,8 @@
+from coordinator.minutes.services import remind_overdue
+from coordinator.scheduler.registry import due_job
+
+
+@due_job("overdue-actions")
+def overdue_actions(holder, now):
+    """Email each owner, once per due date, a link to an action of theirs that is overdue."""
+    return remind_overdue(now)

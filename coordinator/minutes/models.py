@@ -1,0 +1,235 @@
+"""Minutes of a meeting, their published versions, actions, goals and acknowledgements."""
+from __future__ import annotations
+
+import enum
+import json
+from datetime import date, datetime
+
+from sqlalchemy import Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordinator.agencies.models import Agency
+from coordinator.auth.models import User
+from coordinator.audit.services import append_only
+from coordinator.extensions import db
+from coordinator.families.models import Labelled
+from coordinator.meetings.models import Occurrence
+from coordinator.timeutil import UTCDateTime, utcnow
+
+
+def _enum(cls, length=30):
+    return Enum(cls, native_enum=False, length=length)
+
+
+class MinutesStatus(Labelled):
+    DRAFT = "Draft"
+    AWAITING_APPROVAL = "Waiting for the chair's approval"
+    APPROVED = "Approved"
+    PUBLISHED = "Published"
+
+
+class Minutes(db.Model):
+    """The working copy of one meeting's minutes. Published text lives in MinutesVersion, never here."""
+
+    __tablename__ = "minutes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"), unique=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    status: Mapped[MinutesStatus] = mapped_column(_enum(MinutesStatus), default=MinutesStatus.DRAFT)
+    content: Mapped[str] = mapped_column(Text, default="{}")
+    # Raised on every save: two editors at once are shown each other's changes instead of losing them.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    change_requested: Mapped[str | None] = mapped_column(Text)  # the chair's note when asking for a change
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decisions_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    occurrence: Mapped[Occurrence] = relationship()
+    versions: Mapped[list[MinutesVersion]] = relationship(back_populates="minutes", order_by="MinutesVersion.number")
+
+    @property
+    def fields(self) -> dict:
+        return json.loads(self.content or "{}")
+
+    @property
+    def latest_version(self) -> MinutesVersion | None:
+        return self.versions[-1] if self.versions else None
+
+
+@append_only
+class MinutesRevision(db.Model):
+    """Append-only: every saved state of the working copy, with who saved it."""
+
+    __tablename__ = "minutes_revisions"
+    __table_args__ = (UniqueConstraint("minutes_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    saved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    saved_by: Mapped[User] = relationship()
+
+
+@append_only
+class MinutesVersion(db.Model):
+    """A published version: frozen. The database refuses any UPDATE or DELETE of these rows; a version is
+    superseded when a later one of the same minutes exists."""
+
+    __tablename__ = "minutes_versions"
+    __table_args__ = (UniqueConstraint("minutes_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id"), index=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)  # everything shown, frozen: sections, attendance, actions, scores
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    correction_id: Mapped[int | None] = mapped_column(Integer)  # the accepted correction that made it
+
+    minutes: Mapped[Minutes] = relationship(back_populates="versions")
+    published_by: Mapped[User] = relationship()
+
+    @property
+    def fields(self) -> dict:
+        return json.loads(self.content)
+
+    @property
+    def superseded(self) -> bool:
+        return self.number < self.minutes.versions[-1].number
+
+
+@append_only
+class Acknowledgement(db.Model):
+    __tablename__ = "acknowledgements"
+    __table_args__ = (UniqueConstraint("version_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("minutes_versions.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class CorrectionState(Labelled):
+    PENDING = "Waiting for the chair"
+    ACCEPTED = "Accepted"
+    DECLINED = "Declined"
+
+
+class CorrectionRequest(db.Model):
+    __tablename__ = "correction_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("minutes_versions.id"), index=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    section: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[CorrectionState] = mapped_column(_enum(CorrectionState), default=CorrectionState.PENDING)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    version: Mapped[MinutesVersion] = relationship()
+
+
+class ActionStatus(Labelled):
+    OPEN = "Open"
+    DONE = "Done"
+    NOT_POSSIBLE = "Not possible: circumstances changed"
+    NOT_DONE = "Not done"
+
+
+class Action(db.Model):
+    """One action in the family's action log, agreed at a meeting and reviewed at the next ones."""
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    agreed_at_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    intended_outcome: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus), default=ActionStatus.OPEN)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner: Mapped[User] = relationship()
+    owner_agency: Mapped[Agency] = relationship()
+    agreed_at: Mapped[Occurrence] = relationship()
+    history: Mapped[list[ActionUpdate]] = relationship(order_by="ActionUpdate.id")
+
+
+@append_only
+class ActionUpdate(db.Model):
+    """Append-only history of an action's status, including each review at a meeting."""
+
+    __tablename__ = "action_updates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
+    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus))
+    comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_at_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id"))
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    by: Mapped[User] = relationship()
+
+
+class Goal(db.Model):
+    """What life should be like for the child, agreed at a meeting, scored 0-10 whenever reviewed."""
+
+    __tablename__ = "goals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    agreed_at_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"))
+    description: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    scores: Mapped[list[GoalScore]] = relationship(order_by="GoalScore.id")
+
+
+class GoalScore(db.Model):
+    __tablename__ = "goal_scores"
+    __table_args__ = (UniqueConstraint("goal_id", "occurrence_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id"), index=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    occurrence: Mapped[Occurrence] = relationship()
+
+
+class DecisionsSummary(db.Model):
+    """The decisions and actions sent to attendees within a working day of the meeting (frozen)."""
+
+    __tablename__ = "decisions_summaries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id"), unique=True)
+    content: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def fields(self) -> dict:
+        return json.loads(self.content)

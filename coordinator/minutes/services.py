@@ -1,0 +1,704 @@
+"""Minutes: the working copy, approval, publishing frozen versions, acknowledgements and corrections;
+the family's action log and goals. Emails say only that something is there to read, with a link."""
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from coordinator.audit import services as audit
+from coordinator.auth.models import User
+from coordinator.extensions import db
+from coordinator.families import services as family_services
+from coordinator.families.access import current_membership_clause, today
+from coordinator.families.models import Family, HouseholdMember, HouseholdSighting, NetworkMembership, NetworkRole, SightingKind
+from coordinator.meetings.models import InvitationResponse, Occurrence, OccurrenceStatus, Response
+from coordinator.meetings.workdays import add_working_days
+from coordinator.minutes.models import (
+    Acknowledgement,
+    Action,
+    ActionStatus,
+    ActionUpdate,
+    CorrectionRequest,
+    CorrectionState,
+    DecisionsSummary,
+    Goal,
+    GoalScore,
+    Minutes,
+    MinutesRevision,
+    MinutesStatus,
+    MinutesVersion,
+)
+from coordinator.notify.services import enqueue_template
+from coordinator.timeutil import local_zone, utcnow
+
+# The text sections of minutes, in the order of ../shared/domain.md.
+SECTIONS = {
+    "parents": "Parents' involvement",
+    "confidentiality": "Confidentiality",
+    "household": "Household composition and changes",
+    "agencies": "Each agency's information",
+    "child_view": "The child's view and lived experience",
+    "worries": "What we are worried about",
+    "strengths": "What is working well",
+    "needs": "What needs to happen",
+    "scaling": "Each agency's safety scale",
+    "decisions": "Decisions, with reasons",
+    "dissent": "Dissent recorded",
+    "contingency": "Contingency plan",
+}
+
+
+class MinutesError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class StaleMinutes(MinutesError):
+    def __init__(self, message: str, saved: dict):
+        super().__init__(message)
+        self.saved = saved
+
+
+# --- roles --------------------------------------------------------------------------------------------
+
+def is_chair(occurrence: Occurrence, user: User) -> bool:
+    return occurrence.series.chair_id == user.id
+
+
+def is_minute_taker(occurrence: Occurrence, user: User) -> bool:
+    return occurrence.series.minute_taker_id == user.id
+
+
+def may_edit(occurrence: Occurrence, user: User) -> bool:
+    from coordinator.families.access import is_lead
+
+    return is_chair(occurrence, user) or is_minute_taker(occurrence, user) or is_lead(occurrence.series.family, user)
+
+
+def may_approve(occurrence: Occurrence, user: User) -> bool:
+    """The chair approves. Where the chair is also the minute-taker, only if the setting allows one person
+    to do both."""
+    series = occurrence.series
+    if not is_chair(occurrence, user):
+        return False
+    if series.chair_id == series.minute_taker_id:
+        return bool(current_app.config["MINUTES_ONE_PERSON_MAY_WRITE_AND_APPROVE"])
+    return True
+
+
+# --- the working copy -----------------------------------------------------------------------------------
+
+def meeting_day(occurrence: Occurrence) -> date:
+    return occurrence.starts_at.astimezone(occurrence.series.zone).date()
+
+
+def minutes_for(occurrence: Occurrence) -> Minutes | None:
+    return db.session.scalar(select(Minutes).where(Minutes.occurrence_id == occurrence.id))
+
+
+def start_minutes(occurrence: Occurrence, actor: User) -> Minutes:
+    """Open the minutes with attendance from the answers and each agency's update summarised, ready to edit."""
+    existing = minutes_for(occurrence)
+    if existing is not None:
+        return existing
+    if occurrence.status is OccurrenceStatus.CANCELLED:
+        raise MinutesError("This meeting was cancelled: it has no minutes")
+    content = prefill(occurrence)
+    minutes = Minutes(occurrence_id=occurrence.id, family_id=occurrence.series.family_id, status=MinutesStatus.DRAFT,
+                      content=json.dumps(content, sort_keys=True), revision=1)
+    db.session.add(minutes)
+    db.session.flush()
+    db.session.add(MinutesRevision(minutes_id=minutes.id, revision=1, content=minutes.content, saved_by_id=actor.id))
+    audit.record("minutes_started", object_type="minutes", object_id=minutes.id, family_id=minutes.family_id,
+                 actor=actor)
+    return minutes
+
+
+def prefill(occurrence: Occurrence) -> dict:
+    from coordinator.submissions.pack import latest_submitted
+
+    series = occurrence.series
+    family = series.family
+    content: dict = {key: "" for key in SECTIONS}
+    content["confidentiality"] = current_app.config["MINUTES_CONFIDENTIALITY_TEXT"]
+    responses = {r.user_id: r for r in db.session.scalars(
+        select(InvitationResponse).where(InvitationResponse.occurrence_id == occurrence.id))}
+    submissions = latest_submitted(occurrence.id)
+    submitted_agencies = {s.agency_id for s in submissions}
+    for invitee in series.current_invitees:
+        answer = responses.get(invitee.user_id)
+        status = {Response.ATTENDING: "present", Response.DEPUTY: "present", Response.APOLOGIES: "apologies",
+                  Response.REPORT_ONLY: "report_received"}.get(answer.response if answer else None, "")
+        if status in ("", "apologies") and invitee.user.agency_id in submitted_agencies:
+            status = "report_received" if status == "" else status
+        content[f"attendance-{invitee.user_id}"] = status
+        content[f"deputy-{invitee.user_id}"] = (answer.deputy_name or "") if answer else ""
+    for submission in submissions:
+        data = submission.fields
+        facts, opinion = [], []
+        counts = [(k, data.get(k)) for k in ("appointments_offered", "appointments_attended", "was_not_brought",
+                                             "family_cancelled", "no_answer_visits")]
+        if any(v not in (None, "") for _, v in counts):
+            facts.append("Appointments: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts if v not in (None, "")))
+        if data.get("engagement_observed"):
+            facts.append("Observed or checked: " + data["engagement_observed"])
+        if data.get("engagement_reported"):
+            facts.append("The parent said: " + data["engagement_reported"])
+        for key, label in (("worries", "Worried about"), ("working_well", "Working well")):
+            if data.get(key):
+                target = facts if data.get(f"{key}_provenance") == "observation" else opinion
+                target.append(f"{label} ({data.get(f'{key}_provenance') or 'not marked'}): {data[key]}")
+        if data.get("needs_to_happen"):
+            opinion.append("Needs to happen: " + data["needs_to_happen"])
+        content[f"agency-{submission.agency_id}-facts"] = "\n".join(facts)
+        content[f"agency-{submission.agency_id}-opinion"] = "\n".join(opinion)
+        for child in family.children:
+            scale = data.get(f"child-{child.id}-scale")
+            if scale not in (None, ""):
+                content[f"scale-{submission.agency_id}-{child.id}"] = scale
+    content["not_for_family"] = []
+    content["withheld_reason"] = ""
+    return content
+
+
+def save(minutes: Minutes, content: dict, *, actor: User, expected_revision: int) -> None:
+    if minutes.status is MinutesStatus.PUBLISHED:
+        raise MinutesError("These minutes are published and can no longer be changed. Ask for a correction instead.")
+    if minutes.revision != expected_revision:
+        raise StaleMinutes("Someone else saved these minutes while you were editing. Compare the sections below "
+                           "and choose which text to keep.", saved=minutes.fields)
+    minutes.content = json.dumps(content, sort_keys=True)
+    minutes.revision += 1
+    minutes.updated_at = utcnow()
+    if minutes.status is MinutesStatus.APPROVED:
+        minutes.status = MinutesStatus.DRAFT  # a change after approval needs approving again
+        minutes.approved_by_id = minutes.approved_at = None
+    db.session.add(MinutesRevision(minutes_id=minutes.id, revision=minutes.revision, content=minutes.content,
+                                   saved_by_id=actor.id))
+    audit.record("minutes_saved", object_type="minutes", object_id=minutes.id, family_id=minutes.family_id,
+                 actor=actor, detail=f"revision {minutes.revision}")
+
+
+def section_differences(mine: dict, saved: dict) -> list[str]:
+    return sorted(k for k in set(mine) | set(saved) if (mine.get(k) or "") != (saved.get(k) or ""))
+
+
+# --- approval and publishing ------------------------------------------------------------------------------
+
+def send_for_approval(minutes: Minutes, *, actor: User) -> None:
+    if minutes.status is not MinutesStatus.DRAFT:
+        raise MinutesError("Only draft minutes can be sent for approval")
+    minutes.status = MinutesStatus.AWAITING_APPROVAL
+    minutes.change_requested = None
+    audit.record("minutes_sent_for_approval", object_type="minutes", object_id=minutes.id,
+                 family_id=minutes.family_id, actor=actor)
+
+
+def ask_for_change(minutes: Minutes, *, actor: User, note: str) -> None:
+    if not may_approve(minutes.occurrence, actor):
+        raise MinutesError("Only the chair can ask for changes")
+    if minutes.status not in (MinutesStatus.AWAITING_APPROVAL, MinutesStatus.APPROVED):
+        raise MinutesError("These minutes are not waiting for approval")
+    minutes.status = MinutesStatus.DRAFT
+    minutes.change_requested = note.strip()
+    minutes.approved_by_id = minutes.approved_at = None
+    audit.record("minutes_change_requested", object_type="minutes", object_id=minutes.id,
+                 family_id=minutes.family_id, actor=actor, detail=note[:400])
+
+
+def approve(minutes: Minutes, *, actor: User) -> None:
+    if not may_approve(minutes.occurrence, actor):
+        raise MinutesError("Only the chair can approve minutes, and not their own unless the service allows one "
+                           "person to write and approve")
+    if minutes.status is not MinutesStatus.AWAITING_APPROVAL:
+        raise MinutesError("Minutes must be sent for approval before they are approved")
+    minutes.status = MinutesStatus.APPROVED
+    minutes.approved_by_id, minutes.approved_at = actor.id, utcnow()
+    audit.record("minutes_approved", object_type="minutes", object_id=minutes.id, family_id=minutes.family_id,
+                 actor=actor)
+
+
+def publish(minutes: Minutes, *, actor: User, correction: CorrectionRequest | None = None) -> MinutesVersion:
+    """Freeze a numbered version and tell the network and attendees, in one transaction: a failure anywhere
+    leaves nothing half published and no email queued."""
+    if minutes.status is MinutesStatus.PUBLISHED and correction is None:
+        raise MinutesError("These minutes are already published")
+    if minutes.status is not MinutesStatus.APPROVED and correction is None:
+        raise MinutesError("The chair must approve the minutes before they are published")
+    if not may_approve(minutes.occurrence, actor):
+        raise MinutesError("Only the chair can publish minutes")
+    number = (db.session.scalar(select(func.max(MinutesVersion.number)).where(MinutesVersion.minutes_id == minutes.id))
+              or 0) + 1
+    occurrence = minutes.occurrence
+    version = MinutesVersion(minutes_id=minutes.id, family_id=minutes.family_id, number=number,
+                             content=json.dumps(snapshot(minutes), sort_keys=True), published_at=utcnow(),
+                             published_by_id=actor.id, correction_id=correction.id if correction else None)
+    db.session.add(version)
+    minutes.status = MinutesStatus.PUBLISHED
+    if number == 1:
+        _apply_household_confirmation(minutes, actor)
+        if occurrence.status is not OccurrenceStatus.HELD and occurrence.starts_at <= utcnow():
+            occurrence.status = OccurrenceStatus.HELD
+    db.session.flush()  # the unique (minutes, number) refuses a second publish racing this one
+    for user in distribution(occurrence):
+        enqueue_template(f"minutes-published:{version.id}:{user.id}", to=user.email,
+                         subject=f"{occurrence.series.meeting_type.label} - ref {occurrence.series.family.reference}: "
+                                 f"minutes {'corrected' if number > 1 else 'published'}",
+                         template="minutes_published", kind="minutes_published", family_id=minutes.family_id,
+                         meeting=occurrence.series.meeting_type.label, reference=occurrence.series.family.reference,
+                         day=meeting_day(occurrence).strftime("%-d %B %Y"), number=number,
+                         url=version_url(version))
+    audit.record("minutes_published", object_type="minutes_version", object_id=version.id,
+                 family_id=minutes.family_id, actor=actor, detail=f"version {number}")
+    return version
+
+
+def _apply_household_confirmation(minutes: Minutes, actor: User) -> None:
+    """What the meeting confirmed about the household reaches the record, with its history."""
+    day = meeting_day(minutes.occurrence)
+    for key, value in minutes.fields.items():
+        if not key.startswith("household-"):
+            continue
+        member = db.session.get(HouseholdMember, int(key.split("-")[1]))
+        if member is None or member.family_id != minutes.family_id or member.left_on is not None:
+            continue
+        if value == "confirmed":
+            db.session.add(HouseholdSighting(member_id=member.id, kind=SightingKind.TOLD_OF, seen_on=day,
+                                             recorded_by_id=actor.id, agency_id=actor.agency_id,
+                                             note="Confirmed at the meeting"))
+        elif value == "left":
+            family_services.update_member(member, actor=actor, expected_revision=member.revision, left_on=day)
+
+
+def distribution(occurrence: Occurrence) -> list[User]:
+    """Network members (not guests) and the meeting's invitees: who receives and may read the minutes."""
+    family = occurrence.series.family
+    on = today()
+    people = {m.user_id: m.user for m in db.session.scalars(
+        select(NetworkMembership).where(NetworkMembership.family_id == family.id,
+                                        NetworkMembership.role != NetworkRole.GUEST,
+                                        NetworkMembership.removed_at.is_(None),
+                                        NetworkMembership.from_date <= on))
+        if m.until_date is None or m.until_date >= on}
+    for invitee in occurrence.series.current_invitees:
+        people.setdefault(invitee.user_id, invitee.user)
+    return sorted((u for u in people.values() if u.active), key=lambda u: u.name)
+
+
+def version_url(version: MinutesVersion) -> str:
+    minutes = version.minutes
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return f"{base}/families/{minutes.occurrence.series.family.reference}/minutes/{minutes.occurrence_id}/v{version.number}"
+
+
+def snapshot(minutes: Minutes) -> dict:
+    """Everything a published version shows, frozen as text: the sections, attendance, actions, scores."""
+    occurrence = minutes.occurrence
+    series, family = occurrence.series, occurrence.series.family
+    fields = minutes.fields
+    invitees = {i.user_id: i.user for i in series.current_invitees}
+    attendance = [{"name": u.name, "agency": u.agency.name if u.agency else "", "status": fields.get(f"attendance-{uid}", ""),
+                   "deputy": fields.get(f"deputy-{uid}", "")} for uid, u in invitees.items()]
+    agencies = {}
+    for key in fields:
+        if key.startswith("agency-") and key.endswith("-facts"):
+            agencies[int(key.split("-")[1])] = True
+    from coordinator.agencies.models import Agency
+
+    agency_info = [{"agency": db.session.get(Agency, aid).name, "facts": fields.get(f"agency-{aid}-facts", ""),
+                    "opinion": fields.get(f"agency-{aid}-opinion", "")} for aid in sorted(agencies)]
+    scales = []
+    for key, value in fields.items():
+        if key.startswith("scale-") and value not in (None, ""):
+            _, agency_id, child_id = key.split("-")
+            child = next((c for c in family.children if c.id == int(child_id)), None)
+            agency = db.session.get(Agency, int(agency_id))
+            if child and agency:
+                scales.append({"agency": agency.name, "child": child.name, "score": int(value)})
+    agreed = db.session.scalars(select(Action).where(Action.agreed_at_id == occurrence.id).order_by(Action.id)).all()
+    reviewed = db.session.scalars(select(ActionUpdate).where(ActionUpdate.reviewed_at_id == occurrence.id)
+                                  .order_by(ActionUpdate.id)).all()
+    goals = [{"goal": g.description, "score": s.score}
+             for g in db.session.scalars(select(Goal).where(Goal.family_id == family.id).order_by(Goal.id))
+             for s in g.scores if s.occurrence_id == occurrence.id]
+    household = []
+    for key, value in fields.items():
+        if key.startswith("household-") and value:
+            member = db.session.get(HouseholdMember, int(key.split("-")[1]))
+            if member is not None and member.family_id == family.id:
+                household.append({"person": member.display_name, "confirmed": value})
+    health = next_meeting(occurrence)
+    return {
+        "meeting": {"type": series.meeting_type.label, "reference": family.reference,
+                    "date": occurrence.starts_at.astimezone(series.zone).strftime("%A %-d %B %Y, %H:%M"),
+                    "chair": series.chair.name if series.chair else "", "minute_taker": series.minute_taker.name if series.minute_taker else ""},
+        "sections": {key: fields.get(key, "") for key in SECTIONS if key not in ("agencies", "scaling")},
+        "parents_status": fields.get("parents_status", ""),
+        "attendance": attendance,
+        "household_confirmed": household,
+        "agency_information": agency_info,
+        "scales": sorted(scales, key=lambda s: (s["child"], s["agency"])),
+        "actions_agreed": [_action_row(a) for a in agreed],
+        "actions_reviewed": [{"action": db.session.get(Action, u.action_id).description, "status": u.status.label,
+                              "comment": u.comment or ""} for u in reviewed],
+        "goals": goals,
+        "next_meeting": health,
+        "distribution": [u.name for u in distribution(occurrence)],
+        "not_for_family": fields.get("not_for_family", []),
+        "withheld_reason": fields.get("withheld_reason", ""),
+        "withheld_updates": _withheld_updates(occurrence),
+    }
+
+
+def _withheld_updates(occurrence: Occurrence) -> list[dict]:
+    from coordinator.submissions.pack import latest_submitted
+
+    rows = []
+    for s in latest_submitted(occurrence.id):
+        data = s.fields
+        if data.get("share_with_family") in ("no", "partly") or data.get("not_for_family"):
+            rows.append({"agency": s.agency.name, "whole": data.get("share_with_family") == "no",
+                         "reason": data.get("withheld_reason") or "not given"})
+    return rows
+
+
+def _action_row(action: Action) -> dict:
+    return {"what": action.description, "who": f"{action.owner.name} ({action.owner_agency.name})",
+            "by": action.due_date.strftime("%-d %B %Y"), "outcome": action.intended_outcome or ""}
+
+
+def next_meeting(occurrence: Occurrence) -> str:
+    later = [o for o in occurrence.series.occurrences
+             if o.starts_at > occurrence.starts_at and o.status is not OccurrenceStatus.CANCELLED]
+    if not later:
+        return "Not yet arranged"
+    nxt = min(later, key=lambda o: o.starts_at)
+    return nxt.starts_at.astimezone(occurrence.series.zone).strftime("%A %-d %B %Y, %H:%M")
+
+
+def family_copy(version: MinutesVersion) -> dict:
+    """The version without what is marked not for the family; every omission noted with its reason."""
+    data = version.fields
+    withheld = set(data.get("not_for_family", []))
+    reason = data.get("withheld_reason") or "not given"
+    copy = dict(data)
+    copy["sections"] = {k: ("" if k in withheld else v) for k, v in data["sections"].items()}
+    copy["omissions"] = [{"what": SECTIONS.get(k, k), "reason": reason} for k in sorted(withheld)]
+    withheld_agencies = {w["agency"]: w for w in data.get("withheld_updates", [])}
+    copy["agency_information"] = [a for a in data.get("agency_information", []) if a["agency"] not in withheld_agencies
+                                  and "agencies" not in withheld]
+    for agency, w in withheld_agencies.items():
+        copy["omissions"].append({"what": f"{agency}'s information (marked not for the family in its update)",
+                                  "reason": w["reason"]})
+    if "agencies" in withheld:
+        copy["omissions"].append({"what": SECTIONS["agencies"], "reason": reason})
+    if "scaling" in withheld:
+        copy["scales"] = []
+        copy["omissions"].append({"what": SECTIONS["scaling"], "reason": reason})
+    copy["distribution"] = []
+    return copy
+
+
+# --- acknowledgements and corrections --------------------------------------------------------------------
+
+def acknowledge(version: MinutesVersion, user: User) -> Acknowledgement:
+    row = db.session.scalar(select(Acknowledgement).where(Acknowledgement.version_id == version.id,
+                                                          Acknowledgement.user_id == user.id))
+    if row is None:
+        row = Acknowledgement(version_id=version.id, user_id=user.id)
+        db.session.add(row)
+        audit.record("minutes_acknowledged", object_type="minutes_version", object_id=version.id,
+                     family_id=version.family_id, actor=user)
+    return row
+
+
+def correction_deadline(version: MinutesVersion) -> date:
+    published = version.published_at.astimezone(local_zone()).date()
+    return add_working_days(published, int(current_app.config["MINUTES_CORRECTION_WORKING_DAYS"]))
+
+
+def request_correction(version: MinutesVersion, user: User, *, section: str, text: str) -> CorrectionRequest:
+    if version.superseded:
+        raise MinutesError("A newer version of these minutes has been published: ask for a correction to that one")
+    if today() > correction_deadline(version):
+        raise MinutesError(f"Corrections could be asked for until {correction_deadline(version).strftime('%-d %B %Y')}. "
+                           "Speak to the chair.")
+    if user.id not in {u.id for u in distribution(version.minutes.occurrence)}:
+        raise MinutesError("Only people who received these minutes can ask for a correction")
+    if section not in SECTIONS:
+        raise MinutesError("Choose the section to correct", "section")
+    row = CorrectionRequest(version_id=version.id, family_id=version.family_id, requested_by_id=user.id,
+                            section=section, text=text.strip())
+    db.session.add(row)
+    db.session.flush()
+    occurrence = version.minutes.occurrence
+    if occurrence.series.chair:
+        enqueue_template(f"correction-requested:{row.id}", to=occurrence.series.chair.email,
+                         subject=f"{occurrence.series.meeting_type.label} - ref {occurrence.series.family.reference}: "
+                                 "a correction to the minutes is asked for",
+                         template="minutes_correction", kind="minutes_correction", family_id=version.family_id,
+                         url=version_url(version))
+    audit.record("minutes_correction_requested", object_type="correction_request", object_id=row.id,
+                 family_id=version.family_id, actor=user, detail=section)
+    return row
+
+
+def decide_correction(correction: CorrectionRequest, *, actor: User, accept: bool, new_text: str | None = None,
+                      note: str | None = None) -> MinutesVersion | None:
+    minutes = correction.version.minutes
+    if not may_approve(minutes.occurrence, actor):
+        raise MinutesError("Only the chair can decide on corrections")
+    if correction.state is not CorrectionState.PENDING:
+        raise MinutesError("This correction has already been decided")
+    correction.decided_by_id, correction.decided_at, correction.decision_note = actor.id, utcnow(), (note or None)
+    if not accept:
+        correction.state = CorrectionState.DECLINED
+        audit.record("minutes_correction_declined", object_type="correction_request", object_id=correction.id,
+                     family_id=correction.family_id, actor=actor)
+        return None
+    if new_text is None or not new_text.strip():
+        raise MinutesError("Enter the corrected text", "new_text")
+    correction.state = CorrectionState.ACCEPTED
+    content = minutes.fields
+    content[correction.section] = new_text.strip()
+    minutes.content = json.dumps(content, sort_keys=True)
+    minutes.revision += 1
+    db.session.add(MinutesRevision(minutes_id=minutes.id, revision=minutes.revision, content=minutes.content,
+                                   saved_by_id=actor.id))
+    return publish(minutes, actor=actor, correction=correction)
+
+
+def difference(older: MinutesVersion, newer: MinutesVersion) -> list[tuple[str, list[str]]]:
+    """Per section, the lines that changed from one version to the next."""
+    changes = []
+    for key, label in SECTIONS.items():
+        a = (older.fields["sections"].get(key) or "").splitlines()
+        b = (newer.fields["sections"].get(key) or "").splitlines()
+        if a != b:
+            changes.append((label, [line for line in difflib.unified_diff(a, b, lineterm="", n=0)
+                                    if not line.startswith(("---", "+++", "@@"))]))
+    return changes
+
+
+# --- decisions summary ------------------------------------------------------------------------------------
+
+def send_decisions_summary(minutes: Minutes, *, actor: User) -> DecisionsSummary:
+    if not (is_chair(minutes.occurrence, actor) or is_minute_taker(minutes.occurrence, actor)):
+        raise MinutesError("Only the chair or the minute-taker can send the decisions summary")
+    existing = db.session.scalar(select(DecisionsSummary).where(DecisionsSummary.minutes_id == minutes.id))
+    if existing is not None:
+        raise MinutesError("The decisions summary has already been sent")
+    occurrence = minutes.occurrence
+    agreed = db.session.scalars(select(Action).where(Action.agreed_at_id == occurrence.id).order_by(Action.id)).all()
+    content = {"decisions": minutes.fields.get("decisions", ""), "actions": [_action_row(a) for a in agreed]}
+    summary = DecisionsSummary(minutes_id=minutes.id, content=json.dumps(content, sort_keys=True), sent_by_id=actor.id)
+    db.session.add(summary)
+    minutes.decisions_sent_at = utcnow()
+    db.session.flush()
+    base = current_app.config["BASE_URL"].rstrip("/")
+    for invitee in occurrence.series.current_invitees:
+        enqueue_template(f"decisions:{summary.id}:{invitee.user_id}", to=invitee.email,
+                         subject=f"{occurrence.series.meeting_type.label} - ref {occurrence.series.family.reference}: "
+                                 "decisions and actions", template="decisions_summary", kind="decisions_summary",
+                         family_id=minutes.family_id,
+                         url=f"{base}/families/{occurrence.series.family.reference}/minutes/{occurrence.id}/decisions")
+    audit.record("decisions_summary_sent", object_type="minutes", object_id=minutes.id, family_id=minutes.family_id,
+                 actor=actor)
+    return summary
+
+
+@dataclass
+class ServiceLevels:
+    decisions_due: date
+    minutes_due: date
+    decisions_late: bool
+    minutes_late: bool
+
+
+def service_levels(occurrence: Occurrence, minutes: Minutes | None, on: date | None = None) -> ServiceLevels:
+    cfg = current_app.config
+    day = meeting_day(occurrence)
+    on = on or today()
+    decisions_due = add_working_days(day, int(cfg["DECISIONS_SUMMARY_WORKING_DAYS"]))
+    minutes_due = add_working_days(day, int(cfg["MINUTES_PUBLISH_WORKING_DAYS"]))
+    published = minutes is not None and bool(minutes.versions)
+    first_published = minutes.versions[0].published_at.astimezone(local_zone()).date() if published else None
+    decisions_sent = minutes.decisions_sent_at.astimezone(local_zone()).date() if minutes and minutes.decisions_sent_at else None
+    return ServiceLevels(
+        decisions_due, minutes_due,
+        decisions_late=(decisions_sent or on) > decisions_due,
+        minutes_late=(first_published or on) > minutes_due,
+    )
+
+
+# --- actions ---------------------------------------------------------------------------------------------
+
+def add_action(occurrence: Occurrence, *, actor: User, description: str, owner: User | None, due: date | None,
+               intended_outcome: str | None) -> Action:
+    if not (description or "").strip():
+        raise MinutesError("Describe the action", "description")
+    if owner is None:
+        raise MinutesError("Choose who owns the action", "owner_id")
+    if due is None:
+        raise MinutesError("Enter the date it is due by", "due_date")
+    if due < meeting_day(occurrence):
+        raise MinutesError("The due date cannot be before the meeting", "due_date")
+    if owner.agency_id is None:
+        raise MinutesError("The owner must belong to an agency", "owner_id")
+    action = Action(family_id=occurrence.series.family_id, agreed_at_id=occurrence.id, description=description.strip(),
+                    owner_agency_id=owner.agency_id, owner_id=owner.id, due_date=due,
+                    intended_outcome=(intended_outcome or "").strip() or None, status=ActionStatus.OPEN)
+    db.session.add(action)
+    db.session.flush()
+    db.session.add(ActionUpdate(action_id=action.id, status=ActionStatus.OPEN, comment="Agreed at the meeting",
+                                reviewed_at_id=occurrence.id, by_id=actor.id))
+    audit.record("action_added", object_type="action", object_id=action.id, family_id=action.family_id, actor=actor)
+    return action
+
+
+def update_action(action: Action, *, actor: User, status: ActionStatus, comment: str | None,
+                  reviewed_at: Occurrence | None = None) -> None:
+    action.status = status
+    if comment:
+        action.evidence = comment.strip()
+    action.updated_at = utcnow()
+    db.session.add(ActionUpdate(action_id=action.id, status=status, comment=(comment or "").strip() or None,
+                                reviewed_at_id=reviewed_at.id if reviewed_at else None, by_id=actor.id))
+    audit.record("action_updated", object_type="action", object_id=action.id, family_id=action.family_id,
+                 actor=actor, detail=status.name)
+
+
+def actions_of(family: Family) -> list[Action]:
+    return db.session.scalars(select(Action).where(Action.family_id == family.id)
+                              .order_by(Action.due_date, Action.id)).all()
+
+
+def open_actions_before(occurrence: Occurrence) -> list[Action]:
+    """Open actions agreed at earlier meetings: carried into this meeting's minutes for review."""
+    from coordinator.meetings.models import MeetingSeries
+
+    return db.session.scalars(
+        select(Action).join(Occurrence, Action.agreed_at_id == Occurrence.id)
+        .where(Action.family_id == occurrence.series.family_id, Occurrence.starts_at < occurrence.starts_at,
+               Action.status == ActionStatus.OPEN)
+        .order_by(Action.due_date, Action.id)).all()
+
+
+def open_actions_for_agency(family: Family, agency_id: int) -> list[Action]:
+    return db.session.scalars(select(Action).where(Action.family_id == family.id, Action.owner_agency_id == agency_id,
+                                                   Action.status == ActionStatus.OPEN).order_by(Action.id)).all()
+
+
+def overdue_actions(family: Family, on: date | None = None) -> list[Action]:
+    on = on or today()
+    return [a for a in actions_of(family) if a.status is ActionStatus.OPEN and a.due_date < on]
+
+
+def remind_overdue(now: datetime | None = None) -> int:
+    """The scheduler's job: tell each owner, once per due date, that an action of theirs is overdue."""
+    on = (now or utcnow()).astimezone(local_zone()).date()
+    sent = 0
+    base = current_app.config["BASE_URL"].rstrip("/")
+    from coordinator.notify.models import OutboxMessage
+
+    for action in db.session.scalars(select(Action).where(Action.status == ActionStatus.OPEN, Action.due_date < on)):
+        key = f"action-overdue:{action.id}:{action.due_date.isoformat()}"
+        if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+            continue
+        family = db.session.get(Family, action.family_id)
+        enqueue_template(key, to=action.owner.email, subject=f"An action for ref {family.reference} is overdue",
+                         template="action_overdue", kind="action_overdue", family_id=family.id,
+                         url=f"{base}/families/{family.reference}/actions/{action.id}")
+        sent += 1
+    db.session.commit()
+    return sent
+
+
+# --- goals --------------------------------------------------------------------------------------------
+
+def add_goal(occurrence: Occurrence, *, actor: User, description: str) -> Goal:
+    if not (description or "").strip():
+        raise MinutesError("Describe the goal: what life should be like for the child", "description")
+    goal = Goal(family_id=occurrence.series.family_id, agreed_at_id=occurrence.id, description=description.strip())
+    db.session.add(goal)
+    db.session.flush()
+    audit.record("goal_added", object_type="goal", object_id=goal.id, family_id=goal.family_id, actor=actor)
+    return goal
+
+
+def score_goal(goal: Goal, occurrence: Occurrence, *, actor: User, score: int) -> GoalScore:
+    if score is None or not 0 <= int(score) <= 10:
+        raise MinutesError("The score must be a whole number from 0 to 10", "score")
+    row = db.session.scalar(select(GoalScore).where(GoalScore.goal_id == goal.id, GoalScore.occurrence_id == occurrence.id))
+    if row is None:
+        row = GoalScore(goal_id=goal.id, occurrence_id=occurrence.id, score=int(score), recorded_by_id=actor.id)
+        db.session.add(row)
+        goal.scores.append(row)
+    row.score = int(score)
+    audit.record("goal_scored", object_type="goal", object_id=goal.id, family_id=goal.family_id, actor=actor,
+                 detail=str(score))
+    return row
+
+
+def goals_of(family: Family) -> list[Goal]:
+    return db.session.scalars(select(Goal).where(Goal.family_id == family.id).order_by(Goal.id)).all()
+
+
+# --- append-only guards ------------------------------------------------------------------------------------
+
+SQLITE_TRIGGERS = [
+    """CREATE TRIGGER minutes_versions_frozen BEFORE UPDATE ON minutes_versions
+       BEGIN SELECT RAISE(ABORT, 'published minutes cannot be changed'); END""",
+    """CREATE TRIGGER minutes_versions_kept BEFORE DELETE ON minutes_versions
+       BEGIN SELECT RAISE(ABORT, 'published minutes cannot be deleted'); END""",
+]
+POSTGRES_TRIGGERS = [
+    """CREATE FUNCTION minutes_versions_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'published minutes cannot be changed or deleted'; END $$""",
+    """CREATE TRIGGER minutes_versions_frozen BEFORE UPDATE OR DELETE ON minutes_versions
+       FOR EACH ROW EXECUTE FUNCTION minutes_versions_frozen()""",
+]
+
+
+def install_frozen_triggers(bind) -> None:
+    for sql in (POSTGRES_TRIGGERS if bind.dialect.name == "postgresql" else SQLITE_TRIGGERS):
+        bind.exec_driver_sql(sql)
+
+
+# --- "has anything changed for the children?" ---------------------------------------------------------
+
+@dataclass
+class Line:
+    label: str
+    points: list[tuple[date, int]]
+
+
+def outcome_charts(family: Family) -> dict[str, list[Line]]:
+    """Goal scores, and each agency's safety scale per child, over the family's meetings."""
+    from coordinator.agencies.models import Agency
+    from coordinator.submissions.models import Submission, SubmissionStatus
+
+    goals = [Line(g.description, sorted((meeting_day(s.occurrence), s.score) for s in g.scores)) for g in goals_of(family)]
+    scales: dict[str, list[Line]] = {}
+    rows = db.session.execute(
+        select(Submission, Occurrence).join(Occurrence, Submission.occurrence_id == Occurrence.id)
+        .where(Submission.family_id == family.id, Submission.status == SubmissionStatus.SUBMITTED)
+        .order_by(Occurrence.starts_at)).all()
+    agencies = {a.id: a.name for a in db.session.scalars(select(Agency))}
+    for child in family.children:
+        per_agency: dict[str, list[tuple[date, int]]] = {}
+        for submission, occurrence in rows:
+            value = submission.fields.get(f"child-{child.id}-scale")
+            if value in (None, ""):
+                continue
+            per_agency.setdefault(agencies[submission.agency_id], []).append((meeting_day(occurrence), int(value)))
+        if per_agency:
+            scales[child.display_name] = [Line(agency, points) for agency, points in sorted(per_agency.items())]
+    return {"goals": [g for g in goals if g.points], "scales": scales}

@@ -1,0 +1,486 @@
+"""Minutes pages: the editor, approval and publishing, published versions, corrections, the action log."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from coordinator.audit import services as audit
+from coordinator.auth.models import User
+from coordinator.extensions import db
+from coordinator.families import services as family_services
+from coordinator.families.access import Need, family_view, is_lead, membership_of
+from coordinator.families.models import Family, NetworkRole
+from coordinator.forms import choices
+from coordinator.meetings.forms import ButtonForm
+from coordinator.meetings.models import Occurrence
+from coordinator.minutes import services
+from coordinator.minutes.forms import (
+    ActionForm,
+    ActionStatusForm,
+    CorrectionForm,
+    DecideCorrectionForm,
+    GoalForm,
+    NoteForm,
+    build_minutes_form,
+)
+from coordinator.minutes.models import (
+    Acknowledgement,
+    Action,
+    ActionStatus,
+    CorrectionRequest,
+    CorrectionState,
+    DecisionsSummary,
+    MinutesStatus,
+    MinutesVersion,
+)
+
+bp = Blueprint("minutes", __name__, url_prefix="/families/<ref>")
+
+
+def _occurrence_of(family: Family, occurrence_id: int) -> Occurrence:
+    occurrence = db.session.get(Occurrence, occurrence_id)
+    if occurrence is None or occurrence.series.family_id != family.id:
+        abort(404)
+    return occurrence
+
+
+def _editor_only(occurrence: Occurrence) -> None:
+    if not services.may_edit(occurrence, current_user):
+        abort(403, description="Draft minutes are seen only by the chair, the minute-taker and the lead professional.")
+
+
+def _reader_only(family: Family, occurrence: Occurrence) -> None:
+    """Published minutes: the family's network, and the meeting's invitees."""
+    membership = membership_of(family, current_user)
+    if membership is not None and membership.role is not NetworkRole.GUEST:
+        return
+    if membership is None and current_user.is_admin:
+        return  # administrators reach here only through break glass (the family guard)
+    if any(i.user_id == current_user.id for i in occurrence.series.current_invitees):
+        return
+    abort(404)
+
+
+def _editor_context(family: Family, occurrence: Occurrence):
+    from coordinator.agencies.models import Agency
+
+    series = occurrence.series
+    invitees = series.current_invitees
+    agency_ids = sorted({i.user.agency_id for i in invitees if i.user.agency_id})
+    agencies = [db.session.get(Agency, a) for a in agency_ids]
+    on = family_services.today()
+    members = [m for m in family.members if m.left_on is None or m.left_on > on]
+    return invitees, agencies, list(family.children), members
+
+
+@bp.get("/minutes")
+@family_view(Need.READ)
+def family_minutes(family: Family):
+    from coordinator.meetings.models import MeetingSeries, OccurrenceStatus
+    from coordinator.minutes.models import Minutes
+
+    rows = db.session.execute(
+        select(Occurrence, Minutes).join(MeetingSeries).outerjoin(Minutes, Minutes.occurrence_id == Occurrence.id)
+        .where(MeetingSeries.family_id == family.id, Occurrence.status != OccurrenceStatus.CANCELLED,
+               Occurrence.starts_at <= services.utcnow())
+        .order_by(Occurrence.starts_at.desc())).all()
+    levels = {occ.id: services.service_levels(occ, minutes) for occ, minutes in rows}
+    return render_template("minutes/family_minutes.html", family=family, rows=rows, levels=levels,
+                           may_edit=lambda occ: services.may_edit(occ, current_user))
+
+
+@bp.route("/minutes/<int:occurrence_id>/edit", methods=["GET", "POST"])
+@family_view(Need.READ)
+def edit(family: Family, occurrence_id: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    _editor_only(occurrence)
+    minutes = services.minutes_for(occurrence)
+    if minutes is None:
+        if request.method == "GET" and occurrence.starts_at > services.utcnow() + __import__("datetime").timedelta(days=1):
+            flash("Minutes can be started from the day of the meeting.", "info")
+            return redirect(url_for("meetings.show_occurrence", ref=family.reference, occurrence_id=occurrence.id))
+        try:
+            minutes = services.start_minutes(occurrence, current_user)
+        except services.MinutesError as error:
+            abort(409, description=str(error))
+        db.session.commit()
+    if minutes.status is MinutesStatus.PUBLISHED:
+        return redirect(url_for("minutes.show_version", ref=family.reference, occurrence_id=occurrence.id,
+                                number=minutes.latest_version.number))
+    invitees, agencies, children, members = _editor_context(family, occurrence)
+    conflict = None
+    if request.method == "GET":
+        form = build_minutes_form(invitees=invitees, agencies=agencies, children=children, members=members,
+                                  data=minutes.fields)
+        form.revision.data = minutes.revision
+    else:
+        form = build_minutes_form(invitees=invitees, agencies=agencies, children=children, members=members)
+        if form.validate_on_submit():
+            mine = {k: v for k, v in form.data.items() if k not in ("csrf_token", "revision")}
+            for choice in request.form.getlist("keep_saved"):  # after a conflict: sections where they chose the saved text
+                mine[choice] = minutes.fields.get(choice)
+            try:
+                services.save(minutes, mine, actor=current_user, expected_revision=int(form.revision.data or 0))
+            except services.StaleMinutes as stale:
+                differing = services.section_differences(mine, stale.saved)
+                conflict = [(key, form[key].label.text if key in form else key, stale.saved.get(key), mine.get(key))
+                            for key in differing if key in form]
+                form.revision.data = minutes.revision  # they have been shown the difference: the next save decides
+            except services.MinutesError as error:
+                flash(str(error), "info")
+            else:
+                db.session.commit()
+                flash("Minutes saved.", "success")
+                return redirect(url_for("minutes.edit", ref=family.reference, occurrence_id=occurrence.id))
+    return render_template(
+        "minutes/edit.html", family=family, occurrence=occurrence, series=occurrence.series, minutes=minutes, form=form,
+        invitees=invitees, agencies=agencies, children=children, members=members, conflict=conflict,
+        previous_actions=services.open_actions_before(occurrence),
+        agreed_actions=db.session.scalars(select(Action).where(Action.agreed_at_id == occurrence.id)).all(),
+        goals=services.goals_of(family), action_form=_action_form(family), goal_form=GoalForm(prefix="goal"),
+        status_form=ButtonForm(), note_form=NoteForm(), may_approve=services.may_approve(occurrence, current_user),
+        levels=services.service_levels(occurrence, minutes), statuses=list(ActionStatus))
+
+
+edit.access_rule = "family:read+chair"
+
+
+def _action_form(family: Family, **kwargs) -> ActionForm:
+    form = ActionForm(prefix="action", **kwargs)
+    people = [m for m in family_services.current_network(family) if m.role is not NetworkRole.GUEST]
+    form.owner_id.choices = choices([(0, "Choose the owner")] + [
+        (m.user_id, f"{m.user.name}, {m.agency.name if m.agency else 'no agency'}") for m in people])
+    return form
+
+
+def _back_to_editor(family, occurrence):
+    return redirect(url_for("minutes.edit", ref=family.reference, occurrence_id=occurrence.id))
+
+
+@bp.post("/minutes/<int:occurrence_id>/actions")
+@family_view(Need.READ)
+def add_action(family: Family, occurrence_id: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    _editor_only(occurrence)
+    form = _action_form(family)
+    owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
+    network_ids = {m.user_id for m in family_services.current_network(family)}
+    if form.validate_on_submit():
+        try:
+            if owner is not None and owner.id not in network_ids:
+                raise services.MinutesError("Choose the owner from the family's network", "owner_id")
+            services.add_action(occurrence, actor=current_user, description=form.description.data, owner=owner,
+                                due=form.due_date.data, intended_outcome=form.intended_outcome.data)
+        except services.MinutesError as error:
+            getattr(form, error.field or "description").errors = [str(error)]
+        else:
+            db.session.commit()
+            flash("Action added.", "success")
+            return _back_to_editor(family, occurrence)
+    return render_template("minutes/action_form.html", family=family, occurrence=occurrence, form=form)
+
+
+add_action.access_rule = "family:read+chair"
+
+
+@bp.post("/minutes/<int:occurrence_id>/review")
+@family_view(Need.READ)
+def review_actions(family: Family, occurrence_id: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    _editor_only(occurrence)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    changed = 0
+    for action in services.open_actions_before(occurrence):
+        status = request.form.get(f"review-{action.id}")
+        if status and status in ActionStatus.__members__:
+            services.update_action(action, actor=current_user, status=ActionStatus[status],
+                                   comment=(request.form.get(f"review-{action.id}-comment") or "")[:2000],
+                                   reviewed_at=occurrence)
+            changed += 1
+    db.session.commit()
+    flash(f"Review of {changed} action(s) saved.", "success")
+    return _back_to_editor(family, occurrence)
+
+
+review_actions.access_rule = "family:read+chair"
+
+
+@bp.post("/minutes/<int:occurrence_id>/goals")
+@family_view(Need.READ)
+def goals(family: Family, occurrence_id: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    _editor_only(occurrence)
+    if request.form.get("goal-description") is not None:
+        form = GoalForm(prefix="goal")
+        if form.validate_on_submit():
+            goal = services.add_goal(occurrence, actor=current_user, description=form.description.data)
+            if form.score.data is not None:
+                services.score_goal(goal, occurrence, actor=current_user, score=form.score.data)
+            db.session.commit()
+            flash("Goal added.", "success")
+            return _back_to_editor(family, occurrence)
+        return render_template("minutes/goal_form.html", family=family, occurrence=occurrence, form=form)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    errors = []
+    for goal in services.goals_of(family):
+        raw = (request.form.get(f"score-{goal.id}") or "").strip()
+        if not raw:
+            continue
+        try:
+            services.score_goal(goal, occurrence, actor=current_user, score=int(raw))
+        except (ValueError, services.MinutesError):
+            errors.append(f"The score for \u201c{goal.description[:60]}\u201d must be a whole number from 0 to 10")
+    if errors:
+        db.session.rollback()
+        for error in errors:
+            flash(error, "info")
+    else:
+        db.session.commit()
+        flash("Scores saved.", "success")
+    return _back_to_editor(family, occurrence)
+
+
+goals.access_rule = "family:read+chair"
+
+
+def _workflow(family, occurrence, step):
+    minutes = services.minutes_for(occurrence)
+    if minutes is None:
+        abort(404)
+    if not ButtonForm().validate_on_submit() and step != "ask":
+        abort(400)
+    try:
+        if step == "send":
+            services.send_for_approval(minutes, actor=current_user)
+            message = "Sent to the chair for approval."
+        elif step == "approve":
+            services.approve(minutes, actor=current_user)
+            message = "Approved. Publish them when ready."
+        elif step == "publish":
+            version = services.publish(minutes, actor=current_user)
+            message = f"Version {version.number} published. Everyone on the distribution list has been emailed a link."
+        elif step == "decisions":
+            services.send_decisions_summary(minutes, actor=current_user)
+            message = "The decisions summary has been sent to the attendees."
+        else:
+            form = NoteForm()
+            if not form.validate_on_submit():
+                flash(form.note.errors[0] if form.note.errors else "Say what needs to change", "info")
+                return _back_to_editor(family, occurrence)
+            services.ask_for_change(minutes, actor=current_user, note=form.note.data)
+            message = "The minute-taker has been asked for the change."
+    except services.MinutesError as error:
+        db.session.rollback()
+        flash(str(error), "info")
+        return _back_to_editor(family, occurrence)
+    except Exception:
+        db.session.rollback()  # nothing half published, no email queued
+        raise
+    db.session.commit()
+    flash(message, "success")
+    if step == "publish":
+        return redirect(url_for("minutes.show_version", ref=family.reference, occurrence_id=occurrence.id,
+                                number=minutes.latest_version.number))
+    return _back_to_editor(family, occurrence)
+
+
+def _workflow_route(step):
+    def view(family: Family, occurrence_id: int):
+        occurrence = _occurrence_of(family, occurrence_id)
+        _editor_only(occurrence)
+        return _workflow(family, occurrence, step)
+
+    view.__name__ = f"workflow_{step}"
+    routed = family_view(Need.READ)(view)
+    routed.access_rule = "family:read+chair"
+    bp.add_url_rule(f"/minutes/<int:occurrence_id>/{step}", endpoint=f"workflow_{step}", view_func=routed,
+                    methods=["POST"])
+
+
+for _step in ("send", "approve", "publish", "ask", "decisions"):
+    _workflow_route(_step)
+
+
+@bp.get("/minutes/<int:occurrence_id>/decisions")
+@family_view(Need.ATTEND)
+def decisions(family: Family, occurrence_id: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    _reader_only(family, occurrence)
+    minutes = services.minutes_for(occurrence)
+    summary = db.session.scalar(select(DecisionsSummary).where(DecisionsSummary.minutes_id == minutes.id)) if minutes else None
+    if summary is None:
+        abort(404)
+    return render_template("minutes/decisions.html", family=family, occurrence=occurrence, summary=summary)
+
+
+def _version(family: Family, occurrence: Occurrence, number: int) -> MinutesVersion:
+    minutes = services.minutes_for(occurrence)
+    version = next((v for v in (minutes.versions if minutes else []) if v.number == number), None)
+    if version is None:
+        abort(404)
+    return version
+
+
+@bp.get("/minutes/<int:occurrence_id>/v<int:number>")
+@family_view(Need.ATTEND)
+def show_version(family: Family, occurrence_id: int, number: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    _reader_only(family, occurrence)
+    version = _version(family, occurrence, number)
+    acks = {a.user_id: a for a in db.session.scalars(select(Acknowledgement).where(Acknowledgement.version_id == version.id))}
+    previous = next((v for v in version.minutes.versions if v.number == number - 1), None)
+    corrections = db.session.scalars(select(CorrectionRequest).where(CorrectionRequest.version_id == version.id)
+                                     .order_by(CorrectionRequest.id)).all()
+    audit.record("minutes_viewed", object_type="minutes_version", object_id=version.id, family_id=family.id)
+    db.session.commit()
+    return render_template(
+        "minutes/version.html", family=family, occurrence=occurrence, version=version, data=version.fields,
+        acks=acks, distribution=services.distribution(occurrence), acknowledged=current_user.id in acks,
+        is_chair=services.may_approve(occurrence, current_user) or is_lead(family, current_user),
+        previous=previous, difference=services.difference(previous, version) if previous else None,
+        corrections=corrections, correction_until=services.correction_deadline(version), form=ButtonForm(),
+        today=family_services.today(), sections=services.SECTIONS)
+
+
+@bp.get("/minutes/<int:occurrence_id>/v<int:number>/print")
+@family_view(Need.ATTEND)
+def print_version(family: Family, occurrence_id: int, number: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    _reader_only(family, occurrence)
+    version = _version(family, occurrence, number)
+    audit.record("minutes_printed", object_type="minutes_version", object_id=version.id, family_id=family.id)
+    db.session.commit()
+    return render_template("minutes/print.html", family=family, occurrence=occurrence, version=version,
+                           data=version.fields, family_copy=False, sections=services.SECTIONS)
+
+
+@bp.get("/minutes/<int:occurrence_id>/v<int:number>/family-copy")
+@family_view(Need.READ)
+def family_copy(family: Family, occurrence_id: int, number: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    if not (services.may_approve(occurrence, current_user) or services.is_chair(occurrence, current_user)
+            or is_lead(family, current_user) or current_user.is_admin):
+        abort(403, description="The family copy is produced by the chair or the lead professional.")
+    version = _version(family, occurrence, number)
+    audit.record("minutes_family_copy", object_type="minutes_version", object_id=version.id, family_id=family.id)
+    db.session.commit()
+    return render_template("minutes/print.html", family=family, occurrence=occurrence, version=version,
+                           data=services.family_copy(version), family_copy=True, sections=services.SECTIONS)
+
+
+family_copy.access_rule = "family:read+chair"
+
+
+@bp.post("/minutes/<int:occurrence_id>/v<int:number>/acknowledge")
+@family_view(Need.ATTEND)
+def acknowledge(family: Family, occurrence_id: int, number: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    _reader_only(family, occurrence)
+    version = _version(family, occurrence, number)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    services.acknowledge(version, current_user)
+    db.session.commit()
+    flash("Thank you: your acknowledgement is recorded.", "success")
+    return redirect(url_for("minutes.show_version", ref=family.reference, occurrence_id=occurrence.id, number=number))
+
+
+@bp.route("/minutes/<int:occurrence_id>/v<int:number>/correction", methods=["GET", "POST"])
+@family_view(Need.ATTEND)
+def request_correction(family: Family, occurrence_id: int, number: int):
+    occurrence = _occurrence_of(family, occurrence_id)
+    _reader_only(family, occurrence)
+    version = _version(family, occurrence, number)
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        try:
+            services.request_correction(version, current_user, section=form.section.data, text=form.text.data)
+        except services.MinutesError as error:
+            getattr(form, error.field or "text").errors = [str(error)]
+        else:
+            db.session.commit()
+            flash("Your request has gone to the chair.", "success")
+            return redirect(url_for("minutes.show_version", ref=family.reference, occurrence_id=occurrence.id,
+                                    number=number))
+    return render_template("minutes/correction_form.html", family=family, occurrence=occurrence, version=version,
+                           form=form, until=services.correction_deadline(version))
+
+
+@bp.route("/minutes/corrections/<int:correction_id>", methods=["GET", "POST"])
+@family_view(Need.READ)
+def decide_correction(family: Family, correction_id: int):
+    correction = db.session.get(CorrectionRequest, correction_id)
+    if correction is None or correction.family_id != family.id:
+        abort(404)
+    occurrence = correction.version.minutes.occurrence
+    if not services.may_approve(occurrence, current_user):
+        abort(403, description="Only the chair decides on corrections.")
+    form = DecideCorrectionForm()
+    current_text = correction.version.fields["sections"].get(correction.section, "")
+    if request.method == "GET":
+        form.new_text.data = current_text
+    if form.validate_on_submit():
+        try:
+            version = services.decide_correction(correction, actor=current_user, accept=form.decision.data == "accept",
+                                                 new_text=form.new_text.data, note=form.note.data)
+        except services.MinutesError as error:
+            getattr(form, error.field or "decision").errors = [str(error)]
+        else:
+            db.session.commit()
+            if version:
+                flash(f"Version {version.number} published; version {version.number - 1} is superseded.", "success")
+                return redirect(url_for("minutes.show_version", ref=family.reference, occurrence_id=occurrence.id,
+                                        number=version.number))
+            flash("Correction declined.", "success")
+            return redirect(url_for("minutes.show_version", ref=family.reference, occurrence_id=occurrence.id,
+                                    number=correction.version.number))
+    return render_template("minutes/decide_correction.html", family=family, occurrence=occurrence, form=form,
+                           correction=correction, current_text=current_text, sections=services.SECTIONS)
+
+
+decide_correction.access_rule = "family:read+chair"
+
+
+# --- the action log -----------------------------------------------------------------------------------
+
+@bp.get("/actions")
+@family_view(Need.READ)
+def action_log(family: Family):
+    return render_template("minutes/actions.html", family=family, actions=services.actions_of(family),
+                           today=family_services.today())
+
+
+@bp.route("/actions/<int:action_id>", methods=["GET", "POST"])
+@family_view(Need.READ)
+def action(family: Family, action_id: int):
+    row = db.session.get(Action, action_id)
+    if row is None or row.family_id != family.id:
+        abort(404)
+    may_update = (row.owner_id == current_user.id or is_lead(family, current_user)) and not family.is_closed
+    form = ActionStatusForm()
+    if request.method == "GET":
+        form.status.data = row.status.name
+    if request.method == "POST":
+        if not may_update:
+            abort(403, description="Only the action's owner or the lead professional can update it.")
+        if form.validate_on_submit():
+            services.update_action(row, actor=current_user, status=ActionStatus[form.status.data], comment=form.comment.data)
+            db.session.commit()
+            flash("Action updated.", "success")
+            return redirect(url_for("minutes.action", ref=family.reference, action_id=row.id))
+    return render_template("minutes/action.html", family=family, action=row, form=form, may_update=may_update,
+                           today=family_services.today())
+
+
+@bp.record_once
+def _template_helpers(state):
+    state.app.add_template_global(services.outcome_charts, "outcome_charts")
+    state.app.add_template_global(services.overdue_actions, "overdue_actions")
+    state.app.add_template_global(services.minutes_for, "minutes_for")
+    state.app.add_template_global(services.may_edit, "may_edit_minutes")
