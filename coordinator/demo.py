@@ -69,4 +69,7 @@ def load_demo(password: str) -> list[tuple[str, str]]:
     from coordinator.submissions.demo import load_demo_updates
 
     load_demo_updates()
+    from coordinator.minutes.demo import load_demo_minutes
+
+    load_demo_minutes()
     return logins

@@ -1,0 +1,93 @@
+"""Demo minutes for the Harrow family's four held meetings: published (the second corrected to version 2),
+actions in every status, two goals whose scores rise, and the latest minutes waiting for the health
+visitor's acknowledgement."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from coordinator.auth.services import user_by_email
+from coordinator.extensions import db
+from coordinator.families.models import Family
+from coordinator.meetings.models import MeetingSeries, OccurrenceStatus
+from coordinator.minutes import services
+from coordinator.minutes.models import ActionStatus, Minutes
+
+GOALS = [
+    ("Ruby is cared for every day by adults who meet her needs and keep her safe", [3, 4, 5, 5]),
+    ("Jack gets to school on time, fed and rested", [4, 4, 6, 7]),
+]
+
+
+def load_demo_minutes() -> None:
+    harrow = db.session.scalar(select(Family).where(Family.family_name == "Harrow"))
+    series = db.session.scalar(select(MeetingSeries).where(MeetingSeries.family_id == harrow.id)) if harrow else None
+    if series is None or db.session.scalar(select(Minutes.id).where(Minutes.family_id == harrow.id)):
+        return
+    lead, chair = user_by_email("lead@demo.invalid"), user_by_email("chair@demo.invalid")
+    health, school = user_by_email("health@demo.invalid"), user_by_email("school@demo.invalid")
+    held = [o for o in series.occurrences if o.status is OccurrenceStatus.HELD]
+    goals, actions = [], {}
+    for n, occurrence in enumerate(held):
+        minutes = services.start_minutes(occurrence, lead)
+        content = minutes.fields
+        content.update({
+            "parents_status": "told",
+            "parents": "A professionals meeting: Kelly was told it was taking place and of its outcome by her social worker.",
+            "household": "Kelly, Ruby and Jack live at the address. Dean Carter, Ruby's father, visits; no agency has seen him.",
+            "child_view": "Jack says he likes school and 'mum is sad a lot'. Ruby is too young to give a view: she is "
+                          "smiley and settled with Kelly at visits.",
+            "worries": "Kelly's mental health; Dean Carter's offending history and his role in the home; Jack's hunger.",
+            "strengths": "Kelly engages with the health visitor; Ruby is gaining weight; Jack's attendance is improving.",
+            "needs": "Someone must meet Dean Carter; Jack needs breakfast; Kelly needs perinatal mental health support.",
+            "decisions": f"Meeting {n + 1}: the core group continues every four weeks. Reason: the risks are not reduced.",
+            "contingency": "If Kelly's mental health deteriorates, the social worker arranges a strategy discussion.",
+        })
+        for invitee in series.current_invitees:
+            content[f"attendance-{invitee.user_id}"] = content.get(f"attendance-{invitee.user_id}") or "present"
+        services.save(minutes, content, actor=lead, expected_revision=minutes.revision)
+        due = services.meeting_day(occurrence) + timedelta(days=14)
+        if n == 0:
+            for description, _ in GOALS:
+                goals.append(services.add_goal(occurrence, actor=lead, description=description))
+            actions["hv"] = services.add_action(occurrence, actor=lead, description="Health visitor to see Ruby every week",
+                                                owner=health, due=due, intended_outcome="Ruby's care is seen, not reported")
+            actions["school"] = services.add_action(occurrence, actor=lead, description="School to offer Jack a breakfast club place",
+                                                    owner=school, due=due, intended_outcome="Jack starts the day fed")
+            actions["dean"] = services.add_action(occurrence, actor=lead, description="Social worker to meet Dean Carter",
+                                                  owner=lead, due=due, intended_outcome="Dean's role in the home is known")
+        if n == 1:
+            services.update_action(actions["hv"], actor=lead, status=ActionStatus.DONE,
+                                   comment="Seen weekly since the last meeting", reviewed_at=occurrence)
+            services.update_action(actions["dean"], actor=lead, status=ActionStatus.NOT_DONE,
+                                   comment="Two visits, no answer", reviewed_at=occurrence)
+            actions["dean2"] = services.add_action(occurrence, actor=lead, description="Social worker to meet Dean Carter, "
+                                                   "with the police if needed", owner=lead, due=due,
+                                                   intended_outcome="Dean's role in the home is known")
+        if n == 2:
+            services.update_action(actions["school"], actor=lead, status=ActionStatus.NOT_POSSIBLE,
+                                   comment="The breakfast club closed; free school meals arranged instead",
+                                   reviewed_at=occurrence)
+            services.add_action(occurrence, actor=lead, description="Refer Kelly to the perinatal mental health team",
+                                owner=lead, due=services.meeting_day(held[-1]) + timedelta(weeks=8),
+                                intended_outcome="Kelly has support for her mood")
+        for goal, (_, scores) in zip(goals, GOALS):
+            services.score_goal(goal, occurrence, actor=lead, score=scores[n])
+        services.send_decisions_summary(minutes, actor=lead)
+        services.send_for_approval(minutes, actor=lead)
+        services.approve(minutes, actor=chair)
+        version = services.publish(minutes, actor=chair)
+        db.session.flush()
+        for person in services.distribution(occurrence):
+            if n == len(held) - 1 and person.id == health.id:
+                continue  # the latest minutes wait for the health visitor's acknowledgement
+            services.acknowledge(version, person)
+        if n == 1:
+            correction = services.request_correction(version, health, section="decisions",
+                                                     text="The reason should say the health visitor has not seen Dean.")
+            services.decide_correction(correction, actor=chair, accept=True,
+                                       new_text=content["decisions"] + " No agency has seen Dean Carter.",
+                                       note="Agreed: added.")
+    db.session.commit()
