@@ -81,17 +81,16 @@ def is_past_deadline(request: SubmissionRequest, now: datetime | None = None) ->
 # --- requests -----------------------------------------------------------------------------------------
 
 def _recipients_by_agency(occurrence: Occurrence) -> dict[int, User]:
-    """One named professional per invited agency: the first invitee of that agency who is not the chair
-    (the chair prepares from the updates rather than writing one), or the chair if alone."""
+    """One named professional per invited agency: the first invitee of that agency who is not the chair.
+    The chair prepares from the updates rather than writing one, so an agency whose only invitee is the
+    chair is not asked."""
     series = occurrence.series
     chosen: dict[int, User] = {}
     for invitee in series.current_invitees:
         user = invitee.user
-        if user.agency_id is None or not user.active:
+        if user.agency_id is None or not user.active or user.id == series.chair_id:
             continue
-        current = chosen.get(user.agency_id)
-        if current is None or (current.id == series.chair_id and user.id != series.chair_id):
-            chosen[user.agency_id] = user
+        chosen.setdefault(user.agency_id, user)
     return chosen
 
 
