@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
@@ -125,19 +126,44 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def send_due(holder: str, now: datetime | None = None, transport=None) -> dict[str, int]:
-    """Send every due message once; returns counts by outcome."""
+def send_due(holder: str, now: datetime | None = None, transport=None,
+             still_holder: Callable[[], bool] | None = None) -> dict[str, int]:
+    """Send every due message once; returns counts by outcome.
+
+    ``still_holder`` (the scheduler passes one that renews its lease) is asked before each batch and each
+    message. Once it answers False another process has taken the lease over, and with it this sender's
+    unsent claims, so this sender stops at once rather than send alongside the new holder.
+    """
     now = now or utcnow()
     transport = transport or make_transport()
     sender = current_app.config["MAIL_FROM"]
     counts = {"sent": 0, "retry": 0, "failed": 0}
+
+    def may_go_on() -> bool:
+        if still_holder is None or still_holder():
+            return True
+        log.warning("outbox sender %s lost the scheduler lease; stopping", holder)
+        return False
+
+    # A run of this sender that stopped on an error (the database went away mid-batch, say) left its
+    # claims in 'sending', and no takeover will release them while this sender keeps the lease. A sender
+    # runs one send_due at a time, so none of them is in progress now.
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.SENDING, OutboxMessage.claimed_by == holder)
+        .values(state=OutboxState.PENDING, claimed_by=None, claimed_at=None)
+    )
+    db.session.commit()
+
     transport.open()
     try:
-        while True:
+        while may_go_on():
             ids = claim_due(holder, now, current_app.config["OUTBOX_BATCH_SIZE"])
             if not ids:
                 break
             for message_id in ids:
+                if not may_go_on():
+                    return counts
                 counts[_send_one(transport, sender, message_id, holder, now)] += 1
     finally:
         transport.close()

@@ -1,6 +1,7 @@
 """Transports deliver a rendered message. They raise TemporaryFailure or PermanentFailure."""
 from __future__ import annotations
 
+import contextlib
 import os
 import smtplib
 import socket
@@ -29,8 +30,13 @@ class FileTransport:
     def send(self, *, sender: str, recipient: str, data: bytes, name: str) -> None:
         target = self.directory / f"{name}.eml"
         partial = target.with_suffix(".eml.part")
-        partial.write_bytes(data)
-        os.replace(partial, target)  # a reader never sees half a message
+        try:
+            partial.write_bytes(data)
+            os.replace(partial, target)  # a reader never sees half a message
+        except OSError as exc:  # a full disk, a permission, something in the way: try again later
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            raise TemporaryFailure(f"cannot write {target}: {exc}") from exc
 
     def close(self):
         pass
@@ -74,6 +80,10 @@ class SmtpTransport:
         except smtplib.SMTPResponseException as exc:  # sender refused, data refused, ...
             self._reset()
             raise _classify(exc.smtp_code, exc.smtp_error) from exc
+        except UnicodeEncodeError as exc:  # smtplib sends addresses as ASCII (no SMTPUTF8 here)
+            self._reset()
+            raise PermanentFailure(f"cannot send to {recipient} from {sender}: only plain ASCII "
+                                   "addresses can be sent") from exc
         except (OSError, socket.timeout, smtplib.SMTPException) as exc:
             self._drop()
             raise TemporaryFailure(f"connection lost: {exc}") from exc

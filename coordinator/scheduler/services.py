@@ -129,7 +129,10 @@ def run_forever(app) -> None:
                       max_instances=1, coalesce=True, next_run_time=datetime.now().astimezone())
 
     def stop(signum, frame):
-        scheduler.shutdown(wait=False)
+        # Wait for a tick under way: finishing after release_lease below, it would renew the lease it
+        # had just given up, and the next scheduler would wait the whole lease out.
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
