@@ -194,10 +194,31 @@ def _send_one(transport, sender: str, message_id: int, holder: str, now: datetim
         outcome, message.state = "sent", OutboxState.SENT
         message.sent_at = utcnow()
         message.last_error = None
+        if message.kind in SECRET_KINDS:
+            message.mime = _without_body(message.mime)
     message.claimed_by = None
     message.claimed_at = None
     db.session.commit()
     return outcome
+
+
+# Emails that carry a sign-in secret (a code, a reset or invitation link): once delivered, only their
+# headers are kept, so the outbox table never holds live secrets longer than it must.
+SECRET_KINDS = {"one_time_code", "password_reset", "invite"}
+
+
+def _without_body(mime: str) -> str:
+    from email import message_from_string
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    original = message_from_string(mime)
+    kept = EmailMessage(policy=SMTP)
+    for name in ("From", "To", "Subject", "Date", "Message-ID"):
+        if original[name]:
+            kept[name] = original[name]
+    kept.set_content("(The body of this message held a sign-in secret and was removed once it was sent.)")
+    return kept.as_string()
 
 
 def _envelope(sender: str) -> str:

@@ -106,3 +106,23 @@ def test_nothing_is_sent_inside_enqueue(smtp_app, smtp_server, tmp_path):
 
     assert send_all()["sent"] == 2
     assert len(smtp_server.messages) == 2
+
+
+def test_sign_in_secrets_are_removed_from_the_outbox_once_sent(app, smtp_app, smtp_server, make_user):
+    """A one-time code is delivered whole, and then the outbox keeps only the message's headers."""
+    import re
+
+    from coordinator.auth import services as auth
+    from coordinator.extensions import db
+    from coordinator.notify.models import OutboxMessage
+    from tests.conftest import send_all
+
+    make_user("hv@nhs.test", "Hana Visitor", password=None)
+    auth.send_one_time_code("hv@nhs.test", "127.0.0.1")
+    send_all()
+    [received] = smtp_server.messages
+    code = re.search(r"\b(\d{6})\b", received["message"].get_body(preferencelist=("plain",)).get_content()).group(1)
+    db.session.expire_all()
+    row = db.session.scalar(db.select(OutboxMessage).where(OutboxMessage.kind == "one_time_code"))
+    assert code not in row.mime
+    assert "Subject: Your sign-in code" in row.mime and row.message_id in row.mime
