@@ -343,12 +343,12 @@ def show_member(family: Family, member_id: int):
 def edit_member(family: Family, member_id: int):
     member = _member_of(family, member_id)
     form = _member_form(family, member)
-    del form.same_person
+    # Where the record came from is fixed when it is made: the change page neither shows nor requires it.
+    del form.same_person, form.source_kind, form.source_note, form.first_recorded_on
     if request.method == "GET":
         form.sex.data = member.sex.name
         form.presence.data = member.presence.name
         form.parental_responsibility.data = member.parental_responsibility.name
-        form.source_kind.data = member.source_kind.name
         form.concerns.data = [key for key in CONCERNS if getattr(member, key)]
         form.revision.data = member.revision
         for rel in member.relationships:

@@ -1,0 +1,167 @@
+"""My families: a practitioner's caseload, in a constant number of queries, searchable, sortable, paged."""
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from coordinator.extensions import db
+from coordinator.families import services
+from coordinator.families.access import today
+from coordinator.families.models import NetworkRole, PlanType, Presence, Relationship, Sex, SightingKind
+from tests.families.conftest import act_as
+from tests.families.helpers import Page, counting_queries
+
+
+def signed_in(app, user):
+    client = app.test_client()
+    act_as(client, user)
+    return client
+
+
+def make_family(world, name: str, plan=PlanType.CHILD_IN_NEED, *, with_household=True):
+    family = services.create_family(lead=world.lead, family_name=name, plan_type=plan,
+                                    reason_for_sharing="Allocated social worker")
+    services.add_to_network(family, world.member, NetworkRole.MEMBER, reason="Health visitor", actor=world.lead)
+    if with_household:
+        older = services.add_child(family, actor=world.lead, name=f"{name} Child",
+                                   date_of_birth=today() - timedelta(days=900), sex=Sex.FEMALE)
+        unborn = services.add_child(family, actor=world.lead, name=f"Unborn baby {name}",
+                                    expected_due_date=today() + timedelta(days=60))
+        services.add_member(family, actor=world.lead, relationships={older.id: Relationship.MOTHER,
+                                                                     unborn.id: Relationship.MOTHER},
+                            name=f"Mum {name}", sex=Sex.FEMALE, presence=Presence.LIVES_IN,
+                            source_kind=SightingKind.SEEN, source_agency_id=world.lead.agency_id,
+                            first_recorded_on=today() - timedelta(days=60))
+        services.add_member(family, actor=world.lead, relationships={unborn.id: Relationship.FATHER},
+                            name=f"Dad {name}", sex=Sex.MALE, presence=Presence.VISITS,
+                            source_kind=SightingKind.TOLD_OF, source_agency_id=world.lead.agency_id)
+        services.add_member(family, actor=world.lead, relationships={}, description="Man with a red van",
+                            sex=Sex.MALE, presence=Presence.VISITS, source_kind=SightingKind.TOLD_OF,
+                            source_agency_id=world.lead.agency_id)
+    return family
+
+
+def references(page: Page) -> list[str]:
+    return [row[0] for row in page.table_rows()]
+
+
+def names(page: Page) -> list[str]:
+    return [row[1] for row in page.table_rows()]
+
+
+def test_my_families_issues_the_same_number_of_queries_for_3_or_30_families(app, world):
+    app.config["FAMILIES_PAGE_SIZE"] = 100  # every family on one page: nothing hidden by paging
+    for n in range(2):
+        make_family(world, f"Family {n:02d}")
+    db.session.commit()
+    hv = signed_in(app, world.member)
+    assert hv.get("/families").status_code == 200  # warm up: first-request work is not the point
+
+    with counting_queries(db.engine) as few:
+        page = Page(hv.get("/families"))
+    assert len(page.table_rows()) == 3
+
+    for n in range(2, 29):
+        make_family(world, f"Family {n:02d}")
+    db.session.commit()
+    with counting_queries(db.engine) as many:
+        page = Page(hv.get("/families"))
+    rows = page.table_rows()
+    assert len(rows) == 30
+    # and every row has what needs attention worked out from its household
+    family_rows = [r for r in rows if r[1].startswith("Family ")]
+    assert all("1 not confirmed" in r[4] and "Father or man not known or not seen" in r[4] for r in family_rows)
+    assert len(few) <= 20, "\n\n".join(few)
+    assert len(many) == len(few), "\n\n".join(many)
+
+
+def test_search_by_reference_and_by_name(app, world):
+    okafor = make_family(world, "Okafor", with_household=False)
+    patel = make_family(world, "Patel", with_household=False)
+    other = services.create_family(lead=world.outsider, family_name="Okafor-Jones", plan_type=PlanType.OTHER)
+    db.session.commit()
+    hv = signed_in(app, world.member)
+
+    page = Page(hv.get("/families", query_string={"q": okafor.reference}))
+    assert references(page) == [okafor.reference]
+    page = Page(hv.get("/families", query_string={"q": f"  {patel.reference.lower()} "}))
+    assert references(page) == [patel.reference]
+    page = Page(hv.get("/families", query_string={"q": "okaf"}))
+    assert names(page) == ["Okafor"]  # not Okafor-Jones: that family is not in her caseload
+    assert page.find("input", name="q").attrs["value"] == "okaf"
+    page = Page(hv.get("/families", query_string={"q": "HARROW"}))
+    assert names(page) == ["Harrow"]
+    page = Page(hv.get("/families", query_string={"q": "Nobody"}))
+    assert page.table_rows() == []
+    assert 'No family in your caseload matches "Nobody".' in page.text
+    page = Page(hv.get("/families", query_string={"q": other.reference}))
+    assert page.table_rows() == [] and "Okafor-Jones" not in page.text
+
+
+def test_sort_by_name(app, world):
+    for name in ("zephyr", "Adams", "Mills", "brown"):
+        make_family(world, name, with_household=False)
+    db.session.commit()
+    hv = signed_in(app, world.member)
+    page = Page(hv.get("/families", query_string={"sort": "name"}))
+    assert names(page) == ["Adams", "brown", "Harrow", "Mills", "zephyr"]
+    assert "selected" in page.find("select", name="sort").find("option", value="name").attrs
+    page = Page(hv.get("/families", query_string={"sort": "reference"}))
+    refs = references(page)
+    assert refs == sorted(refs)
+    page = Page(hv.get("/families", query_string={"sort": "nonsense"}))
+    assert references(page) == refs
+
+
+def test_pages_of_families_follow_the_page_size(app, world):
+    app.config["FAMILIES_PAGE_SIZE"] = 2
+    for name in ("Adams", "Brown", "Clarkson", "Davis"):
+        make_family(world, name, with_household=False)
+    db.session.commit()
+    hv = signed_in(app, world.member)
+
+    first = Page(hv.get("/families", query_string={"sort": "name"}))
+    assert names(first) == ["Adams", "Brown"]
+    assert "The families whose professional network you are in (5)." in first.text
+    nav = first.find("nav", cls="govuk-pagination")
+    assert nav is not None
+    links = {a.text(): a.attrs["href"] for a in nav.find_all("a")}
+    assert set(links) >= {"1", "2", "3"}
+    next_link = [a for a in nav.find_all("a") if "Next" in a.text()][0].attrs["href"]
+    assert parse_qs(urlsplit(next_link).query) == {"sort": ["name"], "page": ["2"]}
+
+    second = Page(hv.get(next_link))
+    assert names(second) == ["Clarkson", "Davis"]
+    third = Page(hv.get(links["3"]))
+    assert names(third) == ["Harrow"]
+    assert not [a for a in third.find("nav", cls="govuk-pagination").find_all("a") if "Next" in a.text()]
+
+    # The search is kept from page to page ("s" is never in a reference, so only names match).
+    searched = Page(hv.get("/families", query_string={"q": "s", "sort": "name"}))
+    assert names(searched) == ["Adams", "Clarkson"]
+    assert "(3)" in searched.text
+    nav_links = [a.attrs["href"] for a in searched.find("nav", cls="govuk-pagination").find_all("a")]
+    assert nav_links and all(parse_qs(urlsplit(link).query).get("q") == ["s"] for link in nav_links)
+    last = [link for link in nav_links if parse_qs(urlsplit(link).query).get("page") == ["2"]][0]
+    assert names(Page(hv.get(last))) == ["Davis"]
+
+
+def test_a_page_of_one_is_not_paged(app, world):
+    hv = signed_in(app, world.member)
+    page = Page(hv.get("/families"))
+    assert references(page) == [world.family.reference]
+    assert page.find("nav", cls="govuk-pagination") is None
+    assert hv.get("/families?page=0").status_code == 200
+    assert hv.get("/families?page=abc").status_code == 200
+
+
+@pytest.mark.parametrize("who", ["lead", "member"])
+def test_each_row_shows_the_plan_and_the_lead(app, world, who):
+    make_family(world, "Patel", PlanType.EARLY_HELP, with_household=False)
+    db.session.commit()
+    client = signed_in(app, getattr(world, who))
+    rows = {row[1]: row for row in Page(client.get("/families", query_string={"sort": "name"})).table_rows()}
+    assert rows["Harrow"][2:4] == ["Child protection", "Lee Lead"]
+    assert rows["Patel"][2:4] == ["Early help", "Lee Lead"]
