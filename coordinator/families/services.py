@@ -158,6 +158,14 @@ MEMBER_FIELDS = ("name", "description", "sex", "presence", "parental_responsibil
                  "source_agency_id", "source_kind", "source_note", "left_on", *CONCERNS.keys(), "concern_notes")
 
 
+MEMBER_FIELD_LABELS = {
+    "name": "name", "description": "description", "sex": "sex", "presence": "lives in or visits",
+    "parental_responsibility": "parental responsibility", "first_recorded_on": "date first known",
+    "left_on": "date left", "concern_notes": "notes about concerns", "relationships": "relationships",
+    **{key: f"concern: {label.lower()}" for key, label in CONCERNS.items()},
+}
+
+
 def _snapshot(member: HouseholdMember) -> str:
     data = {}
     for key in MEMBER_FIELDS:
@@ -247,9 +255,10 @@ def update_member(member: HouseholdMember, *, actor: User, expected_revision: in
             changed.append("relationships")
     if changed:
         member.revision += 1
-        _keep_version(member, actor, "changed " + ", ".join(changed))
+        said = "changed " + ", ".join(MEMBER_FIELD_LABELS.get(name, name.replace("_", " ")) for name in changed)
+        _keep_version(member, actor, said)
         audit.record("household_member_updated", object_type="household_member", object_id=member.id,
-                     family_id=member.family_id, actor=actor, detail="changed " + ", ".join(changed))
+                     family_id=member.family_id, actor=actor, detail=said)
     return changed
 
 
@@ -463,8 +472,11 @@ def caseload_query(scope, *, search: str = "", sort: str = "reference", descendi
     )
     search = (search or "").strip()
     if search:
-        like = f"%{search.lower()}%"
-        query = query.where(func.lower(Family.reference).like(like) | func.lower(Family.family_name).like(like))
+        # % and _ typed in a search are literal characters, not wildcards.
+        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        query = query.where(func.lower(Family.reference).like(like, escape="\\")
+                            | func.lower(Family.family_name).like(like, escape="\\"))
     order = SORTS.get(sort, Family.reference)
     return query.order_by(order.desc() if descending else order, Family.id)
 

@@ -299,8 +299,8 @@ def add_member(family: Family):
             services.record_sighting(existing, actor=current_user, kind=kind,
                                      on=form.first_recorded_on.data or today(), note=form.source_note.data or None)
             db.session.commit()
-            flash(f"{existing.display_name} was already recorded: your information was added to their record "
-                  "instead of a duplicate.", "success")
+            flash(f"{existing.display_name} was already recorded, so no duplicate was made: your sighting was "
+                  "added to their record. Change their details here if what you know differs.", "success")
             return redirect(url_for("families.show_member", ref=family.reference, member_id=existing.id))
         else:
             member = services.add_member(

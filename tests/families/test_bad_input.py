@@ -297,7 +297,7 @@ def test_the_same_name_twice_offers_to_merge_and_same_person_adds_a_sighting(app
     assert sightings[-1].kind is SightingKind.TOLD_OF and sightings[-1].note == "Named by the nursery"
     assert sightings[-1].recorded_by_id == world.member.id and sightings[-1].agency_id == world.member.agency_id
     shown = Page(hv.get(response.headers["Location"]))
-    assert any("Kelly Harrow was already recorded: your information was added to their record" in b
+    assert any("Kelly Harrow was already recorded, so no duplicate was made: your sighting was added" in b
                for b in shown.banners())
     assert "Told of (not seen) by Health visiting (Hana Visitor): Named by the nursery" in shown.text
 

@@ -99,8 +99,8 @@ def test_the_household_on_an_earlier_date(app, world, monkeypatch):
     assert "Tom Baker" not in page.section("Men and fathers").text()
     person = Page(hv.get(f"/families/{ref}/household/{tom.id}"))
     history = [li.text() for li in person.section("History of this record").find_all("li")]
-    assert history == [f"{day[10].strftime('%-d %b %Y')}, 12:00: changed left_on by Hana Visitor",
-                       f"{day[30].strftime('%-d %b %Y')}, 12:00: changed presence by Hana Visitor",
+    assert history == [f"{day[10].strftime('%-d %b %Y')}, 12:00: changed date left by Hana Visitor",
+                       f"{day[30].strftime('%-d %b %Y')}, 12:00: changed lives in or visits by Hana Visitor",
                        f"{day[60].strftime('%-d %b %Y')}, 12:00: added by Hana Visitor"]
     db.session.expire_all()
     versions = db.session.scalars(db.select(HouseholdMemberVersion).where(HouseholdMemberVersion.member_id == tom.id)

@@ -165,3 +165,14 @@ def test_each_row_shows_the_plan_and_the_lead(app, world, who):
     rows = {row[1]: row for row in Page(client.get("/families", query_string={"sort": "name"})).table_rows()}
     assert rows["Harrow"][2:4] == ["Child protection", "Lee Lead"]
     assert rows["Patel"][2:4] == ["Early help", "Lee Lead"]
+
+
+def test_percent_and_underscore_in_a_search_are_not_wildcards(app, world):
+    from tests.families.conftest import act_as
+
+    client = app.test_client()
+    act_as(client, world.lead)
+    assert world.family.reference in client.get("/families?q=Harrow").get_data(as_text=True)
+    for wildcard in ("%", "_", "H_rrow"):
+        page = client.get("/families", query_string={"q": wildcard}).get_data(as_text=True)
+        assert f"/families/{world.family.reference}\"" not in page, wildcard
