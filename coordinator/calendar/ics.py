@@ -107,6 +107,29 @@ def _local(instant: datetime, zone: ZoneInfo) -> datetime:
     return instant.astimezone(zone)
 
 
+def _happens_twice(instant: datetime, zone: ZoneInfo) -> bool:
+    """Whether the instant's wall-clock time comes round twice (the hour the clocks go back). Such a time
+    cannot be written with TZID: RFC 5545 reads it as the first of the two, while libical-based clients
+    (ical.js, Thunderbird) read it as the second."""
+    local = instant.astimezone(zone).replace(tzinfo=None)
+    return (local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+            != local.replace(tzinfo=zone, fold=1).astimezone(UTC))
+
+
+def _exact(instant: datetime, zone: ZoneInfo) -> datetime:
+    """A DTSTART/DTEND value every client reads as this instant: wall-clock with TZID, or UTC when the
+    wall-clock time happens twice."""
+    return instant.astimezone(UTC) if _happens_twice(instant, zone) else _local(instant, zone)
+
+
+def _read_alike(start: datetime, end: datetime, zone: ZoneInfo) -> bool:
+    """Whether every client expands a rule instance to exactly [start, end): neither end a wall-clock time
+    that happens twice, and no change of the clocks in between (across one, clients differ on whether a
+    duration is added in exact or in wall-clock time)."""
+    return (not _happens_twice(start, zone) and not _happens_twice(end, zone)
+            and start.astimezone(zone).utcoffset() == end.astimezone(zone).utcoffset())
+
+
 def _people(event: Event, series, attendees) -> None:
     organiser = vCalAddress(f"mailto:{series.organiser_email}")
     organiser.params["cn"] = vText(series.organiser_name)
@@ -121,14 +144,24 @@ def _people(event: Event, series, attendees) -> None:
 
 
 def _base_event(uid: str, series, *, sequence: int, stamp: datetime, start: datetime, end: datetime,
-                location: str | None, link: str | None, url: str, attendees, status: str = "CONFIRMED") -> Event:
+                location: str | None, link: str | None, url: str, attendees, status: str = "CONFIRMED",
+                recurring: bool = False) -> Event:
     zone = ZoneInfo(series.timezone)
     event = Event()
     event.add("uid", uid)
     event.add("sequence", sequence)
     event.add("dtstamp", stamp.astimezone(UTC))
-    event.add("dtstart", _local(start, zone))
-    event.add("dtend", _local(end, zone))
+    if recurring:
+        # A rule's DTSTART stays wall-clock, so its meetings follow the clocks. Its length goes as DTEND,
+        # unless clients would measure that differently (see _read_alike): then as DURATION.
+        event.add("dtstart", _local(start, zone))
+        if _read_alike(start, end, zone):
+            event.add("dtend", _local(end, zone))
+        else:
+            event.add("duration", end - start)
+    else:
+        event.add("dtstart", _exact(start, zone))
+        event.add("dtend", _exact(end, zone))
     event.add("summary", series.title)
     # The description is a link to the meeting page and nothing else: no names, no case details.
     event.add("description", url)
@@ -150,15 +183,23 @@ def series_events(series, *, sequence: int, stamp: datetime, attendees, url_for_
     first = series.first_start
     master = _base_event(series.uid, series, sequence=sequence, stamp=stamp, start=first,
                          end=first + timedelta(minutes=series.duration_minutes), location=series.location,
-                         link=series.online_link, url=series_url, attendees=attendees)
+                         link=series.online_link, url=series_url, attendees=attendees, recurring=True)
     master.add("rrule", series.rule.ical_rrule())
     cancelled = [o for o in series.rule_occurrences if o.status_name == "CANCELLED"]
     if cancelled and not cancelled_as_overrides:
         master.add("exdate", [_local(o.original_start, zone) for o in cancelled])
     events = [master]
+    duration = timedelta(minutes=series.duration_minutes)
     for occurrence in series.rule_occurrences:
-        moved = occurrence.status_name == "MOVED"
-        if moved or (cancelled_as_overrides and occurrence.status_name == "CANCELLED"):
+        # Whatever its status says (a moved meeting is HELD once it has taken place; a change of length
+        # alone leaves it SCHEDULED), a meeting not as the rule makes it needs an override.
+        moved = occurrence.status_name == "MOVED" or (occurrence.status_name != "CANCELLED" and (
+            occurrence.starts_at != occurrence.original_start or occurrence.ends_at != occurrence.starts_at + duration
+            or occurrence.location or occurrence.online_link))
+        # A meeting the rule places where clients would read it differently is spelt out as an override.
+        unclear = (occurrence.status_name != "CANCELLED"
+                   and not _read_alike(occurrence.starts_at, occurrence.ends_at, zone))
+        if moved or unclear or (cancelled_as_overrides and occurrence.status_name == "CANCELLED"):
             override = _base_event(
                 series.uid, series, sequence=sequence, stamp=stamp, start=occurrence.starts_at,
                 end=occurrence.ends_at, location=occurrence.where, link=occurrence.link,
@@ -189,7 +230,7 @@ def series_cancel_event(series, *, sequence: int, stamp: datetime, attendees, ur
     first = series.first_start
     event = _base_event(series.uid, series, sequence=sequence, stamp=stamp, start=first,
                         end=first + timedelta(minutes=series.duration_minutes), location=series.location,
-                        link=series.online_link, url=url, attendees=attendees, status="CANCELLED")
+                        link=series.online_link, url=url, attendees=attendees, status="CANCELLED", recurring=True)
     event.add("rrule", series.rule.ical_rrule())
     return event
 

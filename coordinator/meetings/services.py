@@ -78,6 +78,9 @@ def horizon_end(now: datetime | None = None) -> datetime:
     return (now or utcnow()) + timedelta(days=int(current_app.config["MEETING_HORIZON_DAYS"]))
 
 
+NONEXISTENT_CHECK_YEARS = 28
+
+
 def check_schedule(schedule: Schedule, *, allow_past: bool = False) -> None:
     """Refuse a schedule that cannot be right, naming the field at fault."""
     cfg = current_app.config
@@ -103,7 +106,9 @@ def check_schedule(schedule: Schedule, *, allow_past: bool = False) -> None:
         raise MeetingError("The number of meetings must be between 1 and 200", "count")
     if schedule.online_link and not schedule.online_link.lower().startswith("https://"):
         raise MeetingError("The joining link must start with https://", "online_link")
-    problem = schedule.rule().first_nonexistent(horizon_end())
+    # Not just up to the horizon: the scheduler extends the series later, and a meeting the clocks skip
+    # then would stop it. Calendar dates repeat every 28 years, so looking that far covers the pattern.
+    problem = schedule.rule().first_nonexistent(horizon_end() + timedelta(days=365 * NONEXISTENT_CHECK_YEARS))
     if problem:
         raise MeetingError(str(problem), "start_time")
 

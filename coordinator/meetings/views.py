@@ -106,8 +106,11 @@ def _network_choices(family: Family):
 
 def _external_users(form, family: Family) -> list | None:
     """The users for the typed email addresses, created where needed; None (with a form error) if any
-    address is not valid."""
-    users, bad = [], []
+    address is not valid, or belongs to a deactivated account that is not already in the network (such an
+    account cannot be given access, so saving would fail)."""
+    from coordinator.auth.services import user_by_email
+
+    users, bad, inactive = [], [], []
     for line in (form.external_emails.data or "").replace(",", "\n").splitlines():
         address = line.strip()
         if not address:
@@ -117,10 +120,19 @@ def _external_users(form, family: Family) -> list | None:
         except EmailNotValidError:
             bad.append(address)
             continue
+        existing = user_by_email(normalised)
+        if existing is not None and not existing.active and membership_of(family, existing) is None:
+            inactive.append(address)
+            continue
         users.append(normalised)
     if bad:
         form.external_emails.errors = list(form.external_emails.errors) + [
             f"Enter email addresses in the correct format, like name@example.org: {', '.join(bad)[:200]} is not"]
+    if inactive:
+        form.external_emails.errors = list(form.external_emails.errors) + [
+            f"The account for {', '.join(inactive)[:200]} is deactivated: ask an administrator to reactivate it, "
+            "or invite someone else"]
+    if bad or inactive:
         return None
     return users
 
