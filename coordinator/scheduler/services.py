@@ -86,9 +86,13 @@ def release_lease(holder: str) -> None:
 
 
 def run_due_jobs(holder: str, now: datetime | None = None) -> dict[str, object]:
-    """Run every registered due job once. One job's failure is logged and does not stop the others."""
+    """Run every registered due job once. One job's failure is logged and does not stop the others. The
+    lease is renewed before each job, and the run stops if another process has taken it over."""
     results: dict[str, object] = {}
     for name, job in DUE_JOBS.items():
+        if not acquire_lease(holder):
+            log.warning("lost the scheduler lease before job %s; stopping this run", name)
+            break
         try:
             results[name] = job(holder, now or utcnow())
         except Exception:  # noqa: BLE001 - a failing job must not stop the scheduler
