@@ -5,8 +5,24 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSelect, GovTextArea, GovTextInput
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import Length, NumberRange, Optional
 
 from coordinator.families.models import Presence, Relationship, Sex
@@ -242,5 +258,7 @@ def data_to_form_values(data: dict, form_class_fields: set[str], dates: set[str]
 
 
 class HandOverForm(FlaskForm):
-    colleague_id = SelectField("Colleague", widget=GovSelect(), coerce=int,
+    # The view checks the choice itself, so that anyone else (a forged id) gets its message, not WTForms'.
+    colleague_id = SelectField("Colleague", widget=GovSelect(), coerce=int, validate_choice=False,
                                validators=[Optional()])
+    submit = SubmitField("Hand over the request", widget=GovSubmitInput())

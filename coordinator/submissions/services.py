@@ -197,11 +197,13 @@ def _close_finished(now: datetime) -> int:
                (Occurrence.starts_at <= now) | Occurrence.status.in_([OccurrenceStatus.CANCELLED,
                                                                        OccurrenceStatus.HELD]))
     ).all()
+    today_here = now.astimezone(local_zone()).date()
     for request in open_requests:
+        # Only reminders that had fallen due: a meeting cancelled before its reminders skipped none.
         skipped = [] if has_submitted(request) else [
             d for n, d in enumerate(reminder_days(request.deadline), start=1)
             if not _already_queued(f"update-reminder:{request.id}:{request.deadline.isoformat()}:{n}")
-            and d < request.occurrence.starts_at.astimezone(local_zone()).date()]
+            and d < request.occurrence.starts_at.astimezone(local_zone()).date() and d <= today_here]
         request.state = RequestState.CLOSED
         audit.record("update_request_closed", object_type="submission_request", object_id=request.id,
                      family_id=request.family_id,
@@ -279,9 +281,13 @@ def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
                                 agency_id=request.agency_id, author_id=user.id, status=SubmissionStatus.DRAFT,
                                 revision=0, version=0, late=False)
         db.session.add(submission)
-    if submit and submission.status is SubmissionStatus.SUBMITTED and is_past_deadline(request, now):
+    if submission.status is SubmissionStatus.SUBMITTED and is_past_deadline(request, now):
         raise UpdateError("The deadline has passed, so this update can no longer be amended. Tell the chair about "
                           "anything new at the meeting.")
+    if not submit and submission.status is SubmissionStatus.SUBMITTED:
+        # A draft would overwrite what the chair already reads, with no new version.
+        raise UpdateError("This update has been submitted, so it cannot be saved as a draft. To change it, submit "
+                          "the amended update: it becomes a new version.")
     submission.data = json.dumps(data, sort_keys=True)
     submission.revision += 1
     submission.updated_at = now

@@ -68,6 +68,14 @@ def _values_from(submission: Submission | None, form_class_probe) -> dict:
             for k, v in data.items() if not k.startswith("__")}
 
 
+def _revision(value) -> int:
+    """The revision the form was opened at; anything else (a tampered field) matches no saved revision."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return -1
+
+
 def _can_write_or_404(update_request: SubmissionRequest) -> None:
     if not services.may_write(update_request, current_user):
         abort(403, description="Only the professional asked for this update, or a colleague from the same "
@@ -95,6 +103,10 @@ def update_form(family: Family, request_id: int):
             form = build_update_form(members=members, men=men, children=children, actions=actions,
                                      data=_values_from(submission, probe))
         form.revision.data = submission.revision if submission else 0
+        if submission is not None:
+            audit.record("update_viewed", object_type="submission", object_id=submission.id, family_id=family.id,
+                         detail="in the update form")
+            db.session.commit()
     else:
         form = build_update_form(members=members, men=men, children=children, actions=actions)
         submit = "submit" in request.form
@@ -106,7 +118,7 @@ def update_form(family: Family, request_id: int):
         if valid:
             try:
                 saved = services.save(update_request, current_user, form_to_data(form), submit=submit,
-                                      expected_revision=int(form.revision.data or 0))
+                                      expected_revision=_revision(form.revision.data))
             except services.UpdateError as error:
                 problem = str(error)
                 if isinstance(error, services.StaleUpdate):
@@ -168,7 +180,9 @@ def show_submission(family: Family, request_id: int, submission_id: int):
         abort(404)
     membership = membership_of(family, current_user)
     is_guest = membership is not None and membership.role is NetworkRole.GUEST
-    if is_guest and not services.may_write(update_request, current_user):
+    # A draft is seen by nobody but those who may write it, until it is submitted.
+    if (is_guest or submission.status is SubmissionStatus.DRAFT) and not services.may_write(update_request,
+                                                                                           current_user):
         abort(404)
     audit.record("update_viewed", object_type="submission", object_id=submission.id, family_id=family.id)
     db.session.commit()

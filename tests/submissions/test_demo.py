@@ -1,0 +1,103 @@
+"""The demo's agency updates: the Harrow family's next meeting, whose deadline has just passed, with every kind
+of update and every kind of attention item in the chair's pack."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from coordinator.auth.services import user_by_email
+from coordinator.extensions import db
+from coordinator.families.models import Family
+from coordinator.meetings.models import MeetingSeries, OccurrenceStatus
+from coordinator.notify.models import OutboxMessage
+from coordinator.submissions import pack as pack_builder
+from coordinator.submissions import services
+from coordinator.submissions.models import (
+    HouseholdProposal,
+    ProposalState,
+    RequestState,
+    SubmissionRequest,
+    SubmissionStatus,
+    SubmissionVersion,
+)
+from coordinator.timeutil import utcnow
+from tests.families.helpers import Page
+from tests.submissions.conftest import signed_in
+
+DEMO_PASSWORD = "demo password for tests only"
+EVERY_KIND = {"new_person", "men", "not_seen_alone", "domestic_abuse", "was_not_brought", "scale_spread",
+              "scale_change", "missing"}
+
+
+@pytest.fixture
+def harrow(app):
+    from coordinator.demo import load_demo
+
+    load_demo(DEMO_PASSWORD)
+    db.session.commit()
+    family = db.session.scalar(select(Family).where(Family.family_name == "Harrow"))
+    series = db.session.scalar(select(MeetingSeries).where(MeetingSeries.family_id == family.id))
+    now = utcnow()
+    upcoming = sorted((o for o in series.occurrences if o.starts_at > now and o.status is not OccurrenceStatus.CANCELLED),
+                      key=lambda o: o.starts_at)
+    return family, upcoming[0]
+
+
+def test_the_next_meeting_has_its_requests_out_and_its_updates_in_every_state(app, harrow):
+    family, meeting = harrow
+    health, school, lead = (user_by_email(e) for e in ("health@demo.invalid", "school@demo.invalid",
+                                                       "lead@demo.invalid"))
+    requests = {r.agency.name: r for r in db.session.scalars(
+        select(SubmissionRequest).where(SubmissionRequest.occurrence_id == meeting.id))}
+    assert set(requests) == {"Demo NHS Trust Health Visiting", "Demo Primary School",
+                             "Demo Council Children's Services"}
+    assert all(services.is_past_deadline(r) for r in requests.values())  # the deadline has just passed
+    for request in requests.values():
+        assert request.sent_at is not None and request.state is not RequestState.WAITING
+        assert db.session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.idempotency_key == f"update-request:{request.id}")) is not None
+
+    # Health: submitted on time, then amended (version 2) to add a man nobody knows.
+    [update] = requests["Demo NHS Trust Health Visiting"].submissions
+    assert update.status is SubmissionStatus.SUBMITTED and update.version == 2 and not update.late
+    assert update.author_id == health.id
+    versions = db.session.scalars(select(SubmissionVersion).where(SubmissionVersion.submission_id == update.id)
+                                  .order_by(SubmissionVersion.version)).all()
+    assert [v.version for v in versions] == [1, 2]
+    assert "new-1-description" not in json.loads(versions[0].data)
+    assert json.loads(versions[1].data)["new-1-description"] == "Man in his 20s with a dog, answered the door"
+    [proposal] = db.session.scalars(select(HouseholdProposal).where(HouseholdProposal.family_id == family.id)).all()
+    assert proposal.state is ProposalState.PENDING and proposal.submission_id == update.id
+
+    # School: late, with a section not for the family.
+    [update] = requests["Demo Primary School"].submissions
+    assert update.status is SubmissionStatus.SUBMITTED and update.late and update.author_id == school.id
+    assert update.not_for_family == ["worries"] and update.fields["withheld_reason"]
+
+    # Children's social care (the lead professional asked): nothing yet.
+    request = requests["Demo Council Children's Services"]
+    assert request.recipient_id == lead.id and request.submissions == []
+    assert request.state is RequestState.OPEN
+
+
+def test_the_chairs_pack_shows_every_kind_of_attention_item(app, harrow):
+    family, meeting = harrow
+    pack = pack_builder.build_pack(meeting)
+    assert {item.kind for item in pack.attention} == EVERY_KIND
+
+    chair = signed_in(app, user_by_email("chair@demo.invalid"))
+    page = Page(chair.get(f"/families/{family.reference}/meetings/{meeting.id}/pack"))
+    assert page.status_code == 200
+    shown = [li.text() for li in page.find("ul", cls="app-attention").find_all("li")]
+    assert shown == [item.text for item in pack.attention]
+    assert shown[0].startswith("New to the household, reported by Demo NHS Trust Health Visiting: Unknown person: "
+                               "Man in his 20s with a dog")
+    assert "No update from Demo Council Children's Services" in shown
+    assert any(item.startswith("Agencies disagree about how safe Jack Harrow is") for item in shown)
+    assert "No agency asked about domestic abuse" in shown
+
+    sent = page.section("Who has sent an update").find("ul").text()
+    assert "(amended, version 2)" in sent and "(late)" in sent and "Not for the family" in sent
+    assert "Demo Council Children's Services: no update" in sent
