@@ -41,3 +41,20 @@ class GovDateField(DateField):
         super().__init__(label, validators, format=["%d %m %Y"],
                          invalid_value_message=invalid_message or f"{label} must be a real date, like 27 3 2024",
                          **kwargs)
+
+
+from wtforms import IntegerField  # noqa: E402
+
+
+class WholeNumberField(IntegerField):
+    """A whole number with a GOV.UK-style message when something else is typed."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or valuelist[0] in (None, ""):
+            self.data = None
+            return
+        try:
+            self.data = int(str(valuelist[0]).strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{self.label.text} must be a whole number, like 4") from None

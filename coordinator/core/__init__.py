@@ -164,7 +164,9 @@ def init_app(app: Flask) -> None:
         code = error.code or 500
         template = {403: "errors/403.html", 404: "errors/404.html", 413: "errors/413.html",
                     429: "errors/429.html"}.get(code, "errors/generic.html")
-        return render_template(template, error=error, code=code), code
+        # A view's own explanation (abort(403, description=...)) is shown; werkzeug's stock text is not.
+        default = type(error).description if isinstance(type(error).description, str) else None
+        return render_template(template, error=error, code=code, default_description=default), code
 
     @app.errorhandler(Exception)
     def unexpected_error(error):

@@ -8,16 +8,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovCheckboxesInput,
     GovRadioInput,
-    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, EmailField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from coordinator.families.access import today
-from coordinator.families.models import CONCERNS, NetworkRole, PlanType, Presence, Relationship, Sex, SightingKind, YesNoUnknown
+from coordinator.families.models import CONCERNS, NetworkRole, PlanType, Presence, Sex, SightingKind, YesNoUnknown
 from coordinator.families.services import nhs_number_is_valid
 from coordinator.forms import GovDateField, choices, enum_choices
 

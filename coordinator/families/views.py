@@ -10,7 +10,6 @@ from wtforms import SelectField
 from wtforms.validators import Optional as OptionalValidator
 
 from coordinator.access import signed_in
-from coordinator.audit import services as audit
 from coordinator.auth.services import user_by_email
 from coordinator.extensions import db
 from coordinator.families import services
@@ -46,7 +45,6 @@ from coordinator.families.models import (
     YesNoUnknown,
 )
 from coordinator.forms import choices
-from coordinator.timeutil import utcnow
 
 bp = Blueprint("families", __name__, url_prefix="/families")
 

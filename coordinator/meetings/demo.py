@@ -7,7 +7,7 @@ with the invitations waiting in the outbox for `flask send-due`.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 

@@ -12,10 +12,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from coordinator.forms import GovDateField, choices, enum_choices
+from coordinator.forms import GovDateField, WholeNumberField, enum_choices
 from coordinator.meetings.models import MeetingType, Recurrence, Response, SeriesEnd
 
 TIME_RE = re.compile(r"^\s*([01]?\d|2[0-3])[:.]([0-5]\d)\s*$")
@@ -57,20 +57,20 @@ class ScheduleForm(FlaskForm):
     first_date = GovDateField("Date of the first meeting", validators=[InputRequired(message="Enter the date of the first meeting")],
                               description="For example, 12 1 2027. Later meetings fall on the same weekday.")
     start_time = TimeField("Start time", validators=[InputRequired(message="Enter the start time")])
-    duration_minutes = IntegerField("Duration in minutes", widget=GovTextInput(),
+    duration_minutes = WholeNumberField("Duration in minutes", widget=GovTextInput(),
                                     validators=[InputRequired(message="Enter how long the meeting lasts, in minutes"),
                                                 NumberRange(min=1, max=24 * 60, message="Duration must be between 1 minute and 24 hours (1440 minutes)")])
     recurrence = RadioField("How it repeats", widget=GovRadioInput(), choices=enum_choices(Recurrence),
                             default=Recurrence.WEEKLY.name,
                             validators=[InputRequired(message="Select how the meeting repeats")])
-    interval = IntegerField("Every how many weeks (or months, for monthly meetings)", widget=GovTextInput(),
+    interval = WholeNumberField("Every how many weeks (or months, for monthly meetings)", widget=GovTextInput(),
                             validators=[InputRequired(message="Enter how often the meeting repeats"),
                                         NumberRange(min=1, max=52, message="How often must be between 1 and 52")])
     end_kind = RadioField("When the series ends", widget=GovRadioInput(), choices=enum_choices(SeriesEnd),
                           default=SeriesEnd.NEVER.name,
                           validators=[InputRequired(message="Select when the series ends")])
     until_date = GovDateField("Date of the last meeting", validators=[Optional()])
-    count = IntegerField("Number of meetings", widget=GovTextInput(),
+    count = WholeNumberField("Number of meetings", widget=GovTextInput(),
                          validators=[Optional(), NumberRange(min=1, max=200, message="The number of meetings must be between 1 and 200")])
     location = StringField("Place", widget=GovTextInput(), description="For example, Demotown Family Centre, room 2.",
                            validators=[Optional(), Length(max=300, message="Place must be 300 characters or fewer")])
@@ -118,7 +118,7 @@ class InviteesForm(FlaskForm):
 class MoveForm(FlaskForm):
     new_date = GovDateField("New date", validators=[InputRequired(message="Enter the new date")])
     new_time = TimeField("New start time", validators=[InputRequired(message="Enter the new start time")])
-    duration_minutes = IntegerField("Duration in minutes", widget=GovTextInput(),
+    duration_minutes = WholeNumberField("Duration in minutes", widget=GovTextInput(),
                                     validators=[InputRequired(message="Enter how long the meeting lasts, in minutes"),
                                                 NumberRange(min=1, max=24 * 60, message="Duration must be between 1 minute and 24 hours (1440 minutes)")])
     location = StringField("Place (if different)", widget=GovTextInput(),

@@ -7,7 +7,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from coordinator.access import signed_in
 from coordinator.extensions import db
 from coordinator.families.access import Need, family_view, is_lead, membership_of
 from coordinator.families.models import Family, NetworkRole
@@ -29,7 +28,6 @@ from coordinator.meetings.models import (
     MeetingSeries,
     MeetingType,
     Occurrence,
-    OccurrenceStatus,
     Recurrence,
     Response,
     SeriesEnd,

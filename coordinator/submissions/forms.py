@@ -15,7 +15,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -27,7 +26,7 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from coordinator.families.models import Presence, Relationship, Sex
 from coordinator.families.access import today
-from coordinator.forms import GovDateField, choices, enum_choices
+from coordinator.forms import GovDateField, WholeNumberField, choices, enum_choices
 
 NEW_PERSON_SLOTS = 3
 TEXT = 5000
@@ -62,7 +61,7 @@ def _text(label, hint=None):
 
 
 def _count(label):
-    return IntegerField(label, widget=GovTextInput(),
+    return WholeNumberField(label, widget=GovTextInput(),
                         validators=[Optional(), NumberRange(min=0, max=999, message=f"{label} must be a number from 0 to 999")])
 
 
@@ -85,7 +84,7 @@ class UpdateFormBase(FlaskForm):
     da_private = RadioField("Was the parent on their own when you asked?", widget=GovRadioInput(), choices=YES_NO,
                             validators=[Optional()])
     da_outcome = _text("What you were told, and what you did")
-    da_risk_score = IntegerField("Risk assessment score, if one was done", widget=GovTextInput(),
+    da_risk_score = WholeNumberField("Risk assessment score, if one was done", widget=GovTextInput(),
                                  description="For example, the DASH score (0 to 27).",
                                  validators=[Optional(), NumberRange(min=0, max=27, message="The risk score must be from 0 to 27")])
     marac = RadioField("MARAC referral", widget=GovRadioInput(), choices=MARAC, validators=[Optional()])
@@ -154,7 +153,7 @@ def build_update_form(*, members, men, children, actions=(), **form_kwargs):
             "Where", widget=GovTextInput(), description="For example, at home, at school, at clinic.",
             validators=[Optional(), Length(max=200, message="Where must be 200 characters or fewer")]))
         setattr(UpdateForm, prefix + "contacts", _count("Number of contacts since the last meeting"))
-        setattr(UpdateForm, prefix + "scale", IntegerField(
+        setattr(UpdateForm, prefix + "scale", WholeNumberField(
             f"Safety scale for {child.display_name}", widget=GovTextInput(),
             description="0 means the child will be harmed; 10 means safe enough to close the case.",
             validators=[Optional(), NumberRange(min=0, max=10, message="The safety scale must be a whole number from 0 to 10")]))

@@ -13,8 +13,6 @@ from coordinator.families.models import Family
 from coordinator.meetings.models import InvitationResponse, MeetingSeries, Occurrence, OccurrenceStatus, Response
 from coordinator.submissions.forms import SECTIONS
 from coordinator.submissions.models import (
-    HouseholdProposal,
-    ProposalState,
     Submission,
     SubmissionRequest,
     SubmissionStatus,
@@ -92,7 +90,8 @@ def _attention(pack: Pack) -> list[Attention]:
 
     for proposal in pending_proposals(family):
         person = proposal.fields
-        who = (person.get("name") or "").strip() or f"Unknown person: {person.get('description', '')}"
+        noun = {"MALE": "Unknown man", "FEMALE": "Unknown woman"}.get(person.get("sex"), "Unknown person")
+        who = (person.get("name") or "").strip() or f"{noun}: {person.get('description', '')}"
         items.append(Attention("new_person", f"New to the household, reported by {proposal.submission.agency.name}: "
                                              f"{who} (waiting for the lead professional to add them)"))
     flags = family_services.household_flags(family, last_meeting=last_meeting_day)

@@ -6,7 +6,6 @@ caught up after downtime. Deadlines follow the meeting: move the meeting and its
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
@@ -28,7 +27,7 @@ from coordinator.families.models import (
     Sex,
     SightingKind,
 )
-from coordinator.meetings.models import InvitationResponse, MeetingSeries, Occurrence, OccurrenceStatus, Response
+from coordinator.meetings.models import MeetingSeries, Occurrence, OccurrenceStatus
 from coordinator.meetings.workdays import add_working_days
 from coordinator.notify.services import enqueue_template
 from coordinator.submissions.models import (
@@ -108,10 +107,13 @@ def ensure_requests(occurrence: Occurrence) -> list[SubmissionRequest]:
                                         send_on=send_on, deadline=deadline)
             db.session.add(request)
             existing[agency_id] = request
+    asked = _recipients_by_agency(occurrence)
     for request in existing.values():
         request.deadline, request.send_on = deadline, send_on
+        if request.agency_id not in asked and request.state in (RequestState.WAITING, RequestState.OPEN):
+            request.state = RequestState.CLOSED  # the agency is no longer invited: no more reminders
     db.session.flush()
-    return list(existing.values())
+    return [r for r in existing.values() if r.agency_id in asked or r.state is not RequestState.CLOSED]
 
 
 def _meeting_label(occurrence: Occurrence) -> str:
@@ -303,7 +305,8 @@ def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
                                          data=submission.data, author_id=user.id, submitted_at=now,
                                          late=is_past_deadline(request, now)))
         request.state = RequestState.SUBMITTED
-        _apply_household(submission, data, user, now)
+        earlier = submission.versions[-2].data if len(submission.versions) >= 2 else None
+        _apply_household(submission, data, user, now, previous=json.loads(earlier) if earlier else {})
     db.session.flush()
     audit.record("update_submitted" if submit else "update_draft_saved", object_type="submission",
                  object_id=submission.id, family_id=request.family_id, actor=user,
@@ -311,14 +314,14 @@ def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
     return submission
 
 
-def _apply_household(submission: Submission, data: dict, user: User, now: datetime) -> None:
-    """What the update says about the household reaches the record: sightings of known people at once,
-    new people as proposals for the lead professional."""
+def _apply_household(submission: Submission, data: dict, user: User, now: datetime, previous: dict) -> None:
+    """What the update says about the household reaches the record: sightings of known people at once
+    (an amendment adds only the answers it changed), new people as proposals for the lead professional."""
     from coordinator.families.models import HouseholdMember
 
     on = now.astimezone(local_zone()).date()
     for key, value in data.items():
-        if key.startswith("household-") and value in SightingKind.__members__:
+        if key.startswith("household-") and value in SightingKind.__members__ and previous.get(key) != value:
             member = db.session.get(HouseholdMember, int(key.split("-")[1]))
             if member is None or member.family_id != submission.family_id:
                 continue
@@ -334,12 +337,15 @@ def _apply_household(submission: Submission, data: dict, user: User, now: dateti
         person = {k.split("-", 2)[2]: v for k, v in data.items() if k.startswith(f"new-{slot}-")}
         if not ((person.get("name") or "").strip() or (person.get("description") or "").strip()):
             continue
-        proposal = existing.get(slot)
+        proposal = existing.pop(slot, None)
         if proposal is None:
             db.session.add(HouseholdProposal(family_id=submission.family_id, submission_id=submission.id, slot=slot,
                                              data=json.dumps(person, sort_keys=True)))
         elif proposal.state is ProposalState.PENDING:
             proposal.data = json.dumps(person, sort_keys=True)
+    for withdrawn in existing.values():
+        if withdrawn.state is ProposalState.PENDING:  # the amended update no longer mentions them
+            db.session.delete(withdrawn)
 
 
 def allow_several(request: SubmissionRequest, *, actor: User) -> None:

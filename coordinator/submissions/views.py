@@ -30,7 +30,6 @@ from coordinator.submissions.forms import (
     form_to_data,
 )
 from coordinator.submissions.models import HouseholdProposal, Submission, SubmissionRequest, SubmissionStatus
-from coordinator.timeutil import utcnow
 
 bp = Blueprint("submissions", __name__, url_prefix="/families/<ref>")
 

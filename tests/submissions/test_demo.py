@@ -92,7 +92,7 @@ def test_the_chairs_pack_shows_every_kind_of_attention_item(app, harrow):
     assert page.status_code == 200
     shown = [li.text() for li in page.find("ul", cls="app-attention").find_all("li")]
     assert shown == [item.text for item in pack.attention]
-    assert shown[0].startswith("New to the household, reported by Demo NHS Trust Health Visiting: Unknown person: "
+    assert shown[0].startswith("New to the household, reported by Demo NHS Trust Health Visiting: Unknown man: "
                                "Man in his 20s with a dog")
     assert "No update from Demo Council Children's Services" in shown
     assert any(item.startswith("Agencies disagree about how safe Jack Harrow is") for item in shown)

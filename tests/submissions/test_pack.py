@@ -139,7 +139,7 @@ def test_the_pack_puts_on_top_everything_that_needs_attention(app, pack_world):
     on_top = attention(page)
     when = f"{last_meeting.day} {last_meeting:%B %Y}"
     assert on_top == [
-        "New to the household, reported by Health visiting: Unknown person: Man in his 20s with a dog (waiting for "
+        "New to the household, reported by Health visiting: Unknown man: Man in his 20s with a dog (waiting for "
         "the lead professional to add them)",
         "Dean Carter: never seen by any agency",
         "Jack Harrow: father not recorded (not known)",

@@ -356,3 +356,26 @@ def test_declining_a_new_person_leaves_the_household_unchanged(app, team):
     # The update that mentioned him is unchanged.
     [submission] = rows(Submission)
     assert submission.fields["new-2-name"] == "Tom Baker"
+
+
+def test_an_amendment_adds_only_changed_household_answers_and_withdraws_dropped_people(app, world):
+    """Amending an update must not record the same sighting twice, and a person the amended update no longer
+    mentions stops waiting for the lead professional."""
+    from coordinator.families.models import HouseholdSighting
+    from coordinator.submissions import services as updates
+
+    occurrence = world.series.occurrences[0]
+    request = {r.agency_id: r for r in updates.ensure_requests(occurrence)}[world.member.agency_id]
+    answer = {f"household-{world.person.id}": "SEEN",
+              "new-1-description": "Man with a dog", "new-1-presence": "VISITS", "new-1-source": "SEEN"}
+    first = updates.save(request, world.member, answer, submit=True, expected_revision=None)
+    db.session.commit()
+    sightings = lambda: db.session.scalar(db.select(db.func.count()).select_from(HouseholdSighting)  # noqa: E731
+                                          .where(HouseholdSighting.member_id == world.person.id))
+    before = sightings()
+    assert len(updates.pending_proposals(world.family)) == 1
+    updates.save(request, world.member, {f"household-{world.person.id}": "SEEN"}, submit=True,
+                 expected_revision=first.revision)
+    db.session.commit()
+    assert sightings() == before
+    assert updates.pending_proposals(world.family) == []
