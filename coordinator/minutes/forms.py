@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from coordinator.forms import GovDateField, choices, enum_choices
+from coordinator.forms import GovDateField, WholeNumberField, choices, enum_choices
 from coordinator.minutes.models import ActionStatus
 from coordinator.minutes.services import SECTIONS
 
@@ -59,7 +59,7 @@ def build_minutes_form(*, invitees, agencies, children, members, **kwargs):
                                                                 "What the agency saw, heard or checked."))
         setattr(MinutesForm, f"agency-{agency.id}-opinion", _text(f"{agency.name}: opinion and judgement"))
         for child in children:
-            setattr(MinutesForm, f"scale-{agency.id}-{child.id}", IntegerField(
+            setattr(MinutesForm, f"scale-{agency.id}-{child.id}", WholeNumberField(
                 f"{agency.name}: safety scale for {child.display_name}", widget=GovTextInput(),
                 validators=[Optional(), NumberRange(min=0, max=10, message="A safety scale is a whole number from 0 to 10")]))
     return MinutesForm(**kwargs)
@@ -80,7 +80,7 @@ class GoalForm(FlaskForm):
     description = TextAreaField("What life should be like for the child", widget=GovTextArea(),
                                 validators=[InputRequired(message="Describe the goal"),
                                             Length(max=2000, message="The goal must be 2000 characters or fewer")])
-    score = IntegerField("Today's score (0 to 10)", widget=GovTextInput(),
+    score = WholeNumberField("Today's score (0 to 10)", widget=GovTextInput(),
                          validators=[Optional(), NumberRange(min=0, max=10, message="The score must be a whole number from 0 to 10")])
     submit = SubmitField("Add the goal", widget=GovSubmitInput())
 

@@ -339,7 +339,8 @@ def snapshot(minutes: Minutes) -> dict:
         "meeting": {"type": series.meeting_type.label, "reference": family.reference,
                     "date": occurrence.starts_at.astimezone(series.zone).strftime("%A %-d %B %Y, %H:%M"),
                     "chair": series.chair.name if series.chair else "", "minute_taker": series.minute_taker.name if series.minute_taker else ""},
-        "sections": {key: fields.get(key, "") for key in SECTIONS if key not in ("agencies", "scaling")},
+        # "agencies" and "scaling" hold text only when a correction to them was accepted.
+        "sections": {key: fields.get(key, "") for key in SECTIONS},
         "parents_status": fields.get("parents_status", ""),
         "attendance": attendance,
         "household_confirmed": household,
@@ -394,14 +395,15 @@ def family_copy(version: MinutesVersion) -> dict:
     withheld_agencies = {w["agency"]: w for w in data.get("withheld_updates", [])}
     copy["agency_information"] = [a for a in data.get("agency_information", []) if a["agency"] not in withheld_agencies
                                   and "agencies" not in withheld]
+    # The agency's safety scale came from its update too: left out with the rest of it.
+    copy["scales"] = [s for s in data.get("scales", []) if s["agency"] not in withheld_agencies]
     for agency, w in withheld_agencies.items():
         copy["omissions"].append({"what": f"{agency}'s information (marked not for the family in its update)",
                                   "reason": w["reason"]})
-    if "agencies" in withheld:
-        copy["omissions"].append({"what": SECTIONS["agencies"], "reason": reason})
-    if "scaling" in withheld:
+    if "scaling" in withheld:  # (each withheld section is already listed once among the omissions)
         copy["scales"] = []
-        copy["omissions"].append({"what": SECTIONS["scaling"], "reason": reason})
+    if "household" in withheld:
+        copy["household_confirmed"] = []  # who the meeting confirmed lives there is part of that section
     copy["distribution"] = []
     return copy
 

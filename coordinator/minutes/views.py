@@ -7,6 +7,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
@@ -279,8 +280,12 @@ def _workflow(family, occurrence, step):
         db.session.rollback()
         flash(str(error), "info")
         return _back_to_editor(family, occurrence)
-    except Exception:
+    except Exception as error:
         db.session.rollback()  # nothing half published, no email queued
+        if step == "publish" and isinstance(error, IntegrityError) and _published_meanwhile(occurrence):
+            # A double click: the other request published the same version first.
+            flash("These minutes are already published", "info")
+            return _back_to_editor(family, occurrence)
         raise
     db.session.commit()
     flash(message, "success")
@@ -288,6 +293,11 @@ def _workflow(family, occurrence, step):
         return redirect(url_for("minutes.show_version", ref=family.reference, occurrence_id=occurrence.id,
                                 number=minutes.latest_version.number))
     return _back_to_editor(family, occurrence)
+
+
+def _published_meanwhile(occurrence: Occurrence) -> bool:
+    minutes = services.minutes_for(occurrence)
+    return minutes is not None and bool(minutes.versions)
 
 
 def _workflow_route(step):
@@ -343,6 +353,7 @@ def show_version(family: Family, occurrence_id: int, number: int):
         "minutes/version.html", family=family, occurrence=occurrence, version=version, data=version.fields,
         acks=acks, distribution=services.distribution(occurrence), acknowledged=current_user.id in acks,
         is_chair=services.may_approve(occurrence, current_user) or is_lead(family, current_user),
+        may_decide=services.may_approve(occurrence, current_user),
         previous=previous, difference=services.difference(previous, version) if previous else None,
         corrections=corrections, correction_until=services.correction_deadline(version), form=ButtonForm(),
         today=family_services.today(), sections=services.SECTIONS)

@@ -1,0 +1,353 @@
+"""Helpers for the minutes tests: the people and meetings of a minuted series, agencies' updates and
+invitees' answers for a meeting, posting one of a page's forms as a browser would, reading the emails."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from coordinator.extensions import db
+from tests.families.conftest import World
+from tests.families.helpers import Node, Page, assert_form_error, count, date_fields  # noqa: F401  (re-exported)
+
+# Names that must never reach an email: the family name, the children, the household.
+FAMILY_NAMES = ("Harrow", "Ruby", "Kelly", "Dean", "Carter")
+
+
+@dataclass
+class Team:
+    world: World
+    chair: object
+    taker: object
+    school: object
+    gp: object
+    father: object
+    series: object
+
+    @property
+    def family(self):
+        return self.world.family
+
+    @property
+    def ref(self) -> str:
+        return self.world.family.reference
+
+    @property
+    def lead(self):
+        return self.world.lead
+
+    @property
+    def member(self):
+        return self.world.member
+
+    @property
+    def outsider(self):
+        return self.world.outsider
+
+    @property
+    def admin(self):
+        return self.world.admin
+
+    @property
+    def child(self):
+        return self.world.child
+
+    @property
+    def mother(self):
+        return self.world.person
+
+    @property
+    def meetings(self) -> list:
+        """The series' three meetings, oldest first (all in the past)."""
+        return sorted(self.series.occurrences, key=lambda o: o.starts_at)
+
+    # --- addresses
+
+    def editor(self, meeting) -> str:
+        return f"/families/{self.ref}/minutes/{meeting.id}/edit"
+
+    def step(self, meeting, step: str) -> str:
+        return f"/families/{self.ref}/minutes/{meeting.id}/{step}"
+
+    def version(self, meeting, number: int = 1, suffix: str = "") -> str:
+        return f"/families/{self.ref}/minutes/{meeting.id}/v{number}{suffix}"
+
+    def action(self, action) -> str:
+        return f"/families/{self.ref}/actions/{action.id}"
+
+    @property
+    def family_page(self) -> str:
+        return f"/families/{self.ref}"
+
+    @property
+    def minutes_list(self) -> str:
+        return f"/families/{self.ref}/minutes"
+
+    @property
+    def action_log(self) -> str:
+        return f"/families/{self.ref}/actions"
+
+    @property
+    def distribution(self) -> set[str]:
+        """Who receives published minutes: the network (not guests) and the invitees."""
+        return {u.email for u in (self.lead, self.member, self.chair, self.taker, self.school, self.gp)}
+
+
+def today() -> date:
+    from coordinator.families.access import today as local_today
+
+    return local_today()
+
+
+def travel_to(monkeypatch, moment) -> None:
+    """Today's date, for every date check of families and minutes, as at ``moment`` (an aware datetime).
+    Sign-in and sessions keep the real clock."""
+    import coordinator.families.access as access
+
+    monkeypatch.setattr(access, "utcnow", lambda: moment)
+
+
+def csrf_token(client) -> str:
+    """The session's CSRF token, as any page with a form carries it (here: the sign-out page)."""
+    from tests.conftest import csrf_from
+
+    return csrf_from(client.get("/sign-out").get_data(as_text=True))
+
+
+def last_weekday_on_or_before(day: date) -> date:
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def meeting_day(meeting) -> date:
+    return meeting.starts_at.astimezone(meeting.series.zone).date()
+
+
+# --- before the meeting: answers and updates ----------------------------------------------------------------
+
+DEPUTY = "Dr Dee Deputy"
+
+
+def answer_invitations(team: Team, meeting) -> None:
+    """The chair attends, the health visitor sends a report only, the school sends apologies, the GP sends a
+    deputy; the minute-taker gives no answer."""
+    from coordinator.meetings import services
+    from coordinator.meetings.models import Response
+
+    services.respond(meeting, team.chair, Response.ATTENDING)
+    services.respond(meeting, team.member, Response.REPORT_ONLY, reason="Clinic that morning")
+    services.respond(meeting, team.school, Response.APOLOGIES, reason="Staff training day")
+    services.respond(meeting, team.gp, Response.DEPUTY, deputy_name=DEPUTY, deputy_email="dee@surgery.test")
+    db.session.commit()
+
+
+def give_update(meeting, user, data: dict):
+    """``user`` submits their agency's update for ``meeting``, on time (ten days before it)."""
+    from coordinator.submissions import services
+
+    requests = {r.agency_id: r for r in services.ensure_requests(meeting)}
+    submission = services.save(requests[user.agency_id], user, data, submit=True, expected_revision=None,
+                               now=meeting.starts_at - timedelta(days=10))
+    db.session.commit()
+    return submission
+
+
+def health_update(team: Team, scale: int = 4) -> dict:
+    return {
+        f"household-{team.mother.id}": "SEEN",
+        f"child-{team.child.id}-scale": scale,
+        f"child-{team.child.id}-seen_alone": "yes",
+        "appointments_offered": 4, "appointments_attended": 3, "was_not_brought": 1,
+        "engagement_reported": "Mum says she takes her medication every day.",
+        "engagement_observed": "Baby clean and fed at each of three visits.",
+        "da_asked": "no",
+        "worries": "Nappy rash at two visits running.", "worries_provenance": "observation",
+        "working_well": "Mum seems more settled in herself.", "working_well_provenance": "opinion",
+        "needs_to_happen": "Weekly home visits until the rash clears.",
+        "share_with_family": "yes",
+    }
+
+
+SCHOOL_REASON = "A disclosure to a teacher: sharing it could put the child at risk."
+
+
+def school_update(team: Team, scale: int = 6, *, withhold: bool = True) -> dict:
+    data = {
+        f"household-{team.mother.id}": "SEEN",
+        f"child-{team.child.id}-scale": scale,
+        f"child-{team.child.id}-seen_alone": "no",
+        "appointments_offered": 2, "appointments_attended": 2,
+        "da_asked": "no",
+        "worries": "Tired and hungry on Mondays; a disclosure about a visitor.", "worries_provenance": "allegation",
+        "working_well": "Has a good friendship group.", "working_well_provenance": "observation",
+        "share_with_family": "yes",
+    }
+    if withhold:
+        data.update({"share_with_family": "partly", "not_for_family": ["worries", "scales"],
+                     "withheld_reason": SCHOOL_REASON})
+    return data
+
+
+# --- pages and forms ------------------------------------------------------------------------------------------
+
+def find_form(page: Page, action: str | None = None, has: str | None = None) -> Node:
+    """The page's posting form whose action is ``action`` (None: the form that posts back to the page) and,
+    if given, that has a field named ``has``."""
+    found = []
+    for form in page.find_all("form"):
+        if (form.attrs.get("method") or "get").lower() != "post":
+            continue
+        if (form.attrs.get("action") or None) != action:
+            continue
+        if has is not None and not any(n.attrs.get("name") == has for n in form.iter()):
+            continue
+        found.append(form)
+    assert found, f"no form posting to {action!r} with a field {has!r} on the page"
+    return found[0]
+
+
+def payload_of(form: Node) -> dict[str, list[str]]:
+    """What a browser sends for a form left as shown."""
+    payload: dict[str, list[str]] = {}
+    for node in form.iter():
+        name = node.attrs.get("name")
+        if not name:
+            continue
+        if node.tag == "input":
+            kind = (node.attrs.get("type") or "text").lower()
+            if kind in ("submit", "button", "image", "reset", "file"):
+                continue
+            if kind in ("radio", "checkbox") and "checked" not in node.attrs:
+                continue
+            payload.setdefault(name, []).append(node.attrs.get("value", "on"))
+        elif node.tag == "textarea":
+            text = "".join(c for c in node.children if isinstance(c, str))
+            payload.setdefault(name, []).append(text[1:] if text.startswith("\n") else text)
+        elif node.tag == "select":
+            options = node.find_all("option")
+            chosen = [o for o in options if "selected" in o.attrs] or options[:1]
+            if chosen:
+                payload.setdefault(name, []).append(chosen[0].attrs.get("value", chosen[0].text()))
+    return payload
+
+
+def field_names(form: Node) -> set[str]:
+    return {n.attrs["name"] for n in form.iter() if n.attrs.get("name")}
+
+
+def send_form(client, page: Page, data: dict, *, action: str | None = None, has: str | None = None,
+              url: str | None = None, follow_redirects: bool = False):
+    """Post one of an open page's forms as a browser would: what it shows (its CSRF token and hidden
+    revision included) with ``data`` typed over it. Every name in ``data`` must be one of the form's
+    fields, or the name of radios and checkboxes it has; None clears a field."""
+    form = find_form(page, action, has)
+    payload = payload_of(form)
+    unknown = {k for k, v in data.items() if v is not None} - field_names(form)
+    assert not unknown, f"the form has no field {sorted(unknown)}"
+    for name, value in data.items():
+        if value is None:
+            payload.pop(name, None)
+        else:
+            payload[name] = [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+    target = action or url
+    assert target, "say where the form posts (url=) when it posts back to its page"
+    return client.post(target, data=payload, follow_redirects=follow_redirects)
+
+
+def open_page(client, url: str, status: int = 200) -> Page:
+    page = Page(client.get(url))
+    assert page.status_code == status, (url, page.status_code, page.text[:1500])
+    return page
+
+
+def banners(page: Page) -> str:
+    return " | ".join(page.banners())
+
+
+# --- the working copy, straight through the services (for tests about what follows) -------------------------
+
+def published(team: Team, meeting, **sections):
+    """Minutes for ``meeting`` written by the minute-taker, approved by the chair and published (version 1),
+    through the services. Returns the version."""
+    from coordinator.minutes import services
+
+    minutes = services.start_minutes(meeting, team.taker)
+    content = minutes.fields
+    content.update(sections)
+    services.save(minutes, content, actor=team.taker, expected_revision=minutes.revision)
+    services.send_for_approval(minutes, actor=team.taker)
+    services.approve(minutes, actor=team.chair)
+    version = services.publish(minutes, actor=team.chair)
+    db.session.commit()
+    return version
+
+
+def minutes_of(meeting):
+    from coordinator.minutes.models import Minutes
+
+    db.session.expire_all()
+    return db.session.scalar(select(Minutes).where(Minutes.occurrence_id == meeting.id))
+
+
+def versions_of(meeting) -> list:
+    from coordinator.minutes.models import Minutes, MinutesVersion
+
+    db.session.expire_all()
+    return db.session.scalars(select(MinutesVersion).join(Minutes, MinutesVersion.minutes_id == Minutes.id)
+                              .where(Minutes.occurrence_id == meeting.id).order_by(MinutesVersion.number)).all()
+
+
+def outbox(kind: str | None = None) -> list:
+    from coordinator.notify.models import OutboxMessage
+
+    db.session.expire_all()
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    return db.session.scalars(query).all()
+
+
+def audit_events(action: str) -> list:
+    from coordinator.audit.models import AuditEvent
+
+    db.session.expire_all()
+    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
+
+
+# --- email, as a mail client reads it ---------------------------------------------------------------------------
+
+@dataclass
+class Mail:
+    to: list[str]
+    subject: str
+    text: str
+    html: str
+    headers: str
+    links: list[str] = field(default_factory=list)
+
+
+URL_RE = re.compile(r"https?://[^\s<>\"']+")
+
+
+def read_mail(smtp_server) -> list[Mail]:
+    mails = []
+    for received in smtp_server.messages:
+        message = received["message"]
+        plain = message.get_body(preferencelist=("plain",))
+        html = message.get_body(preferencelist=("html",))
+        text = plain.get_content() if plain is not None else ""
+        markup = html.get_content() if html is not None else ""
+        headers = "\n".join(f"{k}: {v}" for k, v in message.items())
+        mails.append(Mail(to=received["to"], subject=str(message["Subject"]), text=text, html=markup,
+                          headers=headers, links=URL_RE.findall(text)))
+    return mails
+
+
+def assert_no_names(mail: Mail, *extra: str) -> None:
+    """The email carries no name of the family or its household, and nothing of the case itself."""
+    whole = "\n".join((mail.headers, mail.subject, mail.text, mail.html))
+    for word in FAMILY_NAMES + ("child protection", "Child protection") + extra:
+        assert word not in whole, f"{word!r} in an email to {mail.to}"

@@ -1,0 +1,73 @@
+"""Who sees minutes: drafts only the chair, the minute-taker and the lead professional; published minutes
+the family's network and the meeting's invitees; to anyone else they do not exist."""
+from __future__ import annotations
+
+import pytest
+
+from coordinator.extensions import db
+from tests.minutes.helpers import csrf_token, open_page, published
+
+
+def test_drafts_are_seen_only_by_the_chair_the_minute_taker_and_the_lead(team, client_for):
+    meeting = team.meetings[0]
+    url = team.editor(meeting)
+    for user in (team.chair, team.taker, team.lead):
+        page = open_page(client_for(user), url)
+        assert "Minutes:" in page.heading
+    for user in (team.member, team.school):  # in the network, even invited: not the draft
+        response = client_for(user).get(url)
+        assert response.status_code == 403, user.email
+    for user in (team.gp, team.outsider):  # a guest sees meetings, not the record; an outsider nothing
+        assert client_for(user).get(url).status_code == 404, user.email
+    # An administrator must state a reason first (break glass).
+    response = client_for(team.admin).get(url)
+    assert response.status_code == 302 and "break-glass" in response.headers["Location"]
+    # Nor can a member post to the draft or its steps.
+    member = client_for(team.member)
+    token = csrf_token(member)
+    for path in (url, team.step(meeting, "send"), team.step(meeting, "publish"),
+                 f"/families/{team.ref}/minutes/{meeting.id}/actions",
+                 f"/families/{team.ref}/minutes/{meeting.id}/goals"):
+        assert member.post(path, data={"csrf_token": token, "decisions": "Mine"}).status_code == 403, path
+    # There is no published version to read yet.
+    for user in (team.chair, team.member):
+        assert client_for(user).get(team.version(meeting, 1)).status_code == 404
+    # The list of minutes offers the draft only to those who may edit it.
+    assert open_page(client_for(team.member), team.minutes_list).link("Draft") is None
+    assert open_page(client_for(team.taker), team.minutes_list).link("Draft") == url
+
+
+def test_published_minutes_are_read_by_the_network_and_the_invitees(team, client_for, make_user):
+    from coordinator.meetings import services as meetings
+
+    meeting = team.meetings[0]
+    published(team, meeting, decisions="The plan continues.")
+    # A guest invited to the family's other series only: not this meeting's invitee.
+    other = make_user("ward@housing.test", "Wendy Housing", agency_name="Housing")
+    meetings.set_invitees(team.world.series, [team.member, other], actor=team.lead)
+    db.session.commit()
+
+    for user in (team.lead, team.chair, team.taker, team.member, team.school, team.gp):
+        for suffix in ("", "/print"):
+            page = open_page(client_for(user), team.version(meeting, 1, suffix))
+            assert "The plan continues." in page.text
+    for user in (team.outsider, other):
+        for suffix in ("", "/print", "/correction"):
+            assert client_for(user).get(team.version(meeting, 1, suffix)).status_code == 404, (user.email, suffix)
+        client = client_for(user)
+        response = client.post(team.version(meeting, 1, "/acknowledge"), data={"csrf_token": csrf_token(client)})
+        assert response.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/edit", "/v1", "/decisions"])
+def test_a_meeting_of_another_family_is_not_found(team, client_for, path):
+    from coordinator.families import services as families
+    from coordinator.families.models import PlanType
+
+    other = families.create_family(lead=team.lead, family_name="Okafor", plan_type=PlanType.CHILD_IN_NEED,
+                                   reason_for_sharing="Allocated social worker")
+    db.session.commit()
+    meeting = team.meetings[0]
+    published(team, meeting, decisions="The plan continues.")
+    url = f"/families/{other.reference}/minutes/{meeting.id}{path}"
+    assert client_for(team.lead).get(url).status_code == 404

@@ -1,0 +1,227 @@
+"""Actions: agreed at a meeting with an owner, a due date and an intended outcome; reviewed at the next
+meetings with their history kept; updated by their owner in between; overdue ones flagged and their owners
+reminded by email, once per due date."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from coordinator.extensions import db
+from coordinator.minutes import services
+from coordinator.minutes.models import Action, ActionStatus, ActionUpdate
+from tests.conftest import send_all
+from tests.minutes.helpers import (
+    Page,
+    assert_form_error,
+    assert_no_names,
+    banners,
+    count,
+    csrf_token,
+    date_fields,
+    meeting_day,
+    open_page,
+    read_mail,
+    send_form,
+    today,
+)
+
+
+def add_action(team, meeting, description, owner, due, outcome=None):
+    services.start_minutes(meeting, team.taker)
+    action = services.add_action(meeting, actor=team.taker, description=description, owner=owner, due=due,
+                                 intended_outcome=outcome)
+    db.session.commit()
+    return action
+
+
+def action_form(team, meeting):
+    return f"/families/{team.ref}/minutes/{meeting.id}/actions"
+
+
+def test_an_action_is_added_with_its_owner_due_date_and_intended_outcome(team, client_for):
+    meeting = team.meetings[0]
+    client = client_for(team.taker)
+    page = open_page(client, team.editor(meeting))
+    due = meeting_day(meeting) + timedelta(days=14)
+    response = send_form(client, page, {
+        "action-description": "Health visitor to see the baby every week",
+        "action-owner_id": team.member.id,
+        **date_fields("action-due_date", due),
+        "action-intended_outcome": "The baby's care is seen, not reported",
+    }, action=action_form(team, meeting))
+    assert response.status_code == 302, Page(response).text[:2000]
+
+    page = open_page(client, team.editor(meeting))
+    assert "Action added." in banners(page)
+    agreed = page.section("Actions agreed at this meeting").text()
+    assert "Health visitor to see the baby every week: Hana Visitor (Health visiting)" in agreed
+    assert "The baby's care is seen, not reported" in agreed
+    action = db.session.scalar(select(Action))
+    assert (action.owner_id, action.owner_agency_id, action.due_date, action.agreed_at_id, action.status) == (
+        team.member.id, team.member.agency_id, due, meeting.id, ActionStatus.OPEN)
+    assert action.intended_outcome == "The baby's care is seen, not reported"
+
+
+@pytest.mark.parametrize("change, message, field", [
+    ({"due": -1}, "The due date cannot be before the meeting", "action-due_date"),
+    ({"owner": None}, "Choose who owns the action", "action-owner_id"),
+    ({"description": ""}, "Describe the action", "action-description"),
+    ({"due": None}, "Enter the date it is due by", "action-due_date"),
+])
+def test_an_action_that_cannot_be_right_is_refused_with_a_clear_error(team, client_for, change, message, field):
+    meeting = team.meetings[0]
+    client = client_for(team.taker)
+    page = open_page(client, team.editor(meeting))
+    data = {"action-description": "School to offer a breakfast club place",
+            "action-owner_id": team.school.id, "action-intended_outcome": "Starts the day fed",
+            **date_fields("action-due_date", meeting_day(meeting) + timedelta(days=7))}
+    if "due" in change:
+        data["action-due_date"] = (date_fields("action-due_date", meeting_day(meeting) + timedelta(days=change["due"]))
+                                   ["action-due_date"] if change["due"] is not None else ["", "", ""])
+    if "owner" in change:
+        data["action-owner_id"] = 0  # "Choose the owner"
+    if "description" in change:
+        data["action-description"] = change["description"]
+    response = send_form(client, page, data, action=action_form(team, meeting))
+    page = Page(response)
+    assert_form_error(page, message, field)
+    assert page.value("action-description") == data["action-description"]  # what was typed is kept
+    assert count(Action) == 0
+
+
+def test_reviews_are_kept_with_history_and_open_actions_come_back(team, client_for):
+    first, second, third = team.meetings
+    due = meeting_day(first) + timedelta(days=10)
+    done = add_action(team, first, "Health visitor to weigh the baby", team.member, due)
+    impossible = add_action(team, first, "School to offer a breakfast club place", team.school, due)
+    not_done = add_action(team, first, "Social worker to meet the father", team.lead, due)
+    still_open = add_action(team, first, "GP to review the mother's medication", team.gp, due)
+
+    client = client_for(team.taker)
+    page = open_page(client, team.editor(second))
+    response = send_form(client, page, {
+        f"review-{done.id}": "DONE", f"review-{done.id}-comment": "Weighed weekly; gaining weight",
+        f"review-{impossible.id}": "NOT_POSSIBLE", f"review-{impossible.id}-comment": "The club closed",
+        f"review-{not_done.id}": "NOT_DONE", f"review-{not_done.id}-comment": "Two visits, no answer",
+    }, action=f"/families/{team.ref}/minutes/{second.id}/review")
+    assert response.status_code == 302
+    page = open_page(client, team.editor(second))
+    assert "Review of 4 action(s) saved." in banners(page)  # the one left open is reviewed as still open
+
+    db.session.expire_all()
+    assert db.session.get(Action, done.id).status is ActionStatus.DONE
+    assert db.session.get(Action, impossible.id).status is ActionStatus.NOT_POSSIBLE
+    assert db.session.get(Action, not_done.id).status is ActionStatus.NOT_DONE
+    assert db.session.get(Action, still_open.id).status is ActionStatus.OPEN
+    history = db.session.scalars(select(ActionUpdate).where(ActionUpdate.action_id == done.id)
+                                 .order_by(ActionUpdate.id)).all()
+    assert [(h.status, h.reviewed_at_id) for h in history] == [(ActionStatus.OPEN, first.id),
+                                                               (ActionStatus.DONE, second.id)]
+    assert history[-1].comment == "Weighed weekly; gaining weight" and history[-1].by_id == team.taker.id
+
+    # The action's page shows its history; the log shows each status.
+    page = open_page(client, team.action(impossible))
+    history_text = page.section("History").text()
+    assert "Not possible: circumstances changed (Mina Taker): The club closed" in history_text
+    assert "Open (Mina Taker): Agreed at the meeting" in history_text
+    log = open_page(client, team.action_log).text
+    for label in ("Done", "Not possible: circumstances changed", "Not done"):
+        assert label in log
+
+    # Only the action still open comes back at the next meeting.
+    review = open_page(client, team.editor(third)).section("Review of the actions from earlier meetings").text()
+    assert "GP to review the mother's medication" in review
+    for gone in ("weigh the baby", "breakfast club", "meet the father"):
+        assert gone not in review
+
+
+def test_the_owner_updates_their_action_between_meetings_and_no_one_else_can(team, client_for):
+    first = team.meetings[0]
+    action = add_action(team, first, "Health visitor to weigh the baby", team.member,
+                        today() + timedelta(days=10))
+    owner = client_for(team.member)
+    page = open_page(owner, team.action(action))
+    response = send_form(owner, page, {"status": "DONE", "comment": "Weighed on Tuesday: 5.2kg"},
+                         url=team.action(action))
+    assert response.status_code == 302
+    page = open_page(owner, team.action(action))
+    assert "Action updated." in banners(page)
+    assert "Done (Hana Visitor): Weighed on Tuesday: 5.2kg" in page.section("History").text()
+    db.session.expire_all()
+    assert db.session.get(Action, action.id).status is ActionStatus.DONE
+
+    other = client_for(team.school)
+    page = open_page(other, team.action(action))
+    assert page.find("input", name="status") is None  # no form to update it
+    response = other.post(team.action(action), data={"csrf_token": csrf_token(other), "status": "OPEN",
+                                                      "comment": "Not done after all"})
+    assert response.status_code == 403
+    assert client_for(team.outsider).get(team.action(action)).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Action, action.id).status is ActionStatus.DONE
+    assert count(ActionUpdate, ActionUpdate.action_id == action.id) == 2
+
+
+def test_overdue_open_actions_are_flagged_on_the_family_page_and_the_action_log(team, client_for):
+    first = team.meetings[0]
+    late = add_action(team, first, "Social worker to meet the father", team.lead, meeting_day(first) + timedelta(days=7))
+    add_action(team, first, "School to offer a breakfast club place", team.school, today() + timedelta(days=20))
+    finished = add_action(team, first, "Health visitor to weigh the baby", team.member,
+                          meeting_day(first) + timedelta(days=7))
+    services.update_action(finished, actor=team.member, status=ActionStatus.DONE, comment="Done")
+    db.session.commit()
+
+    client = client_for(team.member)
+    family = open_page(client, team.family_page)
+    warning = family.section("Actions and minutes").text()
+    assert "1 action(s) overdue: Social worker to meet the father" in warning
+    assert "breakfast club" not in warning and "weigh the baby" not in warning
+
+    rows = {row[0]: row[3] for row in open_page(client, team.action_log).table_rows()}
+    assert rows["Social worker to meet the father"] == "Overdue"
+    assert rows["School to offer a breakfast club place"] == "Open"
+    assert rows["Health visitor to weigh the baby"] == "Done"
+    assert "(overdue)" in open_page(client, team.action(late)).text
+
+
+def test_the_owner_of_an_overdue_action_is_emailed_a_link_once_per_due_date(team, smtp_app, smtp_server, client_for):
+    first = team.meetings[0]
+    late = add_action(team, first, "Health visitor to weigh the baby", team.member,
+                      meeting_day(first) + timedelta(days=7))
+    later = add_action(team, first, "School to offer a breakfast club place", team.school,
+                       today() + timedelta(days=20))
+    finished = add_action(team, first, "Social worker to meet the father", team.lead,
+                          meeting_day(first) + timedelta(days=7))
+    services.update_action(finished, actor=team.lead, status=ActionStatus.DONE, comment="Met him")
+    db.session.commit()
+
+    assert services.remind_overdue() == 1
+    assert services.remind_overdue() == 0  # the job runs every few minutes: still one email
+    send_all()
+    mails = read_mail(smtp_server)
+    assert len(mails) == 1
+    mail = mails[0]
+    assert mail.to == [team.member.email]
+    assert team.ref in mail.subject
+    assert mail.links == [f"http://localhost/families/{team.ref}/actions/{late.id}"]
+    assert_no_names(mail, "weigh the baby", "Hana Visitor")
+    assert client_for(team.member).get(mail.links[0].removeprefix("http://localhost")).status_code == 200
+
+    # A new due date, missed too: one more reminder.
+    db.session.get(Action, late.id).due_date = today() - timedelta(days=1)
+    db.session.commit()
+    assert services.remind_overdue() == 1
+    assert services.remind_overdue() == 0
+    send_all()
+    assert len(read_mail(smtp_server)) == 2
+
+    # The job goes by the time it is given: three weeks on, the school's action is overdue too.
+    from coordinator.timeutil import utcnow
+
+    assert services.remind_overdue(utcnow() + timedelta(days=21)) == 1
+    send_all()
+    mail = read_mail(smtp_server)[-1]
+    assert mail.to == [team.school.email]
+    assert mail.links == [f"http://localhost/families/{team.ref}/actions/{later.id}"]

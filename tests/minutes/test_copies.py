@@ -1,0 +1,108 @@
+"""Copies: printing and producing the family copy are audited; the family copy leaves out each section and
+each agency update marked not for the family, listing every omission with its reason; only the chair or the
+lead professional produces it."""
+from __future__ import annotations
+
+from tests.minutes.helpers import (
+    SCHOOL_REASON,
+    answer_invitations,
+    audit_events,
+    give_update,
+    health_update,
+    open_page,
+    published,
+    school_update,
+)
+
+WORRIES = "A man seen leaving the flat early in the morning."
+DISSENT = "The school disagreed with keeping the plan at this level."
+STRENGTHS = "Mum brings the baby to every clinic."
+REASON = "Names a third party who has not been told."
+
+
+def publish_with_withheld_parts(team):
+    meeting = team.meetings[0]
+    answer_invitations(team, meeting)
+    give_update(meeting, team.member, health_update(team, scale=4))
+    give_update(meeting, team.school, school_update(team, scale=6, withhold=True))
+    version = published(team, meeting, worries=WORRIES, dissent=DISSENT, strengths=STRENGTHS,
+                        decisions="The plan continues.", not_for_family=["worries", "dissent"],
+                        withheld_reason=REASON)
+    return meeting, version
+
+
+def test_printing_is_audited(team, client_for):
+    meeting, version = publish_with_withheld_parts(team)
+    page = open_page(client_for(team.member), team.version(meeting, 1, "/print"))
+    assert "Confidential: for the professionals named in the distribution list." in page.text
+    assert WORRIES in page.text and DISSENT in page.text  # the professionals' copy is whole
+    assert "Not for the family" in page.text
+    events = audit_events("minutes_printed")
+    assert [(e.actor_id, e.object_id, e.family_id) for e in events] == [(team.member.id, str(version.id), team.family.id)]
+    assert audit_events("minutes_family_copy") == []
+
+
+def test_the_family_copy_leaves_out_what_is_not_for_the_family_and_says_why(team, client_for):
+    meeting, version = publish_with_withheld_parts(team)
+    page = open_page(client_for(team.chair), team.version(meeting, 1, "/family-copy"))
+    text = page.text
+    assert "Copy for the family" in page.heading
+
+    # Left out: the sections marked not for the family, and the school's update.
+    assert WORRIES not in text and DISSENT not in text
+    assert "Tired and hungry on Mondays" not in text and "Has a good friendship group." not in text
+    assert "Oakfield Primary 6" not in text  # the school's safety scale came from its withheld update
+    assert "Not for the family" not in text
+    # Kept: everything else, including the health visitor's update, which may be shared.
+    assert STRENGTHS in text and "The plan continues." in text
+    assert "Baby clean and fed at each of three visits." in text
+    assert "Health visiting 4" in text
+    # No distribution list of professionals' names.
+    assert "Distribution" not in text
+
+    omissions = [li.text() for li in page.section("Left out of this copy").find_all("li")]
+    assert f"What we are worried about: {REASON}" in omissions
+    assert f"Dissent recorded: {REASON}" in omissions
+    assert f"Oakfield Primary's information (marked not for the family in its update): {SCHOOL_REASON}" in omissions
+    assert len(omissions) == 3
+
+    events = audit_events("minutes_family_copy")
+    assert [(e.actor_id, e.object_id) for e in events] == [(team.chair.id, str(version.id))]
+    assert audit_events("minutes_printed") == []
+
+
+def test_only_the_chair_or_the_lead_produces_the_family_copy(team, client_for):
+    meeting, _ = publish_with_withheld_parts(team)
+    url = team.version(meeting, 1, "/family-copy")
+    assert client_for(team.chair).get(url).status_code == 200
+    assert client_for(team.lead).get(url).status_code == 200
+    for user in (team.taker, team.member, team.school):
+        assert client_for(user).get(url).status_code == 403, user.email
+    for user in (team.gp, team.outsider):  # a guest sees meetings, not the record; an outsider nothing
+        assert client_for(user).get(url).status_code == 404, user.email
+    assert len(audit_events("minutes_family_copy")) == 2
+    # The link is offered only to those who may follow it.
+    assert open_page(client_for(team.chair), team.version(meeting, 1)).link("Family copy") == url
+    assert open_page(client_for(team.member), team.version(meeting, 1)).link("Family copy") is None
+
+
+def test_every_section_marked_not_for_the_family_is_left_out(team, client_for):
+    from coordinator.minutes.services import SECTIONS
+
+    meeting = team.meetings[0]
+    give_update(meeting, team.member, health_update(team, scale=4))  # an update that may be shared
+    texts = {key: f"Text of the section {key} for the professionals." for key in SECTIONS}
+    published(team, meeting, **texts, **{f"household-{team.father.id}": "left"},
+              not_for_family=list(SECTIONS), withheld_reason=REASON)
+    professional = open_page(client_for(team.chair), team.version(meeting, 1)).text
+    assert "Dean Carter: has left" in professional
+    assert "Health visiting 4" in professional
+
+    page = open_page(client_for(team.chair), team.version(meeting, 1, "/family-copy"))
+    for key, value in texts.items():
+        assert value not in page.text, key
+    assert "Dean Carter: has left" not in page.text  # the household as the meeting confirmed it
+    assert "Baby clean and fed" not in page.text  # each agency's information
+    assert "Health visiting 4" not in page.text  # each agency's safety scale
+    omissions = [li.text() for li in page.section("Left out of this copy").find_all("li")]
+    assert sorted(omissions) == sorted(f"{label}: {REASON}" for label in SECTIONS.values())

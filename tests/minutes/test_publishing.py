@@ -1,0 +1,339 @@
+"""Approval and publishing: only the chair approves (not their own minutes unless the service allows it),
+asks for changes, and publishes a frozen, numbered version; everyone on the distribution list gets one
+email with a link and no names; published text never changes; a double click or a failure half-way
+publishes nothing twice and nothing half."""
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from coordinator.extensions import db
+from coordinator.families.models import HouseholdMember, HouseholdSighting
+from coordinator.meetings.models import Occurrence, OccurrenceStatus
+from coordinator.minutes import services
+from coordinator.minutes.models import MinutesRevision, MinutesStatus, MinutesVersion
+from tests.conftest import send_all
+from tests.families.conftest import act_as
+from tests.minutes.helpers import (
+    Page,
+    answer_invitations,
+    assert_no_names,
+    audit_events,
+    banners,
+    count,
+    give_update,
+    health_update,
+    last_weekday_on_or_before,
+    meeting_day,
+    minutes_of,
+    open_page,
+    outbox,
+    read_mail,
+    send_form,
+    versions_of,
+)
+
+DECISION = "The core group continues every four weeks. Reason: the risks are not yet reduced."
+
+
+def write(team, client, meeting, **fields):
+    url = team.editor(meeting)
+    response = send_form(client, open_page(client, url), fields, url=url)
+    assert response.status_code == 302, Page(response).text[:2000]
+
+
+def press(team, client, meeting, step, data=None):
+    """Press a workflow button on the editor (send, approve, publish, ask, decisions)."""
+    page = open_page(client, team.editor(meeting))
+    token = page.find("input", name="csrf_token").attrs["value"]
+    return client.post(team.step(meeting, step), data={"csrf_token": token, **(data or {})})
+
+
+def ready_for_the_chair(team, client_for, meeting):
+    taker = client_for(team.taker)
+    write(team, taker, meeting, decisions=DECISION, worries="Who else is in the home.")
+    assert press(team, taker, meeting, "send").status_code == 302
+    assert minutes_of(meeting).status is MinutesStatus.AWAITING_APPROVAL
+
+
+def approved(team, client_for, meeting):
+    ready_for_the_chair(team, client_for, meeting)
+    assert press(team, client_for(team.chair), meeting, "approve").status_code == 302
+    assert minutes_of(meeting).status is MinutesStatus.APPROVED
+
+
+def test_publishing_without_the_chairs_approval_is_refused(team, client_for):
+    meeting = team.meetings[0]
+    chair = client_for(team.chair)
+    open_page(chair, team.editor(meeting))
+    for _ in ("draft", "awaiting approval"):
+        response = press(team, chair, meeting, "publish")
+        assert response.status_code == 302
+        page = open_page(chair, team.editor(meeting))
+        assert "The chair must approve the minutes before they are published" in banners(page)
+        assert count(MinutesVersion) == 0
+        assert outbox("minutes_published") == []
+        if minutes_of(meeting).status is MinutesStatus.DRAFT:
+            ready_for_the_chair(team, client_for, meeting)
+    assert minutes_of(meeting).status is MinutesStatus.AWAITING_APPROVAL
+
+
+def test_the_minute_taker_cannot_approve(team, client_for):
+    meeting = team.meetings[0]
+    ready_for_the_chair(team, client_for, meeting)
+    taker = client_for(team.taker)
+    page = open_page(taker, team.editor(meeting))
+    assert page.find("form", action=team.step(meeting, "approve")) is None
+    response = press(team, taker, meeting, "approve")
+    assert response.status_code == 302
+    assert "Only the chair can approve minutes" in banners(open_page(taker, team.editor(meeting)))
+    assert minutes_of(meeting).status is MinutesStatus.AWAITING_APPROVAL
+    assert minutes_of(meeting).approved_by_id is None
+    # Nor can the lead professional, who may edit the draft.
+    assert press(team, client_for(team.lead), meeting, "approve").status_code == 302
+    assert minutes_of(meeting).status is MinutesStatus.AWAITING_APPROVAL
+    # The chair can.
+    page = open_page(client_for(team.chair), team.editor(meeting))
+    assert page.find("form", action=team.step(meeting, "approve")) is not None
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_a_chair_who_took_the_minutes_approves_them_only_if_the_service_allows(app, team, client_for, allowed):
+    from coordinator.meetings import services as meetings
+    from coordinator.meetings.models import MeetingType, Recurrence, SeriesEnd
+
+    schedule = meetings.Schedule(MeetingType.PROFESSIONALS, last_weekday_on_or_before(date.today() - timedelta(days=3)),
+                                 time(14, 0), 60, Recurrence.WEEKLY, 4, SeriesEnd.AFTER_COUNT, count=1)
+    series = meetings.create_series(team.family, schedule, actor=team.lead, chair=team.chair,
+                                    minute_taker=team.chair, invitees=[team.member], notify=False, allow_past=True)
+    db.session.commit()
+    meeting = series.occurrences[0]
+    app.config["MINUTES_ONE_PERSON_MAY_WRITE_AND_APPROVE"] = allowed
+
+    chair = client_for(team.chair)
+    write(team, chair, meeting, decisions=DECISION)
+    assert press(team, chair, meeting, "send").status_code == 302
+    page = open_page(chair, team.editor(meeting))
+    assert (page.find("form", action=team.step(meeting, "approve")) is not None) is allowed
+    assert press(team, chair, meeting, "approve").status_code == 302
+    expected = MinutesStatus.APPROVED if allowed else MinutesStatus.AWAITING_APPROVAL
+    assert minutes_of(meeting).status is expected
+    if not allowed:
+        assert "not their own" in banners(open_page(chair, team.editor(meeting)))
+
+
+def test_the_chair_asks_for_a_change_then_approves_and_publishes_version_1(team, client_for, smtp_app, smtp_server):
+    meeting = team.meetings[0]
+    answer_invitations(team, meeting)
+    give_update(meeting, team.member, health_update(team))
+    taker, chair = client_for(team.taker), client_for(team.chair)
+    write(team, taker, meeting, decisions="The plan continues.", worries="Who else is in the home.",
+          **{f"household-{team.mother.id}": "confirmed", f"household-{team.father.id}": "left"})
+    assert press(team, taker, meeting, "send").status_code == 302
+
+    # The chair asks for a change: back to draft, with the note shown to the minute-taker.
+    page = open_page(chair, team.editor(meeting))
+    response = send_form(chair, page, {"note": "Give the reason for the decision."},
+                         action=team.step(meeting, "ask"))
+    assert response.status_code == 302
+    minutes = minutes_of(meeting)
+    assert minutes.status is MinutesStatus.DRAFT and minutes.change_requested == "Give the reason for the decision."
+    page = open_page(taker, team.editor(meeting))
+    assert "The chair asked for a change: Give the reason for the decision." in page.text
+    assert page.find("form", action=team.step(meeting, "send")) is not None
+
+    write(team, taker, meeting, decisions=DECISION)
+    assert press(team, taker, meeting, "send").status_code == 302
+    assert press(team, chair, meeting, "approve").status_code == 302
+    assert minutes_of(meeting).approved_by_id == team.chair.id
+    page = open_page(chair, team.editor(meeting))
+    assert page.find("form", action=team.step(meeting, "publish")) is not None
+    assert outbox("minutes_published") == []
+
+    response = press(team, chair, meeting, "publish")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(team.version(meeting, 1))
+    versions = versions_of(meeting)
+    assert [v.number for v in versions] == [1]
+    assert versions[0].published_by_id == team.chair.id
+    assert versions[0].fields["sections"]["decisions"] == DECISION
+    assert minutes_of(meeting).status is MinutesStatus.PUBLISHED
+    page = open_page(chair, team.version(meeting, 1))
+    assert "Minutes, version 1" in page.heading
+    assert DECISION in page.text
+    assert "Version 1 published." in banners(page)
+
+    # The meeting is recorded as held; the household as the meeting confirmed it.
+    db.session.expire_all()
+    assert db.session.get(Occurrence, meeting.id).status is OccurrenceStatus.HELD
+    assert db.session.get(HouseholdMember, team.father.id).left_on == meeting_day(meeting)
+    assert db.session.scalar(select(HouseholdSighting).where(HouseholdSighting.member_id == team.mother.id,
+                                                             HouseholdSighting.note == "Confirmed at the meeting"))
+
+    # One email each to the network and the invitees: a link, no names.
+    send_all()
+    mails = read_mail(smtp_server)
+    recipients = [address for mail in mails for address in mail.to]
+    assert sorted(recipients) == sorted(team.distribution)
+    link = f"http://localhost{team.version(meeting, 1)}"
+    for mail in mails:
+        assert team.ref in mail.subject
+        assert mail.links == [link]
+        assert_no_names(mail, DECISION, "Who else is in the home")
+    for user in (team.lead, team.member, team.school, team.gp, team.taker):
+        assert open_page(client_for(user), link.removeprefix("http://localhost")).status_code == 200
+
+
+def test_published_minutes_cannot_be_edited(team, client_for):
+    meeting = team.meetings[0]
+    approved(team, client_for, meeting)
+    chair, taker = client_for(team.chair), client_for(team.taker)
+    stale_page = open_page(taker, team.editor(meeting))  # open when the minutes were still approved
+    assert press(team, chair, meeting, "publish").status_code == 302
+    before = minutes_of(meeting)
+    revision, content = before.revision, before.content
+
+    response = taker.get(team.editor(meeting))
+    assert response.status_code == 302 and response.headers["Location"].endswith(team.version(meeting, 1))
+    response = send_form(taker, stale_page, {"decisions": "Changed after publishing."}, url=team.editor(meeting))
+    assert response.status_code == 302 and response.headers["Location"].endswith(team.version(meeting, 1))
+    after = minutes_of(meeting)
+    assert (after.revision, after.content) == (revision, content)
+    assert versions_of(meeting)[0].fields["sections"]["decisions"] == DECISION
+    with pytest.raises(services.MinutesError):
+        services.save(after, {"decisions": "Changed"}, actor=team.taker, expected_revision=after.revision)
+    db.session.rollback()
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE minutes_versions SET content = '{}'",
+    "UPDATE minutes_versions SET number = 5",
+    "DELETE FROM minutes_versions",
+])
+def test_the_database_refuses_to_change_a_published_version(team, client_for, statement):
+    meeting = team.meetings[0]
+    approved(team, client_for, meeting)
+    assert press(team, client_for(team.chair), meeting, "publish").status_code == 302
+    frozen = versions_of(meeting)[0].content
+    with pytest.raises(Exception) as refused:
+        with db.engine.begin() as connection:
+            connection.execute(text(statement))
+    assert "published minutes cannot be" in str(refused.value)
+    assert [v.content for v in versions_of(meeting)] == [frozen]
+
+
+def test_a_double_click_on_publish_gives_one_version_and_one_email_each(team, client_for, smtp_app, smtp_server):
+    meeting = team.meetings[0]
+    approved(team, client_for, meeting)
+    chair = client_for(team.chair)
+    page = open_page(chair, team.editor(meeting))
+    token = page.find("form", action=team.step(meeting, "publish")).find("input", name="csrf_token").attrs["value"]
+    first = chair.post(team.step(meeting, "publish"), data={"csrf_token": token})
+    second = chair.post(team.step(meeting, "publish"), data={"csrf_token": token})
+    assert first.status_code == second.status_code == 302
+    assert [v.number for v in versions_of(meeting)] == [1]
+    assert len(outbox("minutes_published")) == len(team.distribution)
+    assert len(audit_events("minutes_published")) == 1
+    send_all()
+    recipients = [address for mail in read_mail(smtp_server) for address in mail.to]
+    assert sorted(recipients) == sorted(team.distribution)
+
+
+class Interrupted(RuntimeError):
+    pass
+
+
+@pytest.mark.parametrize("failure", ["while queueing the emails", "when the version is written"])
+def test_a_publish_interrupted_leaves_nothing_published_and_nothing_sent(team, client_for, smtp_app, smtp_server,
+                                                                         monkeypatch, failure):
+    meeting = team.meetings[0]
+    write(team, client_for(team.taker), meeting, **{f"household-{team.father.id}": "left"})
+    approved(team, client_for, meeting)
+    if failure == "while queueing the emails":
+        real, calls = services.enqueue_template, []
+
+        def enqueue_then_fail(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 3:
+                raise Interrupted("the database went away")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(services, "enqueue_template", enqueue_then_fail)
+    else:
+        real_snapshot = services.snapshot
+
+        def snapshot_and_a_row_the_database_refuses(minutes):
+            frozen = real_snapshot(minutes)
+            # The same (minutes, revision) again: the flush fails on the unique constraint.
+            db.session.add(MinutesRevision(minutes_id=minutes.id, revision=minutes.revision, content="{}",
+                                           saved_by_id=team.chair.id))
+            return frozen
+
+        monkeypatch.setattr(services, "snapshot", snapshot_and_a_row_the_database_refuses)
+
+    chair = client_for(team.chair)
+    response = press(team, chair, meeting, "publish")
+    assert response.status_code == 500
+    assert "went away" not in response.get_data(as_text=True) and "UNIQUE" not in response.get_data(as_text=True)
+
+    assert versions_of(meeting) == []
+    assert minutes_of(meeting).status is MinutesStatus.APPROVED
+    assert outbox() == []
+    assert audit_events("minutes_published") == []
+    db.session.expire_all()
+    assert db.session.get(Occurrence, meeting.id).status is OccurrenceStatus.SCHEDULED
+    assert db.session.get(HouseholdMember, team.father.id).left_on is None
+    send_all()
+    assert read_mail(smtp_server) == []
+
+    # Once the fault is gone, publishing works, once.
+    monkeypatch.undo()
+    assert press(team, chair, meeting, "publish").status_code == 302
+    assert [v.number for v in versions_of(meeting)] == [1]
+    send_all()
+    assert sorted(a for mail in read_mail(smtp_server) for a in mail.to) == sorted(team.distribution)
+
+
+def test_two_publishes_at_the_same_moment_give_one_version_and_one_email_each(team, client_for, monkeypatch,
+                                                                             smtp_app, smtp_server):
+    """A double click that the browser does not stop: both requests pass the checks before either writes."""
+    import threading
+
+    meeting = team.meetings[0]
+    approved(team, client_for, meeting)
+    clicks = [client_for(team.chair), client_for(team.chair).application.test_client()]
+    act_as(clicks[1], team.chair)  # the same person, as two requests
+    tokens = [open_page(c, team.editor(meeting)).find("input", name="csrf_token").attrs["value"] for c in clicks]
+    both_checked = threading.Barrier(2, timeout=10)
+    real_snapshot = services.snapshot
+
+    def snapshot_together(minutes):
+        try:
+            both_checked.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return real_snapshot(minutes)
+
+    monkeypatch.setattr(services, "snapshot", snapshot_together)
+    responses = [None, None]
+
+    def click(n):
+        responses[n] = clicks[n].post(team.step(meeting, "publish"), data={"csrf_token": tokens[n]})
+
+    threads = [threading.Thread(target=click, args=(n,)) for n in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    # Neither click shows an error: one publishes, the other is told it is done.
+    assert [r.status_code for r in responses] == [302, 302]
+    assert [v.number for v in versions_of(meeting)] == [1]
+    assert len(outbox("minutes_published")) == len(team.distribution)
+    assert len(audit_events("minutes_published")) == 1
+    for client, response in zip(clicks, responses):
+        page = Page(client.get(response.headers["Location"], follow_redirects=True))
+        assert page.status_code == 200 and "Minutes, version 1" in page.heading
+    send_all()
+    assert sorted(a for mail in read_mail(smtp_server) for a in mail.to) == sorted(team.distribution)
