@@ -3,7 +3,6 @@ actions in every status, two goals whose scores rise, and the latest minutes wai
 visitor's acknowledgement."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from sqlalchemy import select

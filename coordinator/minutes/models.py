@@ -1,7 +1,6 @@
 """Minutes of a meeting, their published versions, actions, goals and acknowledgements."""
 from __future__ import annotations
 
-import enum
 import json
 from datetime import date, datetime
 

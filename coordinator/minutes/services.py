@@ -5,17 +5,16 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
 from coordinator.extensions import db
 from coordinator.families import services as family_services
-from coordinator.families.access import current_membership_clause, today
+from coordinator.families.access import today
 from coordinator.families.models import Family, HouseholdMember, HouseholdSighting, NetworkMembership, NetworkRole, SightingKind
 from coordinator.meetings.models import InvitationResponse, Occurrence, OccurrenceStatus, Response
 from coordinator.meetings.workdays import add_working_days
@@ -584,7 +583,6 @@ def actions_of(family: Family) -> list[Action]:
 
 def open_actions_before(occurrence: Occurrence) -> list[Action]:
     """Open actions agreed at earlier meetings: carried into this meeting's minutes for review."""
-    from coordinator.meetings.models import MeetingSeries
 
     return db.session.scalars(
         select(Action).join(Occurrence, Action.agreed_at_id == Occurrence.id)

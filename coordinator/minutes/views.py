@@ -1,8 +1,6 @@
 """Minutes pages: the editor, approval and publishing, published versions, corrections, the action log."""
 from __future__ import annotations
 
-import json
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -33,7 +31,6 @@ from coordinator.minutes.models import (
     Action,
     ActionStatus,
     CorrectionRequest,
-    CorrectionState,
     DecisionsSummary,
     MinutesStatus,
     MinutesVersion,
@@ -198,9 +195,12 @@ def review_actions(family: Family, occurrence_id: int):
     changed = 0
     for action in services.open_actions_before(occurrence):
         status = request.form.get(f"review-{action.id}")
-        if status and status in ActionStatus.__members__:
-            services.update_action(action, actor=current_user, status=ActionStatus[status],
-                                   comment=(request.form.get(f"review-{action.id}-comment") or "")[:2000],
+        comment = (request.form.get(f"review-{action.id}-comment") or "").strip()[:2000]
+        # A review is recorded once per meeting, and again only if the status or comment changes.
+        already = any(h.reviewed_at_id == occurrence.id for h in action.history)
+        unchanged = already and status == action.status.name and comment == (action.evidence or "")
+        if status and status in ActionStatus.__members__ and not unchanged:
+            services.update_action(action, actor=current_user, status=ActionStatus[status], comment=comment,
                                    reviewed_at=occurrence)
             changed += 1
     db.session.commit()
@@ -285,6 +285,9 @@ def _workflow(family, occurrence, step):
         if step == "publish" and isinstance(error, IntegrityError) and _published_meanwhile(occurrence):
             # A double click: the other request published the same version first.
             flash("These minutes are already published", "info")
+            return _back_to_editor(family, occurrence)
+        if step == "decisions" and isinstance(error, IntegrityError):
+            flash("The decisions summary has already been sent", "info")  # a double click
             return _back_to_editor(family, occurrence)
         raise
     db.session.commit()
