@@ -1,0 +1,102 @@
+"""The personal calendar feed (/calendar/<token>.ics): what a subscribed calendar shows, read by ical.js
+and recurring_ical_events, is what the database says; cancelled meetings are there as cancelled."""
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from coordinator.extensions import db
+from coordinator.families.access import today
+from coordinator.meetings import services
+from coordinator.meetings.models import MeetingType, OccurrenceStatus
+from tests.calendar import helpers, itip
+
+
+def _rule(series):
+    db.session.expire_all()
+    return sorted(series.rule_occurrences, key=lambda o: o.original_start)
+
+
+def _feed_url(user) -> str:
+    from coordinator.calendar import feed
+
+    token = feed.token_for(user)
+    db.session.commit()
+    return f"/calendar/{token}.ics"
+
+
+def _busy_family(world):
+    """Two series: one with a moved, a cancelled and a moved-then-cancelled meeting, an extra meeting and a
+    cancelled extra one, across the next spring clock change; another that the teacher is taken off."""
+    spring = helpers.next_last_sunday(3, today())
+    first = max(today() + timedelta(days=2), spring - timedelta(days=30))
+    main = world.create(world.schedule(first, time(10, 0), until=spring + timedelta(days=60)))
+    rule = _rule(main)
+    services.move_occurrence(rule[1], actor=world.lead, new_date=spring + timedelta(days=2), new_time=time(9, 0))
+    services.cancel_occurrence(rule[2], actor=world.lead, reason="Room unavailable")
+    services.move_occurrence(rule[3], actor=world.lead, new_date=rule[3].original_start.date() + timedelta(days=1),
+                             new_time=time(15, 0))
+    services.cancel_occurrence(rule[3], actor=world.lead, reason="Chair ill")
+    services.add_extra(main, actor=world.lead, on=first + timedelta(days=3), at=time(12, 0), duration_minutes=30)
+    gone = services.add_extra(main, actor=world.lead, on=first + timedelta(days=4), at=time(12, 0), duration_minutes=30)
+    services.cancel_occurrence(gone, actor=world.lead, reason="Not needed")
+    db.session.commit()
+    schedule = world.schedule(today() + timedelta(days=6), time(16, 0), weekly=4, count=6)
+    schedule.meeting_type = MeetingType.CIN_REVIEW
+    other = world.create(schedule)
+    services.change_invitees(other, [world.lead, world.member, world.guest], actor=world.lead)
+    db.session.commit()
+    world.deliver()
+    return main, other
+
+
+def test_the_feed_shows_what_the_application_shows(calendar_world, client):
+    world = calendar_world
+    main, other = _busy_family(world)
+    start, end = world.window()
+    for user in [world.lead, *world.invitees]:
+        response = client.get(_feed_url(user))
+        assert response.status_code == 200
+        assert response.mimetype == "text/calendar"
+        text = response.get_data(as_text=True)
+        calendar = itip.parse(text)
+        assert calendar.value("METHOD") is None  # a published calendar, not an iTIP message
+        assert [z.value("TZID") for z in calendar.subs("VTIMEZONE")] == ["Europe/London"]
+        view = helpers.assert_calendar_is_app(text, world.series_of(user), start, end, with_cancelled=True)
+        db.session.expire_all()
+        cancelled = [o for o in main.occurrences if o.status is OccurrenceStatus.CANCELLED]
+        assert len(cancelled) == 3
+        assert sum(len(entry["cancelled"]) for entry in view.values()) == 3
+        assert len(view[main.uid]["cancelled"]) == 2
+        assert (other.uid in view) == (user is not world.teacher)
+        # The feed is what the invites made of the same series, plus the cancelled meetings.
+        from_invites = helpers.icaljs_view(world.calendar_of(user), start, end)
+        assert {uid: e["meetings"] for uid, e in from_invites.items() if e["meetings"]} == \
+            {uid: e["meetings"] for uid, e in view.items() if e["meetings"]}
+    world.check_messages()
+
+
+def test_a_wrong_token_is_a_404_and_a_reset_retires_the_old_address(calendar_world, client):
+    from coordinator.calendar import feed
+
+    world = calendar_world
+    world.create(world.schedule(today() + timedelta(days=3), time(11, 0), count=3))
+    world.deliver()
+    url = _feed_url(world.member)
+    assert client.get(url).status_code == 200
+    token = url.removeprefix("/calendar/").removesuffix(".ics")
+    user_id, signature = token.split("-", 1)
+    other_id = str(world.teacher.id)
+    flipped = signature[:-1] + ("0" if signature[-1] != "0" else "1")
+    for wrong in [f"{user_id}-{flipped}", f"{other_id}-{signature}", f"{user_id}-", f"-{signature}", "nothing",
+                  f"{user_id}{signature}", f"999999-{signature}", f"{user_id}-{signature}x"]:
+        assert client.get(f"/calendar/{wrong}.ics").status_code == 404, wrong
+
+    new_token = feed.reset(world.member)
+    db.session.commit()
+    assert new_token != token
+    assert client.get(url).status_code == 404
+    response = client.get(f"/calendar/{new_token}.ics")
+    assert response.status_code == 200
+    start, end = world.window()
+    helpers.assert_calendar_is_app(response.get_data(as_text=True), world.series_of(world.member), start, end,
+                                   with_cancelled=True)
