@@ -187,8 +187,8 @@ def check_every_message(world: CalendarWorld) -> None:
                 assert attendee.param("RSVP") == "TRUE", attendee.to_line()
             assert itip.unescape(event.value("SUMMARY")) == f"{series.meeting_type.label} - ref {reference}"
             description = itip.unescape(event.value("DESCRIPTION"))
-            assert re.fullmatch(rf"http://localhost/families/{reference}/(series|meetings)/\d+", description), \
-                description
+            base = re.escape(world.app.config["BASE_URL"].rstrip("/"))
+            assert re.fullmatch(rf"{base}/families/{reference}/(series|meetings)/\d+", description), description
             assert description == event.value("URL")
     for (recipient, uid), seen in sequences.items():
         assert all(a < b for a, b in itertools.pairwise(seen)), \
