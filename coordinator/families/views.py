@@ -71,8 +71,11 @@ def my_families():
     from coordinator.meetings.services import caseload_meetings
 
     meetings = caseload_meetings([family.id for family in families])
+    from coordinator.minutes.services import overdue_actions_by_family
+
+    overdue_actions = overdue_actions_by_family([family.id for family in families])
     return render_template("families/my_families.html", rows=rows, search=search, sort=sort, descending=descending,
-                           page=page, pages=pages, total=total, meetings=meetings)
+                           page=page, pages=pages, total=total, meetings=meetings, overdue_actions=overdue_actions)
 
 
 @bp.route("/new", methods=["GET", "POST"])

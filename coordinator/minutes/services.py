@@ -702,3 +702,27 @@ def outcome_charts(family: Family) -> dict[str, list[Line]]:
         if per_agency:
             scales[child.display_name] = [Line(agency, points) for agency, points in sorted(per_agency.items())]
     return {"goals": [g for g in goals if g.points], "scales": scales}
+
+
+def overdue_actions_by_family(family_ids: list[int], on: date | None = None) -> dict[int, int]:
+    """For "My families": how many open actions are past their due date, per family, in one query."""
+    if not family_ids:
+        return {}
+    on = on or today()
+    rows = db.session.execute(
+        select(Action.family_id, func.count()).where(Action.family_id.in_(family_ids), Action.status == ActionStatus.OPEN,
+                                                     Action.due_date < on).group_by(Action.family_id)).all()
+    return {family_id: count for family_id, count in rows}
+
+
+def overdue_minutes(family: Family, on: date | None = None) -> list[Occurrence]:
+    """Past meetings whose full minutes are not published by their service-level date."""
+    from coordinator.meetings.models import MeetingSeries
+
+    on = on or today()
+    rows = db.session.execute(
+        select(Occurrence, Minutes).join(MeetingSeries).outerjoin(Minutes, Minutes.occurrence_id == Occurrence.id)
+        .where(MeetingSeries.family_id == family.id, Occurrence.status != OccurrenceStatus.CANCELLED,
+               Occurrence.starts_at <= utcnow())).all()
+    return [occ for occ, minutes in rows
+            if not (minutes and minutes.versions) and service_levels(occ, minutes, on).minutes_late]

@@ -496,5 +496,6 @@ def action(family: Family, action_id: int):
 def _template_helpers(state):
     state.app.add_template_global(services.outcome_charts, "outcome_charts")
     state.app.add_template_global(services.overdue_actions, "overdue_actions")
+    state.app.add_template_global(services.overdue_minutes, "overdue_minutes")
     state.app.add_template_global(services.minutes_for, "minutes_for")
     state.app.add_template_global(services.may_edit, "may_edit_minutes")
