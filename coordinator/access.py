@@ -24,14 +24,19 @@ def signed_in(view):
     return view
 
 
+def require_admin():
+    """None for an administrator; otherwise the sign-in redirect, or a 403."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_admin:
+        abort(403)
+    return None
+
+
 def admin_only(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
+        return require_admin() or view(*args, **kwargs)
 
     wrapper.access_rule = "admin"
     return wrapper

@@ -43,6 +43,8 @@ class Defaults:
     PASSWORD_RESET_HOURS = 2
     INVITE_DAYS = 7
     PASSWORD_MIN_LENGTH = 12
+    # Argon2id cost; empty means argon2-cffi's recommended parameters (RFC 9106). Tests set a low cost.
+    PASSWORD_HASH_PARAMETERS: dict = {}
 
     # Mail: "file" writes .eml files to instance/mail (the `make run` default); "smtp" sends.
     MAIL_TRANSPORT = "file"

@@ -122,6 +122,8 @@ def app_config(database_url: str, tmp_path: Path, **extra) -> dict:
         "MAIL_DIR": str(tmp_path / "mail"),
         "MAIL_FROM": "Coordinator <coordinator@partnership.test>",
         "OUTBOX_RETRY_BASE_SECONDS": 60,
+        # A cheap Argon2id: the tests check what hashing does, not how long it takes.
+        "PASSWORD_HASH_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     }
     config.update(extra)
     return config

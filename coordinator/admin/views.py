@@ -4,13 +4,13 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, time, timedelta
-from functools import wraps
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from coordinator.access import require_admin
 from coordinator.admin.forms import AgencyForm, AuditFilterForm, ButtonForm, UserForm
 from coordinator.agencies.models import Agency, AgencyKind
 from coordinator.audit import services as audit
@@ -26,24 +26,10 @@ from coordinator.timeutil import local_zone
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def admin_required(view):
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
-            from coordinator.extensions import login_manager
-
-            return login_manager.unauthorized()
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
 @bp.before_request
 def only_administrators():
     # Every route of this blueprint is for administrators only; checked once, here.
-    return admin_required(lambda: None)()
+    return require_admin()
 
 
 @bp.get("/")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import lru_cache
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -21,8 +22,20 @@ from coordinator.extensions import db
 from coordinator.notify.services import enqueue_template
 from coordinator.timeutil import utcnow
 
-_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
-_DUMMY_HASH = _hasher.hash("not a real password: used to spend the same time on unknown accounts")
+@lru_cache(maxsize=4)
+def _hashers(parameters: tuple) -> tuple[PasswordHasher, str]:
+    """Argon2id with the configured cost (the library's recommended parameters unless set otherwise), and
+    a dummy hash checked for unknown accounts so they take as long as real ones."""
+    hasher = PasswordHasher(**dict(parameters))
+    return hasher, hasher.hash("not a real password: used to spend the same time on unknown accounts")
+
+
+def _hasher() -> PasswordHasher:
+    return _hashers(tuple(sorted(current_app.config["PASSWORD_HASH_PARAMETERS"].items())))[0]
+
+
+def _dummy_hash() -> str:
+    return _hashers(tuple(sorted(current_app.config["PASSWORD_HASH_PARAMETERS"].items())))[1]
 
 
 def normalise_email(email: str) -> str:
@@ -30,12 +43,12 @@ def normalise_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -115,7 +128,7 @@ def authenticate_password(email: str, password: str, address: str | None) -> Use
         _record_failure(email, address, "wrong password" if user else "unknown or inactive account")
         db.session.commit()
         raise SignInRefused("Enter a correct email address and password")
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     _signed_in(user, "password")
     return user
@@ -135,7 +148,7 @@ def send_one_time_code(email: str, address: str | None) -> None:
     user = user_by_email(email)
     if user is None or not user.active or is_throttled(email, address) or _too_many_recent(
             OneTimeCode, user, current_app.config["ONE_TIME_CODES_PER_WINDOW"]):
-        _hasher.hash("x")  # keep the time spent similar to the real path
+        _hasher().hash("x")  # keep the time spent similar to the real path
         return
     now = utcnow()
     # A new code replaces any earlier one still unused.
