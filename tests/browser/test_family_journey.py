@@ -3,6 +3,7 @@ unknown man to the household and a health visitor to the network; axe checks eve
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import browser_sign_in
 from tests.conftest import PASSWORD
@@ -26,7 +27,7 @@ def test_lead_creates_a_family_and_adds_an_unknown_man(page, axe, make_user):
     page.get_by_role("button", name="Create a family").click()
     axe.check("create a family")
     page.get_by_role("button", name="Create family").click()
-    assert "Enter the family name" in page.locator(".govuk-error-summary").inner_text()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the family name")
     axe.check("create a family with errors")
     page.get_by_label("Family name").fill("Harrow")
     page.get_by_label("Child protection").check()
@@ -43,14 +44,14 @@ def test_lead_creates_a_family_and_adds_an_unknown_man(page, axe, make_user):
     page.get_by_label("Female").check()
     page.get_by_label("NHS number (optional)").fill("943 476 5918")
     page.get_by_role("button", name="Save child").click()
-    assert "Enter a valid NHS number" in page.locator(".govuk-error-summary").inner_text()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter a valid NHS number")
     assert page.get_by_label("Child's full name").input_value() == "Ruby Harrow"
     axe.check("add a child with errors")
     page.get_by_label("NHS number (optional)").fill("943 476 5919")
     page.get_by_role("button", name="Save child").click()
 
-    assert page.get_by_role("heading", name="Harrow").is_visible()
-    assert "Ruby Harrow: father not recorded" in page.locator(".govuk-error-summary").inner_text()
+    expect(page.get_by_role("heading", name="Harrow")).to_be_visible()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Ruby Harrow: father not recorded")
     axe.check("family page")
 
     page.get_by_role("button", name="Add a person").click()
@@ -59,7 +60,7 @@ def test_lead_creates_a_family_and_adds_an_unknown_man(page, axe, make_user):
     page.get_by_label("Visits", exact=True).check()
     page.get_by_label("Told of (reported, not seen)").check()
     page.get_by_role("button", name="Save person").click()
-    assert "Enter the person's name, or describe them" in page.locator(".govuk-error-summary").inner_text()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the person's name, or describe them")
     assert page.get_by_label("Male", exact=True).is_checked()
     axe.check("add a person with errors")
     page.get_by_label("Description, if the name is not known").fill("Man in his 30s, drives a red van")
@@ -68,7 +69,7 @@ def test_lead_creates_a_family_and_adds_an_unknown_man(page, axe, make_user):
     page.get_by_role("button", name="Save person").click()
 
     men = page.locator("table", has_text="Man in his 30s")
-    assert men.is_visible()
+    expect(men).to_be_visible()
     attention = page.locator(".govuk-error-summary").inner_text()
     assert "Unknown man: Man in his 30s, drives a red van: name not known" in attention
     assert "never seen by any agency" in attention
@@ -82,11 +83,11 @@ def test_lead_creates_a_family_and_adds_an_unknown_man(page, axe, make_user):
     page.get_by_label("Professional's email address").fill("hv@nhs.test")
     page.get_by_label("Reason for sharing").fill("Health visitor for the baby")
     page.get_by_role("button", name="Add to network").click()
-    assert page.get_by_role("cell", name="Health visiting").is_visible()
+    expect(page.get_by_role("cell", name="Health visiting")).to_be_visible()
     axe.check("family page with network")
 
     page.goto("/families")
-    assert page.get_by_role("link", name=reference).is_visible()
+    expect(page.get_by_role("link", name=reference)).to_be_visible()
     axe.check("my families")
     page.goto(f"/families/{reference}/access-history")
     axe.check("access history")

@@ -7,6 +7,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from coordinator.extensions import db
 from tests.browser.conftest import browser_sign_in
@@ -24,7 +25,7 @@ def fill_date(page, name, day: date):
 
 
 def confirm_and_send(page, axe, label):
-    assert page.get_by_role("heading", name="Who will get a calendar update").is_visible()
+    expect(page.get_by_role("heading", name="Who will get a calendar update")).to_be_visible()
     axe.check(f"confirm: {label}")
     page.get_by_role("button", name="Save and send updates").click()
 
@@ -67,7 +68,7 @@ def test_series_set_up_moved_cancelled_and_ended_in_every_calendar(app, page, ax
     page.get_by_label("Chair").select_option(label="Lee Lead (Lead professional)")
     page.get_by_label("Invite other professionals by email").fill("pc@police.test")
     page.get_by_role("button", name="Continue").click()
-    assert "The joining link must start with https://" in page.locator(".govuk-error-summary").inner_text()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("The joining link must start with https://")
     assert page.get_by_label("Place").input_value() == "Demotown Family Centre"
     axe.check("new series form with errors")
     page.get_by_label("Online joining link").fill("https://video.example/meet/abc")
@@ -76,7 +77,7 @@ def test_series_set_up_moved_cancelled_and_ended_in_every_calendar(app, page, ax
     for person in (world.lead, *world.invitees):
         assert person.email in recipients
     confirm_and_send(page, axe, "new series")
-    assert "Meeting series set up" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Meeting series set up")
     axe.check("series page")
     calendars_match(world, client)
 
@@ -91,7 +92,7 @@ def test_series_set_up_moved_cancelled_and_ended_in_every_calendar(app, page, ax
     page.get_by_label("New start time").fill("14:00")
     page.get_by_role("button", name="Continue").click()
     confirm_and_send(page, axe, "move")
-    assert "The meeting has moved" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("The meeting has moved")
     calendars_match(world, client)
 
     # Cancel the third.
@@ -99,7 +100,7 @@ def test_series_set_up_moved_cancelled_and_ended_in_every_calendar(app, page, ax
     page.locator("main table tbody tr").nth(2).get_by_role("link").click()
     page.get_by_role("button", name="Cancel this meeting").click()
     page.get_by_role("button", name="Continue").click()
-    assert "Enter the reason for cancelling" in page.locator(".govuk-error-summary").inner_text()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the reason for cancelling")
     page.get_by_label("Reason for cancelling").fill("The chair is on leave")
     page.get_by_role("button", name="Continue").click()
     confirm_and_send(page, axe, "cancel")
@@ -112,7 +113,7 @@ def test_series_set_up_moved_cancelled_and_ended_in_every_calendar(app, page, ax
     axe.check("end the series")
     page.get_by_role("button", name="Continue").click()
     confirm_and_send(page, axe, "end")
-    assert "The series has ended" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("The series has ended")
     calendars_match(world, client)
     for user in [world.lead, *world.invitees]:
         assert helpers.store_for(world.messages_for(user)).events == {}

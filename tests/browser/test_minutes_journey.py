@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from coordinator.extensions import db
 from tests.browser.conftest import AccessibilityChecker, browser_sign_in
@@ -83,7 +84,7 @@ def test_minutes_from_pack_to_correction(app, page, axe, smtp_server, held_meeti
     taker.locator("input[name='not_for_family'][value='worries']").check()
     taker.get_by_label("Why they must not be shared").fill("It names a source who could be at risk.")
     taker.get_by_role("button", name="Save the minutes").click()
-    assert "Minutes saved" in taker.locator(".govuk-notification-banner").inner_text()
+    expect(taker.locator(".govuk-notification-banner")).to_contain_text("Minutes saved")
 
     taker.get_by_label("What needs to be done").fill("Health visitor to see Ruby weekly")
     taker.get_by_label("Who will do it").select_option(label="Hana Visitor, Northshire Health Visiting")
@@ -96,12 +97,12 @@ def test_minutes_from_pack_to_correction(app, page, axe, smtp_server, held_meeti
     taker.get_by_label("Today's score (0 to 10)").fill("4")
     taker.get_by_role("button", name="Add the goal").click()
     taker.get_by_role("button", name="Send to the chair for approval").click()
-    assert "Sent to the chair" in taker.locator(".govuk-notification-banner").inner_text()
+    expect(taker.locator(".govuk-notification-banner")).to_contain_text("Sent to the chair")
 
     page.goto(f"{base}/minutes/{occurrence.id}/edit")
     page.get_by_label("What needs to change").fill("Add the reason for the decision about Dean.")
     page.get_by_role("button", name="Ask for the change").click()
-    assert "asked for the change" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("asked for the change")
 
     taker.goto(f"{base}/minutes/{occurrence.id}/edit")
     assert "Add the reason for the decision about Dean." in taker.locator(".govuk-warning-text").inner_text()
@@ -113,7 +114,7 @@ def test_minutes_from_pack_to_correction(app, page, axe, smtp_server, held_meeti
     page.goto(f"{base}/minutes/{occurrence.id}/edit")
     page.get_by_role("button", name="Approve the minutes").click()
     page.get_by_role("button", name="Publish the minutes").click()
-    assert page.get_by_role("heading", name="Minutes, version 1").is_visible()
+    expect(page.get_by_role("heading", name="Minutes, version 1")).to_be_visible()
     axe.check("published minutes")
     send_all()
     published = [m for m in smtp_server.messages if "minutes published" in m["message"]["Subject"]]
@@ -125,7 +126,7 @@ def test_minutes_from_pack_to_correction(app, page, axe, smtp_server, held_meeti
     partner, partner_axe = new_page(page, "hv@nhs.test")
     partner.goto("/families" + link.split("/families", 1)[1])
     partner.get_by_role("button", name="I have read these minutes").click()
-    assert "acknowledgement is recorded" in partner.locator(".govuk-notification-banner").inner_text()
+    expect(partner.locator(".govuk-notification-banner")).to_contain_text("acknowledgement is recorded")
     partner.get_by_role("link", name=re.compile("Ask for a correction")).click()
     partner.get_by_label("Section").select_option(label="Decisions, with reasons")
     partner.get_by_label("What is wrong, and what it should say").fill("The health visitor saw Ruby alone.")
@@ -141,7 +142,7 @@ def test_minutes_from_pack_to_correction(app, page, axe, smtp_server, held_meeti
     page.get_by_label("The corrected text of the section").fill(
         "The core group continues. Reason: risks not reduced; nobody has met Dean. The health visitor saw Ruby alone.")
     page.get_by_role("button", name="Save the decision").click()
-    assert page.get_by_role("heading", name="Minutes, version 2").is_visible()
+    expect(page.get_by_role("heading", name="Minutes, version 2")).to_be_visible()
     assert "Added: The core group continues. Reason: risks not reduced; nobody has met Dean. The health visitor saw Ruby alone." \
         in page.locator("main").inner_text()
     axe.check("version 2 with the difference")

@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import browser_sign_in
 from tests.conftest import PASSWORD, send_all
@@ -19,7 +20,7 @@ def test_public_pages_are_accessible(page, axe):
     page.get_by_label("Email address").fill("someone@partnership.test")
     page.get_by_role("button", name="Sign in").click()
     summary = page.locator(".govuk-error-summary")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     assert "Enter your password" in summary.inner_text()
     assert page.get_by_label("Email address").input_value() == "someone@partnership.test"
     assert page.title().startswith("Error:")
@@ -29,7 +30,7 @@ def test_public_pages_are_accessible(page, axe):
 def test_administrator_pages_are_accessible(page, axe, make_user):
     make_user("admin@partnership.test", "Ada Admin", admin=True)
     browser_sign_in(page, "admin@partnership.test", PASSWORD)
-    assert page.get_by_role("heading", name=re.compile("Signed in as Ada Admin")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("Signed in as Ada Admin"))).to_be_visible()
     axe.check("home")
     for path in ["/admin/", "/admin/agencies", "/admin/agencies/new", "/admin/users", "/admin/users/new",
                  "/admin/audit", "/admin/outbox", "/account", "/sign-out"]:
@@ -38,17 +39,17 @@ def test_administrator_pages_are_accessible(page, axe, make_user):
 
     page.goto("/admin/agencies/new")
     page.get_by_role("button", name="Save agency").click()
-    assert "Enter the agency's name" in page.locator(".govuk-error-summary").inner_text()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the agency's name")
     axe.check("new agency with errors")
     page.get_by_label("Agency name").fill("Northshire Health Visiting")
     page.get_by_label("Kind of agency").select_option(label="Health visiting")
     page.get_by_label("Secure email domain").fill("nhs.net")
     page.get_by_role("button", name="Save agency").click()
-    assert page.get_by_role("cell", name="Northshire Health Visiting").is_visible()
+    expect(page.get_by_role("cell", name="Northshire Health Visiting")).to_be_visible()
     axe.check("agencies after adding one")
 
     page.goto("/admin/audit")
-    assert page.get_by_role("cell", name="agency_created").is_visible()
+    expect(page.get_by_role("cell", name="agency_created")).to_be_visible()
 
 
 def test_partner_signs_in_with_an_emailed_code(page, axe, app, smtp_server, make_user):
@@ -58,7 +59,7 @@ def test_partner_signs_in_with_an_emailed_code(page, axe, app, smtp_server, make
     page.get_by_role("link", name="sign in with a code sent to your email").click()
     page.get_by_label("Email address").fill("hv@nhs.test")
     page.get_by_role("button", name="Email me a code").click()
-    assert page.get_by_role("heading", name="Check your email").is_visible(), page.locator("main").inner_text()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     axe.check("enter code")
     send_all()
     [received] = smtp_server.messages
@@ -66,8 +67,8 @@ def test_partner_signs_in_with_an_emailed_code(page, axe, app, smtp_server, make
     code = re.search(r"\b(\d{6})\b", body).group(1)
     page.get_by_label("Sign-in code").fill(code)
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("heading", name=re.compile("Signed in as Hana Visitor")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("Signed in as Hana Visitor"))).to_be_visible()
     page.get_by_role("link", name="Sign out").click()
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_role("heading", name="You have signed out").is_visible()
+    expect(page.get_by_role("heading", name="You have signed out")).to_be_visible()
     axe.check("signed out")

@@ -6,6 +6,7 @@ import re
 from datetime import datetime, time, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from coordinator.extensions import db
 from tests.browser.conftest import browser_sign_in
@@ -77,13 +78,13 @@ def test_partner_submits_an_update_that_reaches_the_household_and_the_pack(app, 
     page.get_by_label("Sign-in code").fill(code)
     page.get_by_role("button", name="Sign in").click()
 
-    assert page.get_by_role("heading", name=re.compile("Your agency's update")).is_visible()
-    assert page.get_by_text("Kelly Harrow (lives in the home)").is_visible()
+    expect(page.get_by_role("heading", name=re.compile("Your agency's update"))).to_be_visible()
+    expect(page.get_by_text("Kelly Harrow (lives in the home)")).to_be_visible()
     axe.check("update form")
     page.get_by_label("Seen", exact=True).first.check()
     page.get_by_label("What are you worried about?").fill("Mum's low mood.")
     page.get_by_role("button", name="Save as draft").click()
-    assert "Draft saved" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Draft saved")
     assert page.get_by_label("What are you worried about?").input_value() == "Mum's low mood."
     axe.check("update form, draft saved")
 
@@ -105,7 +106,7 @@ def test_partner_submits_an_update_that_reaches_the_household_and_the_pack(app, 
     page.locator("input[name='da_private'][value='yes']").check()
     page.locator("input[name='share_with_family'][value='yes']").check()
     page.get_by_role("button", name="Submit the update").click()
-    assert "Your update has been submitted" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Your update has been submitted")
     axe.check("submitted update")
 
     # The social worker (the lead, also the minute-taker) sends children's social care's update too.
@@ -129,9 +130,9 @@ def test_partner_submits_an_update_that_reaches_the_household_and_the_pack(app, 
     lead.goto(f"/families/{family.reference}")
     assert "Man in his 20s with a dog" in lead.locator(".govuk-inset-text").inner_text()
     lead.get_by_role("button", name=re.compile("Add to the household")).click()
-    assert "added to the household" in lead.locator(".govuk-notification-banner").inner_text()
+    expect(lead.locator(".govuk-notification-banner")).to_contain_text("added to the household")
     men = lead.locator("table", has_text="Man in his 20s with a dog")
-    assert men.is_visible()
+    expect(men).to_be_visible()
     lead.context.close()
 
     chair = page.context.browser.new_context(base_url=page.url.split("/families")[0]).new_page()
