@@ -41,12 +41,13 @@ class CalendarWorld:
         return [self.member, self.teacher, self.guest]
 
     def schedule(self, first_date: date, start_time: time = time(10, 0), *, duration=60, weekly=1,
-                 until: date | None = None, count: int | None = None, **extra):
+                 until: date | None = None, count: int | None = None, recurrence=None, **extra):
         from coordinator.meetings import services
         from coordinator.meetings.models import MeetingType, Recurrence, SeriesEnd
 
         end_kind = SeriesEnd.ON_DATE if until else SeriesEnd.AFTER_COUNT if count else SeriesEnd.NEVER
-        return services.Schedule(MeetingType.CORE_GROUP, first_date, start_time, duration, Recurrence.WEEKLY, weekly,
+        return services.Schedule(MeetingType.CORE_GROUP, first_date, start_time, duration,
+                                 recurrence or Recurrence.WEEKLY, weekly,
                                  end_kind, until_date=until, count=count, location="Family centre", **extra)
 
     def create(self, schedule, *, past_allowed: bool = False, invitees=None):
