@@ -328,15 +328,23 @@ class HouseholdFlags:
 
 
 # A provider of "the date of the family's last meeting" (the meetings area registers one).
-last_meeting_date_provider = None
+# The families area knows nothing of meetings: the meetings area registers here how to find the dates of
+# families' last meetings (for "new since the last meeting"), as {family id: date} for a list of ids.
+last_meeting_dates_provider = None
+_ASK = object()
 
 
-def household_flags(family: Family, on: date | None = None, last_meeting: date | None = None) -> HouseholdFlags:
-    """The household's flags; only uses the family's loaded relationships (eager-load for lists)."""
+def last_meeting_dates(family_ids: list[int]) -> dict[int, date]:
+    return last_meeting_dates_provider(family_ids) if last_meeting_dates_provider and family_ids else {}
+
+
+def household_flags(family: Family, on: date | None = None, last_meeting=_ASK) -> HouseholdFlags:
+    """The household's flags; only uses the family's loaded relationships (eager-load for lists). Lists
+    pass ``last_meeting`` (from one query for the page); otherwise it is looked up."""
     on = on or today()
     days = int(current_app.config["HOUSEHOLD_UNCONFIRMED_DAYS"])
-    if last_meeting is None and last_meeting_date_provider is not None:
-        last_meeting = last_meeting_date_provider(family)
+    if last_meeting is _ASK:
+        last_meeting = last_meeting_dates([family.id]).get(family.id)
     result = HouseholdFlags()
     current = [m for m in family.members if m.left_on is None or m.left_on > on]
     for member in current:

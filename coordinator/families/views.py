@@ -66,7 +66,9 @@ def my_families():
     total = db.session.scalar(select(func.count()).select_from(
         services.caseload_query(scope, search=search).order_by(None).subquery()))
     families = db.session.scalars(query.offset((page - 1) * size).limit(size)).unique().all()
-    rows = [(family, services.household_flags(family), services.lead_of(family)) for family in families]
+    last_meetings = services.last_meeting_dates([family.id for family in families])
+    rows = [(family, services.household_flags(family, last_meeting=last_meetings.get(family.id)),
+             services.lead_of(family)) for family in families]
     pages = max(1, math.ceil(total / size))
     from coordinator.meetings.services import caseload_meetings
 

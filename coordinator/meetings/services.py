@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -627,3 +627,27 @@ def caseload_meetings(family_ids: list[int], now: datetime | None = None) -> dic
         if health.overdue and series.status is SeriesStatus.ACTIVE:
             entry["overdue"].append(f"{series.meeting_type.label}: {health.overdue}")
     return result
+
+
+def last_meeting_dates(family_ids: list[int], now: datetime | None = None) -> dict[int, date]:
+    """Each family's last meeting that has taken place (not cancelled), as a local date, in one query."""
+    from sqlalchemy import func
+
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(MeetingSeries.family_id, func.max(Occurrence.starts_at))
+        .join(Occurrence, Occurrence.series_id == MeetingSeries.id)
+        .where(MeetingSeries.family_id.in_(family_ids), Occurrence.starts_at <= now,
+               Occurrence.status != OccurrenceStatus.CANCELLED)
+        .group_by(MeetingSeries.family_id)).all()
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    result = {}
+    for family_id, last in rows:
+        if last is not None:
+            if last.tzinfo is None:  # aggregates may come back without the column type's conversion
+                last = last.replace(tzinfo=timezone.utc)
+            result[family_id] = last.astimezone(zone).date()
+    return result
+
+
+family_services.last_meeting_dates_provider = last_meeting_dates

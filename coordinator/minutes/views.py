@@ -494,6 +494,9 @@ def action(family: Family, action_id: int):
 
 @bp.record_once
 def _template_helpers(state):
+    from coordinator.submissions import views as submission_views
+
+    submission_views.open_actions_provider = services.open_actions_for_agency
     state.app.add_template_global(services.outcome_charts, "outcome_charts")
     state.app.add_template_global(services.overdue_actions, "overdue_actions")
     state.app.add_template_global(services.overdue_minutes, "overdue_minutes")

@@ -48,12 +48,13 @@ def _people(family: Family):
     return members, men, list(family.children)
 
 
+# The minutes area (which reads these updates) registers how to find an agency's open actions, so that the
+# update form can ask for progress on them without this area depending on minutes.
+open_actions_provider = None
+
+
 def _open_actions(family: Family, agency_id: int):
-    try:
-        from coordinator.minutes.services import open_actions_for_agency
-    except ImportError:  # the minutes area is not installed
-        return []
-    return open_actions_for_agency(family, agency_id)
+    return open_actions_provider(family, agency_id) if open_actions_provider else []
 
 
 def _values_from(submission: Submission | None, form_class_probe) -> dict:

@@ -221,3 +221,30 @@ def test_people_who_left_are_not_flagged_and_listed_apart(app, world):
     assert not any("Dean Carter" in item for item in attention(page))
     assert "Dean Carter" not in page.section("Men and fathers").text()
     assert f"People who have left (1)" in page.text and f"Dean Carter, left {long_date(today())}" in page.text
+
+
+def test_someone_recorded_since_the_last_meeting_is_flagged_new(app, world):
+    """The household flags anyone new since the family's last meeting (one that took place, not cancelled)."""
+    from datetime import date, time, timedelta
+
+    from coordinator.families import services as families
+    from coordinator.families.models import Presence, Sex, SightingKind
+    from coordinator.meetings import services as meetings
+    from coordinator.meetings.models import MeetingType, Recurrence, SeriesEnd
+    from tests.families.conftest import act_as
+
+    meetings.create_series(world.family, meetings.Schedule(
+        MeetingType.CORE_GROUP, date.today() - timedelta(days=10), time(10, 0), 60, Recurrence.WEEKLY, 52,
+        SeriesEnd.AFTER_COUNT, count=1, location="Centre"), actor=world.lead, chair=world.lead, minute_taker=None,
+        invitees=[world.member], notify=False, allow_past=True)
+    families.update_member(world.person, actor=world.lead, expected_revision=world.person.revision,
+                           first_recorded_on=date.today() - timedelta(days=30))  # known before that meeting
+    families.add_member(world.family, actor=world.lead, relationships={}, name="Wayne Visitor", sex=Sex.MALE,
+                        presence=Presence.VISITS, source_kind=SightingKind.SEEN, source_agency_id=world.lead.agency_id)
+    db.session.commit()
+    client = app.test_client()
+    act_as(client, world.lead)
+    page = client.get(f"/families/{world.family.reference}").get_data(as_text=True)
+    assert "Wayne Visitor: new since the last meeting" in page
+    assert "Kelly Harrow: new since the last meeting" not in page
+
