@@ -1,7 +1,6 @@
 """Recurring meeting series, their occurrences, invitees and answers."""
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
