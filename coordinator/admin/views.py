@@ -155,6 +155,8 @@ def user_edit(user_id: int):
             form.active.errors.append("You cannot deactivate yourself or remove your own administrator role")
         else:
             was_active = user.active
+            before = {"name": user.name, "email": user.email, "job_title": user.job_title,
+                      "agency_id": user.agency_id, "role": user.role.name, "active": user.active}
             user.name = form.name.data.strip()
             user.email = email
             user.job_title = form.job_title.data or None
@@ -163,8 +165,11 @@ def user_edit(user_id: int):
             user.active = bool(form.active.data)
             if was_active and not user.active:
                 user.session_version += 1  # end their sessions now
+            after = {"name": user.name, "email": user.email, "job_title": user.job_title,
+                     "agency_id": user.agency_id, "role": user.role.name, "active": user.active}
+            changed = [key for key in after if after[key] != before[key]]
             audit.record("user_updated", object_type="user", object_id=user.id,
-                         detail=f"role={user.role.name}; active={user.active}")
+                         detail=f"changed {', '.join(changed) or 'nothing'}; role={user.role.name}; active={user.active}")
             if form.send_invite.data and user.active:
                 auth_services.invite_user(user, current_user)
             db.session.commit()
@@ -240,8 +245,9 @@ def audit_csv():
 
 
 def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ would be run as a formula by a spreadsheet.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    # A cell starting with = + - @ (or a tab or carriage return before one) would be run as a formula by a
+    # spreadsheet (OWASP's list).
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 # --- outbox -----------------------------------------------------------------------------------------

@@ -219,7 +219,7 @@ def test_admin_edits_a_user(admin_client, admin, make_user, health):
 
     [event] = audit_events("user_updated")
     assert event.actor_id == admin.id and event.object_id == str(user.id)
-    assert event.detail == "role=ADMIN; active=True"
+    assert event.detail == "changed name, email, job_title, agency_id, role; role=ADMIN; active=True"
 
 
 def test_editing_a_user_to_another_users_email_is_refused(admin_client, make_user, health):
@@ -248,7 +248,7 @@ def test_admin_deactivates_a_user_and_their_session_ends(app, admin_client, admi
     assert listed_users(admin_client)["pat.worker@partnership.test"][-1] == "Deactivated"
     assert fresh(user).active is False
     [event] = audit_events("user_updated")
-    assert event.actor_id == admin.id and event.detail == "role=PRACTITIONER; active=False"
+    assert event.actor_id == admin.id and event.detail == "changed job_title, active; role=PRACTITIONER; active=False"
 
     # Their open session stops working on their very next request...
     home = their_browser.get("/")
