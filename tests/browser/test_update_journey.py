@@ -39,7 +39,8 @@ def meeting(app, make_user):
         families.add_to_network(family, person, NetworkRole.MEMBER, reason="Works with the family", actor=lead)
     day = add_working_days(datetime.now().date(), 12)
     schedule = meetings.Schedule(MeetingType.PROFESSIONALS, day, time(10, 0), 90, Recurrence.WEEKLY, 6,
-                                 SeriesEnd.AFTER_COUNT, count=3, location="Family centre")
+                                 SeriesEnd.AFTER_COUNT, count=3, location="Family centre",
+                                 online_link="https://video.example/join/abc")
     series = meetings.create_series(family, schedule, actor=lead, chair=chair, minute_taker=lead,
                                     invitees=[partner, school], notify=False)
     db.session.commit()
@@ -108,6 +109,11 @@ def test_partner_submits_an_update_that_reaches_the_household_and_the_pack(app, 
     page.get_by_role("button", name="Submit the update").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Your update has been submitted")
     axe.check("submitted update")
+    page.goto(f"/families/{family.reference}/meetings/{occurrence.id}")
+    expect(page.get_by_role("link", name="https://video.example/join/abc")).to_be_visible()
+    page.get_by_role("link", name="Write or amend the update").click()
+    expect(page.get_by_role("heading", name=re.compile("Your agency's update"))).to_be_visible()
+    axe.check("meeting page for an invitee with an update to write")
 
     # The social worker (the lead, also the minute-taker) sends children's social care's update too.
     from coordinator.auth.services import user_by_email
