@@ -58,6 +58,7 @@ class AccessibilityChecker:
     def check(self, label: str | None = None) -> None:
         """Run axe on the current page; fail with every violation listed."""
         page = self.page
+        page.wait_for_load_state("load")  # stylesheets applied: axe measures what a person sees
         # evaluate() runs through the DevTools protocol, so our strict CSP stays on for the page itself.
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
             page.evaluate(AXE_SOURCE.read_text())
