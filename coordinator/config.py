@@ -57,13 +57,28 @@ class Defaults:
     SMTP_PASSWORD: str | None = None
     SMTP_TIMEOUT_SECONDS = 20
     OUTBOX_BATCH_SIZE = 50
-    OUTBOX_MAX_ATTEMPTS = 8
+    # A relay that is down or refusing for now: keep trying, backing off from the base to the cap, for
+    # this long after the message was due; then it fails and is listed for administrators.
+    OUTBOX_RETRY_WINDOW_HOURS = 48
     OUTBOX_RETRY_BASE_SECONDS = 60
-    OUTBOX_RETRY_MAX_SECONDS = 6 * 3600
+    OUTBOX_RETRY_MAX_SECONDS = 30 * 60
+    # A message whose sending breaks in an unexpected way (or stops the sender) is failed after this many
+    # attempts, so it cannot hold up the others for the whole window.
+    OUTBOX_MAX_ATTEMPTS = 5
+
+    # /healthz answers 503 when the scheduler's heartbeat is older than this, when a due message has
+    # waited longer than this, or when this many messages failed within the window.
+    HEALTH_SCHEDULER_STALE_SECONDS = 180
+    HEALTH_OUTBOX_WAIT_MINUTES = 30
+    HEALTH_FAILED_WINDOW_HOURS = 24
+    HEALTH_FAILED_MAX = 10
 
     # Scheduler: one tick job finds due work in the database; a lease keeps it to one runner.
     SCHEDULER_TICK_SECONDS = 15
     SCHEDULER_LEASE_SECONDS = 60
+    # On SIGTERM the scheduler finishes the message or step in hand and exits; if that takes longer than
+    # this (a relay that never answers), it exits anyway and the next holder sends the message.
+    SCHEDULER_STOP_GRACE_SECONDS = 4
 
     AUDIT_PAGE_SIZE = 50
 
@@ -123,8 +138,19 @@ _ENV_SETTINGS: dict[str, type] = {
     "SMTP_STARTTLS": bool,
     "SMTP_USERNAME": str,
     "SMTP_PASSWORD": str,
+    "SMTP_TIMEOUT_SECONDS": float,
+    "OUTBOX_BATCH_SIZE": int,
+    "OUTBOX_RETRY_WINDOW_HOURS": float,
+    "OUTBOX_RETRY_BASE_SECONDS": float,
+    "OUTBOX_RETRY_MAX_SECONDS": float,
+    "OUTBOX_MAX_ATTEMPTS": int,
+    "HEALTH_SCHEDULER_STALE_SECONDS": int,
+    "HEALTH_OUTBOX_WAIT_MINUTES": float,
+    "HEALTH_FAILED_WINDOW_HOURS": float,
+    "HEALTH_FAILED_MAX": int,
     "SCHEDULER_TICK_SECONDS": int,
     "SCHEDULER_LEASE_SECONDS": int,
+    "SCHEDULER_STOP_GRACE_SECONDS": float,
 }
 
 

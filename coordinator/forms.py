@@ -58,3 +58,74 @@ class WholeNumberField(IntegerField):
         except ValueError:
             self.data = None
             raise ValueError(f"{self.label.text} must be a whole number, like 4") from None
+
+
+# --- a save that lost a race: what is saved now, beside what the person typed ---------------------------
+
+def form_revision(value, *, blank=-1) -> int | None:
+    """The revision a form was opened at, from its hidden field. ``blank`` is what an empty field means (a
+    form that adds passes None); a tampered value matches no saved revision, so it is refused as stale."""
+    if value in (None, ""):
+        return blank
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+from dataclasses import dataclass  # noqa: E402
+from datetime import date  # noqa: E402
+
+from wtforms import Form  # noqa: E402
+
+NOT_COMPARED = {"CSRFTokenField", "HiddenField", "SubmitField"}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One question whose saved answer differs from the one in the form."""
+
+    name: str
+    label: str
+    saved: str
+    yours: str
+
+
+def shown_value(field, value) -> str:
+    """A field's value as a person reads it: the label of a chosen option, a date in words, Yes or No."""
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, date):
+        return value.strftime("%-d %B %Y")
+    labels = {str(choice[0]): str(choice[1]) for choice in _choice_pairs(field)}
+    if isinstance(value, (list, tuple)):
+        return ", ".join(labels.get(str(v), str(v)) for v in value)
+    return labels.get(str(value), str(value))
+
+
+def _choice_pairs(field):
+    for choice in getattr(field, "choices", None) or []:
+        if isinstance(choice, SelectChoice):
+            yield choice.value, choice.label
+        elif isinstance(choice, (list, tuple)) and len(choice) >= 2:
+            yield choice[0], choice[1]
+
+
+def differences(yours: Form, saved: Form, only: Iterable[str] | None = None, label=None) -> list[Difference]:
+    """The questions where ``yours`` (the form as posted) and ``saved`` (the same form built from the record
+    as it is now) differ, in the order of the form. ``label(field)`` names a question whose own label is
+    not enough on its own (one of several "Name" fields, say)."""
+    wanted = set(only) if only is not None else None
+    rows = []
+    for field in yours:
+        if field.type in NOT_COMPARED or (wanted is not None and field.name not in wanted):
+            continue
+        other = saved._fields.get(field.name) if hasattr(saved, "_fields") else None
+        if other is None:
+            continue
+        mine, theirs = shown_value(field, field.data), shown_value(other, other.data)
+        if mine != theirs:
+            rows.append(Difference(field.name, label(field) if label else str(field.label.text), theirs, mine))
+    return rows

@@ -159,6 +159,23 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def make_app(database_url, tmp_path, app):
+    """Another instance of the application on the same database, with some settings changed."""
+    made = []
+
+    def make(**settings):
+        other = create_app(app_config(database_url, tmp_path, **settings))
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 # --- people -----------------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSelect, GovSubmitInput, GovTextInput
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, DateField, EmailField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
 from coordinator.agencies.models import AgencyKind
@@ -21,6 +21,7 @@ class AgencyForm(FlaskForm):
         validators=[Optional(), Length(max=200, message="Domain must be 200 characters or fewer"),
                     Regexp(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", message="Enter a domain like nhs.net, without @")])
     active = BooleanField("Active", widget=GovCheckboxInput(), default=True)
+    revision = HiddenField()
     submit = SubmitField("Save agency", widget=GovSubmitInput())
 
 
@@ -41,6 +42,7 @@ class UserForm(FlaskForm):
     active = BooleanField("Active (can sign in)", widget=GovCheckboxInput(), default=True)
     send_invite = BooleanField("Email an invitation to set a password or sign in with a code",
                                widget=GovCheckboxInput(), default=True)
+    revision = HiddenField()
     submit = SubmitField("Save user", widget=GovSubmitInput())
 
 

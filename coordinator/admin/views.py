@@ -8,20 +8,20 @@ from datetime import datetime, time, timedelta
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from coordinator.access import require_admin
 from coordinator.admin.forms import AgencyForm, AuditFilterForm, ButtonForm, UserForm
+from coordinator.agencies import services as agency_services
 from coordinator.agencies.models import Agency, AgencyKind
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditEvent
 from coordinator.auth import services as auth_services
 from coordinator.auth.models import Role, User
 from coordinator.extensions import db
-from coordinator.forms import choices
+from coordinator.forms import choices, differences, form_revision
 from coordinator.notify import services as outbox
 from coordinator.notify.models import OutboxMessage, OutboxState
-from coordinator.timeutil import local_zone
+from coordinator.timeutil import local_zone, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -59,28 +59,33 @@ def agency_edit(agency_id: int):
 
 def _agency_form(agency: Agency, *, new: bool):
     form = AgencyForm(obj=None if new else agency)
+    conflict = None
     if request.method == "GET" and not new:
-        form.kind.data = agency.kind.name
+        _fill_agency_form(form, agency)
     if form.validate_on_submit():
-        name = form.name.data.strip()
-        clash = db.session.scalar(select(Agency).where(func.lower(Agency.name) == name.lower(),
-                                                       Agency.id != (agency.id or 0)))
-        if clash:
-            form.name.errors.append("An agency with this name already exists")
+        try:
+            saved = agency_services.save_agency(
+                None if new else agency, name=form.name.data, kind=AgencyKind[form.kind.data],
+                secure_email_domain=form.secure_email_domain.data, active=form.active.data,
+                expected_revision=form_revision(form.revision.data, blank=None))
+        except agency_services.StaleAgency:
+            conflict = differences(form, _fill_agency_form(AgencyForm(formdata=None, obj=agency), agency))
+            form.revision.data = agency.revision
+        except agency_services.AgencyError as error:
+            getattr(form, error.field).errors.append(str(error))
         else:
-            agency.name = name
-            agency.kind = AgencyKind[form.kind.data]
-            agency.secure_email_domain = (form.secure_email_domain.data or "").strip().lower() or None
-            agency.active = bool(form.active.data)
-            if new:
-                db.session.add(agency)
-            db.session.flush()
-            audit.record("agency_created" if new else "agency_updated", object_type="agency",
-                         object_id=agency.id, detail=f"{agency.name}; active={agency.active}")
             db.session.commit()
-            flash(f"Agency {agency.name} saved.", "success")
+            flash(f"Agency {saved.name} saved.", "success")
             return redirect(url_for("admin.agencies"))
-    return render_template("admin/agency_form.html", form=form, agency=agency, new=new)
+    return render_template("admin/agency_form.html", form=form, agency=agency, new=new, conflict=conflict,
+                           conflict_what="this agency")
+
+
+def _fill_agency_form(form: AgencyForm, agency: Agency) -> AgencyForm:
+    form.kind.data = agency.kind.name
+    form.revision.data = agency.revision
+    return form
+
 
 
 # --- users ------------------------------------------------------------------------------------------
@@ -112,8 +117,6 @@ def user_new():
     if form.validate_on_submit():
         if form.agency_id.data == 0:
             form.agency_id.errors.append("Select the person's agency")
-        elif auth_services.user_by_email(form.email.data):
-            form.email.errors.append("A user with this email address already exists")
         else:
             try:
                 user = auth_services.create_user(
@@ -124,11 +127,10 @@ def user_new():
                 user.active = bool(form.active.data)
                 if form.send_invite.data and user.active:
                     auth_services.invite_user(user, current_user)
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()
-                form.email.errors.append("A user with this email address already exists")
+            except auth_services.UserError as error:
+                getattr(form, error.field).errors.append(str(error))
             else:
+                db.session.commit()
                 invited = form.send_invite.data and user.active  # an inactive user is never invited
                 flash(f"User {user.email} added" + (" and invited." if invited else "."), "success")
                 return redirect(url_for("admin.users"))
@@ -140,42 +142,41 @@ def user_edit(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user)
     form.agency_id.choices = _agency_choices(current=user.agency_id)
+    conflict = None
     if request.method == "GET":
-        form.role.data = user.role.name
-        form.agency_id.data = user.agency_id or 0
-        form.send_invite.data = False
+        _fill_user_form(form, user)
     if form.validate_on_submit():
-        email = auth_services.normalise_email(form.email.data)
-        other = auth_services.user_by_email(email)
         if form.agency_id.data == 0:
             form.agency_id.errors.append("Select the person's agency")
-        elif other is not None and other.id != user.id:
-            form.email.errors.append("A user with this email address already exists")
-        elif user.id == current_user.id and (not form.active.data or form.role.data != Role.ADMIN.name):
-            form.active.errors.append("You cannot deactivate yourself or remove your own administrator role")
         else:
-            was_active = user.active
-            before = {"name": user.name, "email": user.email, "job_title": user.job_title,
-                      "agency_id": user.agency_id, "role": user.role.name, "active": user.active}
-            user.name = form.name.data.strip()
-            user.email = email
-            user.job_title = form.job_title.data or None
-            user.agency_id = form.agency_id.data
-            user.role = Role[form.role.data]
-            user.active = bool(form.active.data)
-            if was_active and not user.active:
-                user.session_version += 1  # end their sessions now
-            after = {"name": user.name, "email": user.email, "job_title": user.job_title,
-                     "agency_id": user.agency_id, "role": user.role.name, "active": user.active}
-            changed = [key for key in after if after[key] != before[key]]
-            audit.record("user_updated", object_type="user", object_id=user.id,
-                         detail=f"changed {', '.join(changed) or 'nothing'}; role={user.role.name}; active={user.active}")
-            if form.send_invite.data and user.active:
-                auth_services.invite_user(user, current_user)
-            db.session.commit()
-            flash(f"User {user.email} saved.", "success")
-            return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user)
+            try:
+                auth_services.update_user(
+                    user, actor=current_user, expected_revision=form_revision(form.revision.data, blank=None),
+                    name=form.name.data.strip(), email=form.email.data, job_title=form.job_title.data or None,
+                    agency_id=form.agency_id.data, role=Role[form.role.data], active=bool(form.active.data))
+                if form.send_invite.data and user.active:
+                    auth_services.invite_user(user, current_user)
+            except auth_services.StaleUser:
+                saved = _fill_user_form(UserForm(formdata=None, obj=user), user)
+                saved.agency_id.choices = form.agency_id.choices
+                conflict = differences(form, saved, only=("name", "email", "job_title", "agency_id", "role", "active"))
+                form.revision.data = user.revision
+            except auth_services.UserError as error:
+                getattr(form, error.field).errors.append(str(error))
+            else:
+                db.session.commit()
+                flash(f"User {user.email} saved.", "success")
+                return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user, conflict=conflict,
+                           conflict_what="this user")
+
+
+def _fill_user_form(form: UserForm, user: User) -> UserForm:
+    form.role.data = user.role.name
+    form.agency_id.data = user.agency_id or 0
+    form.send_invite.data = False
+    form.revision.data = user.revision
+    return form
 
 
 # --- audit log --------------------------------------------------------------------------------------
@@ -250,13 +251,35 @@ def _csv_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-# --- outbox -----------------------------------------------------------------------------------------
+# --- outbox ---------------------------------------------------------------------------------------
+
+OUTBOX_PAGE_SIZE = 50
+
 
 @bp.get("/outbox")
 def outbox_failed():
-    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.state == OutboxState.FAILED)
-                              .order_by(OutboxMessage.created_at.desc()).limit(200)).all()
-    return render_template("admin/outbox.html", messages=rows, form=ButtonForm(), backlog=outbox.backlog())
+    """Failed emails (filtered by kind, a page at a time) with a resend for one, for all, or for a kind;
+    and the emails that have waited longer than the health check allows."""
+    kinds = db.session.scalars(select(OutboxMessage.kind).where(OutboxMessage.state == OutboxState.FAILED)
+                               .group_by(OutboxMessage.kind).order_by(OutboxMessage.kind)).all()
+    kind = request.args.get("kind") or ""
+    if kind not in kinds:
+        kind = ""
+    failed = select(OutboxMessage).where(OutboxMessage.state == OutboxState.FAILED)
+    if kind:
+        failed = failed.where(OutboxMessage.kind == kind)
+    total = db.session.scalar(select(func.count()).select_from(failed.subquery()))
+    pages = max(1, -(-total // OUTBOX_PAGE_SIZE))
+    page = min(max(1, request.args.get("page", 1, type=int)), pages)
+    rows = db.session.scalars(failed.order_by(OutboxMessage.failed_at.desc(), OutboxMessage.id.desc())
+                              .offset((page - 1) * OUTBOX_PAGE_SIZE).limit(OUTBOX_PAGE_SIZE)).all()
+    waited = utcnow() - timedelta(minutes=float(current_app.config["HEALTH_OUTBOX_WAIT_MINUTES"]))
+    waiting = db.session.scalars(select(OutboxMessage).where(OutboxMessage.state.in_(outbox.WAITING),
+                                                             OutboxMessage.due_at < waited)
+                                 .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(OUTBOX_PAGE_SIZE)).all()
+    return render_template("admin/outbox.html", messages=rows, total=total, kinds=kinds, kind=kind, page=page,
+                           pages=pages, waiting=waiting, form=ButtonForm(), backlog=outbox.backlog(),
+                           wait_minutes=current_app.config["HEALTH_OUTBOX_WAIT_MINUTES"])
 
 
 @bp.post("/outbox/<int:message_id>/resend")
@@ -273,4 +296,19 @@ def outbox_resend(message_id: int):
                  family_id=message.family_id)
     db.session.commit()
     flash(f"Message {message.id} will be sent again shortly.", "success")
+    return redirect(url_for("admin.outbox_failed"))
+
+
+@bp.post("/outbox/resend-failed")
+def outbox_resend_failed():
+    """Every failed message, or every one of a kind, back in the queue in one action (after an outage)."""
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    kind = (request.form.get("kind") or "").strip()[:40] or None
+    count = outbox.resend_failed(kind)
+    audit.record("outbox_resend_all", object_type="outbox_message",
+                 detail=f"{count} message(s)" + (f" of kind {kind}" if kind else ""))
+    db.session.commit()
+    flash(f"{count} failed message(s){' of this kind' if kind else ''} will be sent again shortly.", "success")
     return redirect(url_for("admin.outbox_failed"))

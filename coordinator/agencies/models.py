@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Boolean, Enum, Integer, String
+from sqlalchemy import Boolean, Enum, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordinator.extensions import db
@@ -31,6 +31,9 @@ class AgencyKind(enum.Enum):
 
 class Agency(db.Model):
     __tablename__ = "agencies"
+    # Names are unique whatever their case ("Name" and "NAME" are one agency), enforced by the database so
+    # that two administrators saving at once cannot both succeed.
+    __table_args__ = (Index("uq_agencies_name_lower", func.lower(text("name")), unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -39,6 +42,7 @@ class Agency(db.Model):
     secure_email_domain: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at = mapped_column(UTCDateTime, default=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # coordinator.concurrency
 
     def __repr__(self) -> str:
         return f"<Agency {self.id} {self.name!r}>"

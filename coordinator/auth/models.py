@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.agencies.models import Agency
@@ -23,6 +23,8 @@ class Role(enum.Enum):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # Stored lower-case, and unique whatever the case in the database too.
+    __table_args__ = (Index("uq_users_email_lower", func.lower(text("email")), unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
@@ -39,6 +41,8 @@ class User(UserMixin, db.Model):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at = mapped_column(UTCDateTime)
+    # Raised by an administrator's edit (coordinator.concurrency); sign-ins and sessions do not touch it.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     agency: Mapped[Agency | None] = relationship(lazy="joined")
 

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import OneTimeCode, Role, SignInFailure, TokenPurpose, User, UserToken
+from coordinator.concurrency import claim_revision, flush_or_raise
 from coordinator.extensions import db
 from coordinator.notify.services import enqueue_template
 from coordinator.timeutil import utcnow
@@ -277,14 +278,58 @@ def load_user_from_session(value: str) -> User | None:
     return user
 
 
+class UserError(ValueError):
+    """A rule refused the change; ``field`` names the form field it concerns."""
+
+    def __init__(self, message: str, field: str = "email"):
+        super().__init__(message)
+        self.field = field
+
+
+class StaleUser(UserError):
+    """Someone else saved the user since the form was opened."""
+
+
+EMAIL_TAKEN = "A user with this email address already exists"
+
+
 def create_user(*, email: str, name: str, agency=None, role: Role = Role.PRACTITIONER,
                 password: str | None = None, job_title: str | None = None, is_demo: bool = False,
                 actor=None) -> User:
+    """Add a user. An email address already used, in any case, is refused with UserError, also when two
+    administrators add it at the same instant (the database's case-insensitive unique index decides)."""
+    if user_by_email(email) is not None:
+        raise UserError(EMAIL_TAKEN)
     user = User(email=normalise_email(email), name=name.strip(), agency=agency, role=role,
                 job_title=job_title, password_hash=hash_password(password) if password else None,
                 is_demo=is_demo)
     db.session.add(user)
-    db.session.flush()
+    flush_or_raise(UserError(EMAIL_TAKEN))
     audit.record("user_created", object_type="user", object_id=user.id, actor=actor,
                  detail=f"role={role.name}")
     return user
+
+
+USER_FIELDS = ("name", "email", "job_title", "agency_id", "role", "active")
+
+
+def update_user(user: User, *, actor: User, expected_revision: int, **changes) -> list[str]:
+    """An administrator's change to a user (fields of USER_FIELDS). Deactivating ends their sessions at once.
+    Refuses an email address someone else has and a save made from an out-of-date form."""
+    changes["email"] = normalise_email(changes.get("email", user.email))
+    other = user_by_email(changes["email"])
+    if other is not None and other.id != user.id:
+        raise UserError(EMAIL_TAKEN)
+    if user.id == actor.id and (not changes.get("active", True) or changes.get("role", user.role) is not Role.ADMIN):
+        raise UserError("You cannot deactivate yourself or remove your own administrator role", "active")
+    changed = [key for key in USER_FIELDS if key in changes and getattr(user, key) != changes[key]]
+    claim_revision(user, expected_revision, StaleUser("Someone else saved this user while you were editing"))
+    was_active = user.active
+    for key in changed:
+        setattr(user, key, changes[key])
+    if was_active and not user.active:
+        user.session_version += 1  # end their sessions now
+    flush_or_raise(UserError(EMAIL_TAKEN))
+    audit.record("user_updated", object_type="user", object_id=user.id,
+                 detail=f"changed {', '.join(changed) or 'nothing'}; role={user.role.name}; active={user.active}")
+    return changed

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (Blueprint, Flask, current_app, flash, has_request_context, jsonify, redirect, render_template,
+                   request, session, url_for)
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -22,6 +24,8 @@ PUBLIC_ENDPOINTS = {
     "static", "auth.sign_in", "auth.sign_in_code_request", "auth.sign_in_code", "auth.forgot_password",
     "auth.set_password", "auth.signed_out",
 }
+# Answered without reading or writing the session (monitoring, static files).
+SESSIONLESS_ENDPOINTS = {"core.healthz", "static"}
 SIGNED_IN_ENDPOINTS = {"auth.sign_out_confirm", "auth.sign_out", "auth.account", "auth.sign_out_everywhere"}
 
 
@@ -51,26 +55,42 @@ def home():
 @bp.get("/healthz")
 @public
 def healthz():
+    """For monitoring: 200 when the service can do its work, 503 with the reasons when it cannot (the
+    database is unreachable, the scheduler has stopped, mail is held up or failing). It never reads or
+    sets the session, so the answer is the same with or without a cookie."""
     from coordinator.notify.services import backlog
     from coordinator.scheduler.services import last_heartbeat
 
-    body: dict = {"status": "ok"}
+    cfg = current_app.config
     try:
         db.session.execute(text("SELECT 1"))
-        body["database"] = {"state": "ok", "dialect": db.engine.dialect.name}
         heartbeat = last_heartbeat()
         now = utcnow()
-        body["scheduler"] = {
-            "last_heartbeat": heartbeat.isoformat() if heartbeat else None,
-            "heartbeat_age_seconds": round((now - heartbeat).total_seconds()) if heartbeat else None,
-        }
-        body["outbox"] = backlog(now)
+        outbox = backlog(now)
     except Exception:  # noqa: BLE001 - report, never show the error itself
         db.session.rollback()
         current_app.logger.exception("health check failed")
-        body = {"status": "error", "database": {"state": "unavailable"}}
+        body = {"status": "error", "reasons": ["the database is unavailable"], "database": {"state": "unavailable"}}
         return jsonify(body), 503
-    return jsonify(body)
+    age = round((now - heartbeat).total_seconds()) if heartbeat else None
+    reasons = []
+    if heartbeat is None:
+        reasons.append("the scheduler has never run")
+    elif age > cfg["HEALTH_SCHEDULER_STALE_SECONDS"]:
+        reasons.append(f"the scheduler's last heartbeat was {age} seconds ago")
+    waited = outbox["oldest_due_waiting_seconds"]
+    if waited is not None and waited > float(cfg["HEALTH_OUTBOX_WAIT_MINUTES"]) * 60:
+        reasons.append(f"an email has been waiting to be sent for {waited // 60} minutes")
+    if outbox["failed_recently"] >= cfg["HEALTH_FAILED_MAX"]:
+        reasons.append(f"{outbox['failed_recently']} emails failed in the last {cfg['HEALTH_FAILED_WINDOW_HOURS']:g} hours")
+    body = {
+        "status": "error" if reasons else "ok",
+        "reasons": reasons,
+        "database": {"state": "ok", "dialect": db.engine.dialect.name},
+        "scheduler": {"last_heartbeat": heartbeat.isoformat() if heartbeat else None, "heartbeat_age_seconds": age},
+        "outbox": outbox,
+    }
+    return jsonify(body), 503 if reasons else 200
 
 
 @bp.get("/accessibility")
@@ -85,7 +105,18 @@ def cookies():
     return render_template("core/cookies.html")
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that the endpoints answered without a session never send the
+    cookie back (a permanent session would otherwise be re-sent, and renewed, by every request)."""
+
+    def should_set_cookie(self, app, session) -> bool:
+        if has_request_context() and request.endpoint in SESSIONLESS_ENDPOINTS:
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     if app.config.get("PROXY_FIX_X_FOR"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]),
                                 x_proto=1, x_host=1)
@@ -105,6 +136,8 @@ def init_app(app: Flask) -> None:
     def idle_timeout():
         """Sign out after SESSION_IDLE_MINUTES without a request, and require sign-in everywhere
         but the public pages."""
+        if request.endpoint in SESSIONLESS_ENDPOINTS:
+            return None
         session.permanent = True
         if current_user.is_authenticated:
             now = int(utcnow().timestamp())

@@ -94,6 +94,7 @@ class ChildForm(FlaskForm):
     school_or_setting = StringField("School, nursery or setting (optional)", widget=GovTextInput(),
                                     validators=[Optional(), _length("School or setting", 200)])
     on_plan = BooleanField("This child is on the family's plan", widget=GovCheckboxInput(), default=True)
+    revision = HiddenField()
     submit = SubmitField("Save child", widget=GovSubmitInput())
 
     def validate(self, extra_validators=None):

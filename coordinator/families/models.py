@@ -140,6 +140,7 @@ class Child(db.Model):
     school_or_setting: Mapped[str | None] = mapped_column(String(200))
     on_plan: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # coordinator.concurrency
 
     family: Mapped[Family] = relationship(back_populates="children")
 
@@ -276,6 +277,7 @@ class NetworkMembership(db.Model):
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # removal ends access at once
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # coordinator.concurrency
 
     family: Mapped[Family] = relationship(back_populates="network")
     user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
+from coordinator.concurrency import claim_revision, lock_for_change
 from coordinator.extensions import db
 from coordinator.families.access import today
 from coordinator.families.models import (
@@ -95,29 +96,37 @@ FAMILY_FIELDS = ("family_name", "address", "language", "interpreter_needed", "in
 def update_family(family: Family, *, actor: User, expected_revision: int, **changes) -> list[str]:
     if family.revision != expected_revision:
         raise StaleEdit("Someone else changed this family's details while you were editing.")
-    changed = []
-    for name in FAMILY_FIELDS:
-        if name in changes and getattr(family, name) != changes[name]:
-            setattr(family, name, changes[name])
-            changed.append(name)
+    changed = [name for name in FAMILY_FIELDS if name in changes and getattr(family, name) != changes[name]]
     if changed:
-        family.revision += 1
+        claim_revision(family, expected_revision,
+                       StaleEdit("Someone else changed this family's details while you were editing."))
+        for name in changed:
+            setattr(family, name, changes[name])
         audit.record("family_updated", object_type="family", object_id=family.id, family_id=family.id,
                      actor=actor, detail="changed " + ", ".join(changed))
     return changed
 
 
 class StaleEdit(FamilyError):
-    pass
+    """The record was changed by someone else since the form was opened (coordinator.concurrency)."""
+
+
+class PossibleDuplicate(FamilyError):
+    """Someone with this name was recorded meanwhile: the person adding must say whether it is the same one."""
+
+    def __init__(self, message: str, duplicates: list[HouseholdMember]):
+        super().__init__(message)
+        self.duplicates = duplicates
 
 
 def close_family(family: Family, *, actor: User, on: date, reason: str) -> None:
     if family.is_closed:
         raise FamilyError("This family's record is already closed")
+    claim_revision(family, None, FamilyError("Someone else changed this family's record at the same moment: "
+                                             "check it, then close it again"))
     family.status = FamilyStatus.CLOSED
     family.closed_on = on
     family.closed_reason = reason.strip()
-    family.revision += 1
     audit.record("family_closed", object_type="family", object_id=family.id, family_id=family.id, actor=actor,
                  detail=reason[:400])
 
@@ -125,10 +134,11 @@ def close_family(family: Family, *, actor: User, on: date, reason: str) -> None:
 def reopen_family(family: Family, *, actor: User, reason: str) -> None:
     if not family.is_closed:
         raise FamilyError("This family's record is open")
+    claim_revision(family, None, FamilyError("Someone else changed this family's record at the same moment: "
+                                             "check it, then reopen it again"))
     family.status = FamilyStatus.OPEN
     family.closed_on = None
     family.closed_reason = None
-    family.revision += 1
     audit.record("family_reopened", object_type="family", object_id=family.id, family_id=family.id,
                  actor=actor, detail=reason[:400])
 
@@ -143,8 +153,13 @@ def add_child(family: Family, *, actor: User, **fields) -> Child:
     return child
 
 
-def update_child(child: Child, *, actor: User, **fields) -> None:
+def update_child(child: Child, *, actor: User, expected_revision: int | None = None, **fields) -> None:
+    stale = StaleEdit("Someone else changed this child's details while you were editing.")
+    if expected_revision is not None and child.revision != expected_revision:
+        raise stale
     changed = [k for k, v in fields.items() if getattr(child, k) != v]
+    if changed:
+        claim_revision(child, expected_revision, stale)
     for key in changed:
         setattr(child, key, fields[key])
     if changed:
@@ -216,9 +231,19 @@ def _set_relationships(member: HouseholdMember, family: Family, relationships: d
             member.relationships.remove(row)
 
 
-def add_member(family: Family, *, actor: User, relationships: dict[int, Relationship], **fields) -> HouseholdMember:
+def add_member(family: Family, *, actor: User, relationships: dict[int, Relationship],
+               known_duplicates: tuple[int, ...] | None = None, **fields) -> HouseholdMember:
+    """Add a person. ``known_duplicates``: the ids of same-named people the person adding was shown and said
+    are someone else; anyone else of that name recorded meanwhile (by a colleague at the same instant) is
+    refused with PossibleDuplicate. None: no check (the caller has decided)."""
     if not (fields.get("name") or "").strip() and not (fields.get("description") or "").strip():
         raise FamilyError("Enter the person's name, or describe them if the name is not known")
+    if known_duplicates is not None:
+        lock_for_change(family)  # two people adding the same name at once: the second sees the first
+        found = [m for m in possible_duplicates(family, fields.get("name")) if m.id not in set(known_duplicates)]
+        if found:
+            raise PossibleDuplicate("Someone with this name is already recorded: say whether this is the same "
+                                    "person", found)
     fields.setdefault("first_recorded_on", today())
     member = HouseholdMember(family_id=family.id, **fields)
     db.session.add(member)
@@ -238,23 +263,29 @@ def add_member(family: Family, *, actor: User, relationships: dict[int, Relation
 
 def update_member(member: HouseholdMember, *, actor: User, expected_revision: int,
                   relationships: dict[int, Relationship] | None = None, **fields) -> list[str]:
+    stale = StaleEdit("Someone else changed this person's record while you were editing.")
     if member.revision != expected_revision:
-        raise StaleEdit("Someone else changed this person's record while you were editing.")
+        raise stale
     if "name" in fields or "description" in fields:
         name = fields.get("name", member.name)
         description = fields.get("description", member.description)
         if not (name or "").strip() and not (description or "").strip():
             raise FamilyError("Enter the person's name, or describe them if the name is not known")
+    if relationships is not None and set(relationships) - {c.id for c in member.family.children}:
+        raise FamilyError("Choose children from this family only")
     changed = [k for k, v in fields.items() if getattr(member, k) != v]
+    before = {r.child_id: r.relationship_type for r in member.relationships}
+    if relationships is not None and before != relationships:
+        changed.append("relationships")
+    if not changed:
+        return changed
+    claim_revision(member, expected_revision, stale)
     for key in changed:
-        setattr(member, key, fields[key])
+        if key != "relationships":
+            setattr(member, key, fields[key])
     if relationships is not None:
-        before = {r.child_id: r.relationship_type for r in member.relationships}
         _set_relationships(member, member.family, relationships)
-        if before != relationships:
-            changed.append("relationships")
     if changed:
-        member.revision += 1
         said = "changed " + ", ".join(MEMBER_FIELD_LABELS.get(name, name.replace("_", " ")) for name in changed)
         _keep_version(member, actor, said)
         audit.record("household_member_updated", object_type="household_member", object_id=member.id,
@@ -419,6 +450,7 @@ def household_on(family: Family, on: date) -> list[PastMember]:
 def add_to_network(family: Family, user: User, role: NetworkRole, *, reason: str, actor: User,
                    from_date: date | None = None, until_date: date | None = None) -> NetworkMembership:
     on = today()
+    lock_for_change(family)  # two people adding at once: the second sees the first's membership
     existing = [m for m in family.network if m.user_id == user.id and m.is_current(on)]
     if existing:
         raise FamilyError(f"{user.name} is already in this family's network")
@@ -439,6 +471,7 @@ def add_to_network(family: Family, user: User, role: NetworkRole, *, reason: str
 
 def remove_from_network(membership: NetworkMembership, *, actor: User, reason: str) -> None:
     on = today()
+    lock_for_change(membership.family)  # removed twice at once: the second is told, and keeps the first reason
     if not membership.is_current(on):
         raise FamilyError("This person is no longer in the network")
     if membership.role is NetworkRole.LEAD:

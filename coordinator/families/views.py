@@ -44,7 +44,7 @@ from coordinator.families.models import (
     SightingKind,
     YesNoUnknown,
 )
-from coordinator.forms import choices
+from coordinator.forms import choices, differences, form_revision
 
 bp = Blueprint("families", __name__, url_prefix="/families")
 
@@ -134,26 +134,29 @@ def access_history(family: Family):
 @family_view(Need.MANAGE)
 def edit(family: Family):
     form = FamilyForm(obj=family)
+    conflict = None
     if request.method == "GET":
         form.plan_type.data = family.plan_type.name
         form.revision.data = family.revision
     if form.validate_on_submit():
         try:
             services.update_family(
-                family, actor=current_user, expected_revision=int(form.revision.data or 0),
+                family, actor=current_user, expected_revision=form_revision(form.revision.data),
                 family_name=form.family_name.data.strip(), plan_type=PlanType[form.plan_type.data],
                 address=form.address.data or None, language=form.language.data or None,
                 interpreter_needed=bool(form.interpreter_needed.data),
                 interpreter_notes=form.interpreter_notes.data or None)
-        except services.StaleEdit as stale:
-            form.family_name.errors.append(f"{stale} Your changes are below: check the current record, "
-                                           "then save again to keep yours.")
-            form.revision.data = family.revision
+        except services.StaleEdit:
+            saved = FamilyForm(formdata=None, obj=family)
+            saved.plan_type.data = family.plan_type.name
+            conflict = differences(form, saved)
+            form.revision.data = family.revision  # they have seen what is saved: the next save keeps theirs
         else:
             db.session.commit()
             flash("Family details saved.", "success")
             return redirect(url_for("families.show", ref=family.reference))
-    return render_template("families/family_form.html", form=form, family=family)
+    return render_template("families/family_form.html", form=form, family=family, conflict=conflict,
+                           conflict_what="this family's details")
 
 
 @bp.route("/<ref>/close", methods=["GET", "POST"])
@@ -220,15 +223,30 @@ def add_child(family: Family):
 def edit_child(family: Family, child_id: int):
     child = _child_of(family, child_id)
     form = ChildForm(obj=child)
+    conflict = None
     if request.method == "GET":
-        form.born.data = "no" if child.is_unborn else "yes"
-        form.sex.data = child.sex.name
+        _fill_child_form(form, child)
     if form.validate_on_submit():
-        services.update_child(child, actor=current_user, **_child_fields(form))
-        db.session.commit()
-        flash(f"{child.name} saved.", "success")
-        return redirect(url_for("families.show", ref=family.reference))
-    return render_template("families/child_form.html", form=form, family=family, child=child)
+        try:
+            services.update_child(child, actor=current_user, expected_revision=form_revision(form.revision.data),
+                                  **_child_fields(form))
+        except services.StaleEdit:
+            conflict = differences(form, _fill_child_form(ChildForm(formdata=None, obj=child), child))
+            form.revision.data = child.revision
+        else:
+            db.session.commit()
+            flash(f"{child.name} saved.", "success")
+            return redirect(url_for("families.show", ref=family.reference))
+    return render_template("families/child_form.html", form=form, family=family, child=child, conflict=conflict,
+                           conflict_what="this child's details")
+
+
+def _fill_child_form(form: ChildForm, child: Child) -> ChildForm:
+    form.born.data = "no" if child.is_unborn else "yes"
+    form.sex.data = child.sex.name
+    form.revision.data = child.revision
+    return form
+
 
 
 # --- household --------------------------------------------------------------------------------------
@@ -236,7 +254,7 @@ def edit_child(family: Family, child_id: int):
 RELATIONSHIP_PREFIX = "relationship-"
 
 
-def _member_form(family: Family, member: HouseholdMember | None = None, duplicates=()):
+def _member_form(family: Family, member: HouseholdMember | None = None, duplicates=(), **kwargs):
     """The person form, with one relationship question per child of this family."""
 
     class Form(MemberForm):
@@ -248,7 +266,7 @@ def _member_form(family: Family, member: HouseholdMember | None = None, duplicat
             choices=choices([("", "Not related / not applicable")] + [(r.name, r.value) for r in Relationship]),
             validators=[OptionalValidator()],
         ))
-    form = Form(obj=member)
+    form = Form(obj=member, **kwargs)
     if duplicates:
         form.same_person.choices = choices(
             [(str(m.id), f"Yes: this is {m.display_name}, already recorded") for m in duplicates]
@@ -306,14 +324,23 @@ def add_member(family: Family):
                   "added to their record. Change their details here if what you know differs.", "success")
             return redirect(url_for("families.show_member", ref=family.reference, member_id=existing.id))
         else:
-            member = services.add_member(
-                family, actor=current_user, relationships=_relationships_from(form, family),
-                first_recorded_on=form.first_recorded_on.data or today(), source_agency_id=current_user.agency_id,
-                source_kind=SightingKind[form.source_kind.data], source_note=form.source_note.data or None,
-                **_member_fields(form))
-            db.session.commit()
-            flash(f"{member.display_name} added to the household.", "success")
-            return redirect(url_for("families.show", ref=family.reference))
+            try:
+                member = services.add_member(
+                    family, actor=current_user, relationships=_relationships_from(form, family),
+                    known_duplicates=tuple(m.id for m in duplicates),
+                    first_recorded_on=form.first_recorded_on.data or today(), source_agency_id=current_user.agency_id,
+                    source_kind=SightingKind[form.source_kind.data], source_note=form.source_note.data or None,
+                    **_member_fields(form))
+            except services.PossibleDuplicate as found:
+                # A colleague recorded someone of this name at the same moment: ask, as if it had been there.
+                duplicates = found.duplicates
+                form = _member_form(family, duplicates=duplicates)
+                form.same_person.data = None
+                form.same_person.errors = [str(found)]
+            else:
+                db.session.commit()
+                flash(f"{member.display_name} added to the household.", "success")
+                return redirect(url_for("families.show", ref=family.reference))
     return render_template("families/member_form.html", form=form, family=family, member=None,
                            duplicates=duplicates, relationship_fields=_relationship_fields(form, family))
 
@@ -348,25 +375,19 @@ def edit_member(family: Family, member_id: int):
     form = _member_form(family, member)
     # Where the record came from is fixed when it is made: the change page neither shows nor requires it.
     del form.same_person, form.source_kind, form.source_note, form.first_recorded_on
+    conflict = None
     if request.method == "GET":
-        form.sex.data = member.sex.name
-        form.presence.data = member.presence.name
-        form.parental_responsibility.data = member.parental_responsibility.name
-        form.concerns.data = [key for key in CONCERNS if getattr(member, key)]
-        form.revision.data = member.revision
-        for rel in member.relationships:
-            getattr(form, f"{RELATIONSHIP_PREFIX}{rel.child_id}").data = rel.relationship_type.name
+        _fill_member_form(form, member)
     if form.validate_on_submit():
         foreign = _foreign_child_ids(family)
         if foreign:
             form.name.errors.append("Choose children from this family only")
         else:
             try:
-                services.update_member(member, actor=current_user, expected_revision=int(form.revision.data or 0),
+                services.update_member(member, actor=current_user, expected_revision=form_revision(form.revision.data),
                                        relationships=_relationships_from(form, family), **_member_fields(form))
-            except services.StaleEdit as stale:
-                form.name.errors.append(f"{stale} Your changes are below: check the person's current record, "
-                                        "then save again to keep yours.")
+            except services.StaleEdit:
+                conflict = differences(form, _fill_member_form(_member_form(family, member, formdata=None), member))
                 form.revision.data = member.revision
             except services.FamilyError as error:
                 form.name.errors.append(str(error))
@@ -375,7 +396,19 @@ def edit_member(family: Family, member_id: int):
                 flash(f"{member.display_name} saved.", "success")
                 return redirect(url_for("families.show_member", ref=family.reference, member_id=member.id))
     return render_template("families/member_form.html", form=form, family=family, member=member, duplicates=(),
-                           relationship_fields=_relationship_fields(form, family))
+                           relationship_fields=_relationship_fields(form, family), conflict=conflict,
+                           conflict_what="this person's record")
+
+
+def _fill_member_form(form, member: HouseholdMember):
+    form.sex.data = member.sex.name
+    form.presence.data = member.presence.name
+    form.parental_responsibility.data = member.parental_responsibility.name
+    form.concerns.data = [key for key in CONCERNS if getattr(member, key)]
+    form.revision.data = member.revision
+    for rel in member.relationships:
+        getattr(form, f"{RELATIONSHIP_PREFIX}{rel.child_id}").data = rel.relationship_type.name
+    return form
 
 
 @bp.route("/<ref>/household/<int:member_id>/sighting", methods=["GET", "POST"])
@@ -399,21 +432,25 @@ def add_sighting(family: Family, member_id: int):
 def member_left(family: Family, member_id: int):
     member = _member_of(family, member_id)
     form = LeftForm()
+    conflict = None
     if request.method == "GET":
         form.left_on.data = today()
         form.revision.data = member.revision
     if form.validate_on_submit():
         try:
             services.mark_left(member, actor=current_user, on=form.left_on.data,
-                               expected_revision=int(form.revision.data or 0))
-        except services.StaleEdit as stale:
-            form.left_on.errors.append(str(stale) + " Check the record and try again.")
+                               expected_revision=form_revision(form.revision.data))
+        except services.StaleEdit:
+            saved = LeftForm(formdata=None)
+            saved.left_on.data = member.left_on
+            conflict = differences(form, saved)
             form.revision.data = member.revision
         else:
             db.session.commit()
             flash(f"{member.display_name} recorded as having left.", "success")
             return redirect(url_for("families.show", ref=family.reference))
-    return render_template("families/left_form.html", form=form, family=family, member=member)
+    return render_template("families/left_form.html", form=form, family=family, member=member, conflict=conflict,
+                           conflict_what="this person's record")
 
 
 @bp.get("/<ref>/household/history")

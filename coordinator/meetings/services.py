@@ -5,6 +5,8 @@ invitee in the outbox, in the same transaction as the change (unless the organis
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -16,6 +18,7 @@ from sqlalchemy import select
 from coordinator.audit import services as audit
 from coordinator.auth import services as auth_services
 from coordinator.auth.models import User
+from coordinator.concurrency import claim_revision
 from coordinator.extensions import db
 from coordinator.families import services as family_services
 from coordinator.families.access import current_membership_clause, today
@@ -148,16 +151,23 @@ def generate_occurrences(series: MeetingSeries, until: datetime | None = None) -
     return made
 
 
-def extend_all(now: datetime | None = None) -> int:
+def extend_all(now: datetime | None = None, may_go_on: Callable[[], bool] = lambda: True) -> int:
     """The scheduler's job: extend active series whose generated meetings run out within a week of the
-    horizon. Cheap when there is nothing to do, so it can run on every tick."""
+    horizon. Cheap when there is nothing to do, so it can run on every tick. One series at a time, each
+    committed, asking ``may_go_on`` before the next."""
     end = horizon_end(now)
-    due = db.session.scalars(select(MeetingSeries).where(
+    due = db.session.scalars(select(MeetingSeries.id).where(
         MeetingSeries.status == SeriesStatus.ACTIVE,
         (MeetingSeries.generated_until.is_(None)) | (MeetingSeries.generated_until < end - timedelta(days=7)))
     ).all()
-    made = sum(generate_occurrences(series, end) for series in due)
-    db.session.commit()
+    made = 0
+    for series_id in due:
+        if not may_go_on():
+            break
+        series = db.session.get(MeetingSeries, series_id)
+        if series is not None and series.status is SeriesStatus.ACTIVE:
+            made += generate_occurrences(series, end)
+        db.session.commit()
     return made
 
 
@@ -265,10 +275,11 @@ def create_series(family: Family, schedule: Schedule, *, actor: User, chair: Use
 
 
 def _touch(series: MeetingSeries, expected_revision: int | None) -> None:
-    if expected_revision is not None and series.revision != expected_revision:
-        raise StaleSeries("Someone else changed this meeting series while you were working on it. Nothing has "
-                          "been saved: check the series as it is now, then make your change again.")
-    series.revision += 1
+    """Every change to a series or one of its meetings claims the series' revision first: two changes made
+    from the same page, however close together, cannot both go out (coordinator.concurrency)."""
+    claim_revision(series, expected_revision, StaleSeries(
+        "Someone else changed this meeting series while you were working on it. Nothing has been saved: check "
+        "the series as it is now, then make your change again."))
     series.updated_at = utcnow()
 
 

@@ -11,7 +11,7 @@ from coordinator.extensions import db
 from coordinator.families.access import Need, family_view, is_lead, membership_of
 from coordinator.families.models import Family, NetworkRole
 from coordinator.families.services import current_network
-from coordinator.forms import choices
+from coordinator.forms import choices, differences, form_revision
 from coordinator.meetings import services
 from coordinator.meetings.forms import (
     ButtonForm,
@@ -90,6 +90,7 @@ def _schedule_from(form: ScheduleForm, meeting_type: MeetingType | None = None) 
         recurrence=Recurrence[form.recurrence.data], interval=form.interval.data, end_kind=SeriesEnd[form.end_kind.data],
         until_date=form.until_date.data, count=form.count.data, timezone=current_app.config["TIMEZONE"],
         location=(form.location.data or "").strip() or None, online_link=(form.online_link.data or "").strip() or None)
+
 
 
 def _field_error(form, error: services.MeetingError, default: str) -> None:
@@ -258,7 +259,7 @@ def change_schedule(family: Family, series_id: int):
                                      recipients=[i.email for i in series.current_invitees],
                                      warnings=services.schedule_holiday_warnings(schedule))
             new = services.split_series(series, schedule, actor=current_user,
-                                        expected_revision=int(form.revision.data or 0), notify=notify)
+                                        expected_revision=form_revision(form.revision.data), notify=notify)
         except services.MeetingError as error:
             _field_error(form, error, "first_date")
             form.revision.data = series.revision
@@ -283,7 +284,7 @@ def end_series(family: Family, series_id: int):
                                  summary=["Every future meeting of the series is removed. Held and past meetings stay."],
                                  recipients=[i.email for i in series.current_invitees])
         try:
-            services.end_series(series, actor=current_user, expected_revision=int(form.revision.data or 0), notify=notify)
+            services.end_series(series, actor=current_user, expected_revision=form_revision(form.revision.data), notify=notify)
         except services.MeetingError as error:
             flash(str(error), "info")
             return redirect(url_for("meetings.show_series", ref=family.reference, series_id=series.id))
@@ -316,7 +317,7 @@ def add_extra(family: Family, series_id: int):
             occurrence = services.add_extra(series, actor=current_user, on=form.new_date.data, at=form.new_time.time,
                                             duration_minutes=form.duration_minutes.data,
                                             location=form.location.data, online_link=form.online_link.data,
-                                            expected_revision=int(form.revision.data or 0), notify=notify)
+                                            expected_revision=form_revision(form.revision.data), notify=notify)
         except services.MeetingError as error:
             _field_error(form, error, "new_date")
             form.revision.data = series.revision
@@ -335,10 +336,9 @@ def change_invitees(family: Family, series_id: int):
     people = _network_choices(family)
     network_ids = {m.user_id for m in people}
     form.invitee_ids.choices = choices([(m.user_id, f"{m.user.name}, {m.agency.name if m.agency else 'no agency'}") for m in people])
+    conflict = None
     if request.method == "GET":
-        form.invitee_ids.data = [i.user_id for i in series.current_invitees if i.user_id in network_ids]
-        form.external_emails.data = "\n".join(i.email for i in series.current_invitees if i.user_id not in network_ids)
-        form.revision.data = series.revision
+        _fill_invitees_form(form, series, network_ids)
     if form.validate_on_submit():
         found = _invitees_from(form, family)
         if found is not None:
@@ -352,7 +352,13 @@ def change_invitees(family: Family, series_id: int):
             users = chosen + [services.user_for_external(e, current_user) for e in emails]
             try:
                 services.change_invitees(series, users, actor=current_user,
-                                         expected_revision=int(form.revision.data or 0), notify=notify)
+                                         expected_revision=form_revision(form.revision.data), notify=notify)
+            except services.StaleSeries:
+                saved = InviteesForm(formdata=None)
+                saved.invitee_ids.choices = form.invitee_ids.choices
+                _fill_invitees_form(saved, series, network_ids)
+                conflict = differences(form, saved)
+                form.revision.data = series.revision
             except services.MeetingError as error:
                 form.invitee_ids.errors = [str(error)]
                 form.revision.data = series.revision
@@ -360,7 +366,15 @@ def change_invitees(family: Family, series_id: int):
                 db.session.commit()
                 flash("Invitations updated.", "success")
                 return redirect(url_for("meetings.show_series", ref=family.reference, series_id=series.id))
-    return render_template("meetings/invitees_form.html", form=form, family=family, series=series)
+    return render_template("meetings/invitees_form.html", form=form, family=family, series=series, conflict=conflict,
+                           conflict_what="who is invited")
+
+
+def _fill_invitees_form(form: InviteesForm, series, network_ids: set[int]) -> InviteesForm:
+    form.invitee_ids.data = [i.user_id for i in series.current_invitees if i.user_id in network_ids]
+    form.external_emails.data = "\n".join(i.email for i in series.current_invitees if i.user_id not in network_ids)
+    form.revision.data = series.revision
+    return form
 
 
 @bp.get("/meetings/<int:occurrence_id>")
@@ -383,14 +397,9 @@ def move_occurrence(family: Family, occurrence_id: int):
     occurrence = _occurrence_of(family, occurrence_id)
     series = occurrence.series
     form = MoveForm()
+    conflict = None
     if request.method == "GET":
-        local = occurrence.starts_at.astimezone(series.zone)
-        form.new_date.data = local.date()
-        form.new_time.data = local.strftime("%H:%M")
-        form.duration_minutes.data = int((occurrence.ends_at - occurrence.starts_at).total_seconds() // 60)
-        form.location.data = occurrence.location
-        form.online_link.data = occurrence.online_link
-        form.revision.data = series.revision
+        _fill_move_form(form, occurrence)
     if form.validate_on_submit():
         notify = _confirmed()
         try:
@@ -406,7 +415,10 @@ def move_occurrence(family: Family, occurrence_id: int):
             services.move_occurrence(occurrence, actor=current_user, new_date=form.new_date.data,
                                      new_time=form.new_time.time, duration_minutes=form.duration_minutes.data,
                                      location=form.location.data, online_link=form.online_link.data,
-                                     expected_revision=int(form.revision.data or 0), notify=notify)
+                                     expected_revision=form_revision(form.revision.data), notify=notify)
+        except services.StaleSeries:
+            conflict = differences(form, _fill_move_form(MoveForm(formdata=None), occurrence))
+            form.revision.data = occurrence.series.revision
         except services.MeetingError as error:
             _field_error(form, error, "new_date")
             form.revision.data = series.revision
@@ -414,7 +426,19 @@ def move_occurrence(family: Family, occurrence_id: int):
             db.session.commit()
             flash("The meeting has moved." + (" Updates are on their way." if notify else ""), "success")
             return redirect(url_for("meetings.show_occurrence", ref=family.reference, occurrence_id=occurrence.id))
-    return render_template("meetings/move_form.html", form=form, family=family, series=series, occurrence=occurrence)
+    return render_template("meetings/move_form.html", form=form, family=family, series=series, occurrence=occurrence,
+                           conflict=conflict, conflict_what="this meeting")
+
+
+def _fill_move_form(form: MoveForm, occurrence) -> MoveForm:
+    local = occurrence.starts_at.astimezone(occurrence.series.zone)
+    form.new_date.data = local.date()
+    form.new_time.data = local.strftime("%H:%M")
+    form.duration_minutes.data = int((occurrence.ends_at - occurrence.starts_at).total_seconds() // 60)
+    form.location.data = occurrence.location
+    form.online_link.data = occurrence.online_link
+    form.revision.data = occurrence.series.revision
+    return form
 
 
 @bp.route("/meetings/<int:occurrence_id>/cancel", methods=["GET", "POST"])
@@ -435,7 +459,7 @@ def cancel_occurrence(family: Family, occurrence_id: int):
                                               " is cancelled. The others go ahead."],
                                      recipients=[i.email for i in series.current_invitees])
             services.cancel_occurrence(occurrence, actor=current_user, reason=form.reason.data,
-                                       expected_revision=int(form.revision.data or 0), notify=notify)
+                                       expected_revision=form_revision(form.revision.data), notify=notify)
         except services.MeetingError as error:
             form.reason.errors = list(form.reason.errors) + [str(error)]
             form.revision.data = series.revision

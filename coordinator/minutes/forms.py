@@ -90,6 +90,7 @@ class ActionStatusForm(FlaskForm):
                         validators=[InputRequired(message="Choose the action's status")])
     comment = TextAreaField("Evidence or comment", widget=GovTextArea(),
                             validators=[Optional(), Length(max=2000, message="The comment must be 2000 characters or fewer")])
+    revision = HiddenField()
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 

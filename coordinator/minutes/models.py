@@ -166,6 +166,9 @@ class Action(db.Model):
     evidence: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Raised by every status change and review (coordinator.concurrency): the owner and a meeting's review
+    # cannot overwrite each other unawares.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     owner: Mapped[User] = relationship()
     owner_agency: Mapped[Agency] = relationship()
@@ -200,6 +203,7 @@ class Goal(db.Model):
     agreed_at_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"))
     description: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # raised by each scoring (coordinator.concurrency)
 
     scores: Mapped[list[GoalScore]] = relationship(order_by="GoalScore.id")
 

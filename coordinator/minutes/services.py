@@ -2,6 +2,8 @@
 the family's action log and goals. Emails say only that something is there to read, with a link."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import difflib
 import json
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ from sqlalchemy import func, select
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
+from coordinator.concurrency import claim_revision, hold_revision
 from coordinator.extensions import db
 from coordinator.families import services as family_services
 from coordinator.families.access import today
@@ -167,14 +170,33 @@ def prefill(occurrence: Occurrence) -> dict:
     return content
 
 
-def save(minutes: Minutes, content: dict, *, actor: User, expected_revision: int) -> None:
+STALE_MINUTES = ("Someone else saved these minutes while you were editing. Compare the sections below and choose "
+                 "which text to keep.")
+
+
+def claim(minutes: Minutes, expected_revision: int | None, *, hold: bool = False) -> None:
+    """Raise the working copy's revision (a save), or only hold it (``hold``: a step of approval and
+    publishing, which then re-reads the state it checks). Either way StaleMinutes, with what is saved now,
+    if someone else saved first: a chair cannot approve or publish text that changed after they last saw
+    it, and of two clicks on Publish the second finds the minutes published."""
+    try:
+        (hold_revision if hold else claim_revision)(minutes, expected_revision, StaleMinutes(STALE_MINUTES, saved={}))
+    except StaleMinutes as stale:
+        stale.saved = minutes.fields  # rolled back: this is what the other person saved
+        raise
+
+
+def save(minutes: Minutes, content: dict, *, actor: User, expected_revision: int) -> bool:
+    """Save the working copy; False when nothing changed (no new revision, nothing to approve again)."""
     if minutes.status is MinutesStatus.PUBLISHED:
         raise MinutesError("These minutes are published and can no longer be changed. Ask for a correction instead.")
     if minutes.revision != expected_revision:
-        raise StaleMinutes("Someone else saved these minutes while you were editing. Compare the sections below "
-                           "and choose which text to keep.", saved=minutes.fields)
-    minutes.content = json.dumps(content, sort_keys=True)
-    minutes.revision += 1
+        raise StaleMinutes(STALE_MINUTES, saved=minutes.fields)
+    text = json.dumps(content, sort_keys=True)
+    if text == minutes.content:
+        return False
+    claim(minutes, expected_revision)
+    minutes.content = text
     minutes.updated_at = utcnow()
     if minutes.status is MinutesStatus.APPROVED:
         minutes.status = MinutesStatus.DRAFT  # a change after approval needs approving again
@@ -183,6 +205,7 @@ def save(minutes: Minutes, content: dict, *, actor: User, expected_revision: int
                                    saved_by_id=actor.id))
     audit.record("minutes_saved", object_type="minutes", object_id=minutes.id, family_id=minutes.family_id,
                  actor=actor, detail=f"revision {minutes.revision}")
+    return True
 
 
 def section_differences(mine: dict, saved: dict) -> list[str]:
@@ -191,7 +214,8 @@ def section_differences(mine: dict, saved: dict) -> list[str]:
 
 # --- approval and publishing ------------------------------------------------------------------------------
 
-def send_for_approval(minutes: Minutes, *, actor: User) -> None:
+def send_for_approval(minutes: Minutes, *, actor: User, expected_revision: int | None = None) -> None:
+    claim(minutes, expected_revision, hold=True)
     if minutes.status is not MinutesStatus.DRAFT:
         raise MinutesError("Only draft minutes can be sent for approval")
     minutes.status = MinutesStatus.AWAITING_APPROVAL
@@ -200,9 +224,12 @@ def send_for_approval(minutes: Minutes, *, actor: User) -> None:
                  family_id=minutes.family_id, actor=actor)
 
 
-def ask_for_change(minutes: Minutes, *, actor: User, note: str) -> None:
+def ask_for_change(minutes: Minutes, *, actor: User, note: str, expected_revision: int | None = None) -> None:
     if not may_approve(minutes.occurrence, actor):
         raise MinutesError("Only the chair can ask for changes")
+    if not (note or "").strip():
+        raise MinutesError("Say what needs to change", "note")
+    claim(minutes, expected_revision, hold=True)
     if minutes.status not in (MinutesStatus.AWAITING_APPROVAL, MinutesStatus.APPROVED):
         raise MinutesError("These minutes are not waiting for approval")
     minutes.status = MinutesStatus.DRAFT
@@ -212,10 +239,11 @@ def ask_for_change(minutes: Minutes, *, actor: User, note: str) -> None:
                  family_id=minutes.family_id, actor=actor, detail=note[:400])
 
 
-def approve(minutes: Minutes, *, actor: User) -> None:
+def approve(minutes: Minutes, *, actor: User, expected_revision: int | None = None) -> None:
     if not may_approve(minutes.occurrence, actor):
         raise MinutesError("Only the chair can approve minutes, and not their own unless the service allows one "
                            "person to write and approve")
+    claim(minutes, expected_revision, hold=True)
     if minutes.status is not MinutesStatus.AWAITING_APPROVAL:
         raise MinutesError("Minutes must be sent for approval before they are approved")
     minutes.status = MinutesStatus.APPROVED
@@ -224,15 +252,18 @@ def approve(minutes: Minutes, *, actor: User) -> None:
                  actor=actor)
 
 
-def publish(minutes: Minutes, *, actor: User, correction: CorrectionRequest | None = None) -> MinutesVersion:
+def publish(minutes: Minutes, *, actor: User, correction: CorrectionRequest | None = None,
+            expected_revision: int | None = None) -> MinutesVersion:
     """Freeze a numbered version and tell the network and attendees, in one transaction: a failure anywhere
     leaves nothing half published and no email queued."""
+    if not may_approve(minutes.occurrence, actor):
+        raise MinutesError("Only the chair can publish minutes")
+    if correction is None:  # a correction has claimed the revision already, with its new text
+        claim(minutes, expected_revision, hold=True)
     if minutes.status is MinutesStatus.PUBLISHED and correction is None:
         raise MinutesError("These minutes are already published")
     if minutes.status is not MinutesStatus.APPROVED and correction is None:
         raise MinutesError("The chair must approve the minutes before they are published")
-    if not may_approve(minutes.occurrence, actor):
-        raise MinutesError("Only the chair can publish minutes")
     number = (db.session.scalar(select(func.max(MinutesVersion.number)).where(MinutesVersion.minutes_id == minutes.id))
               or 0) + 1
     occurrence = minutes.occurrence
@@ -458,6 +489,9 @@ def decide_correction(correction: CorrectionRequest, *, actor: User, accept: boo
         raise MinutesError("Only the chair can decide on corrections")
     if correction.state is not CorrectionState.PENDING:
         raise MinutesError("This correction has already been decided")
+    # Two decisions at the same instant: the second is refused here, before anything is written.
+    claim_revision(minutes, None, MinutesError("Someone else decided on a correction to these minutes at the same "
+                                               "moment: open the correction again to see where it stands"))
     correction.decided_by_id, correction.decided_at, correction.decision_note = actor.id, utcnow(), (note or None)
     if not accept:
         correction.state = CorrectionState.DECLINED
@@ -470,7 +504,6 @@ def decide_correction(correction: CorrectionRequest, *, actor: User, accept: boo
     content = minutes.fields
     content[correction.section] = new_text.strip()
     minutes.content = json.dumps(content, sort_keys=True)
-    minutes.revision += 1
     db.session.add(MinutesRevision(minutes_id=minutes.id, revision=minutes.revision, content=minutes.content,
                                    saved_by_id=actor.id))
     return publish(minutes, actor=actor, correction=correction)
@@ -490,9 +523,12 @@ def difference(older: MinutesVersion, newer: MinutesVersion) -> list[tuple[str, 
 
 # --- decisions summary ------------------------------------------------------------------------------------
 
-def send_decisions_summary(minutes: Minutes, *, actor: User) -> DecisionsSummary:
+def send_decisions_summary(minutes: Minutes, *, actor: User, expected_revision: int | None = None) -> DecisionsSummary:
     if not (is_chair(minutes.occurrence, actor) or is_minute_taker(minutes.occurrence, actor)):
         raise MinutesError("Only the chair or the minute-taker can send the decisions summary")
+    claim(minutes, expected_revision, hold=True)  # the decisions sent are the ones the sender last saw
+    if minutes.decisions_sent_at is not None:
+        raise MinutesError("The decisions summary has already been sent")
     existing = db.session.scalar(select(DecisionsSummary).where(DecisionsSummary.minutes_id == minutes.id))
     if existing is not None:
         raise MinutesError("The decisions summary has already been sent")
@@ -564,8 +600,14 @@ def add_action(occurrence: Occurrence, *, actor: User, description: str, owner: 
     return action
 
 
+class StaleAction(MinutesError):
+    """The action was updated by someone else since the page was opened."""
+
+
 def update_action(action: Action, *, actor: User, status: ActionStatus, comment: str | None,
-                  reviewed_at: Occurrence | None = None) -> None:
+                  reviewed_at: Occurrence | None = None, expected_revision: int | None = None) -> None:
+    claim_revision(action, expected_revision, StaleAction(
+        f"Someone else updated the action \u201c{action.description[:80]}\u201d while you were working on it"))
     action.status = status
     if comment:
         action.evidence = comment.strip()
@@ -601,14 +643,18 @@ def overdue_actions(family: Family, on: date | None = None) -> list[Action]:
     return [a for a in actions_of(family) if a.status is ActionStatus.OPEN and a.due_date < on]
 
 
-def remind_overdue(now: datetime | None = None) -> int:
-    """The scheduler's job: tell each owner, once per due date, that an action of theirs is overdue."""
+def remind_overdue(now: datetime | None = None, may_go_on: Callable[[], bool] = lambda: True) -> int:
+    """The scheduler's job: tell each owner, once per due date, that an action of theirs is overdue. One
+    reminder at a time, each committed, asking ``may_go_on`` before the next."""
     on = (now or utcnow()).astimezone(local_zone()).date()
     sent = 0
     base = current_app.config["BASE_URL"].rstrip("/")
     from coordinator.notify.models import OutboxMessage
 
-    for action in db.session.scalars(select(Action).where(Action.status == ActionStatus.OPEN, Action.due_date < on)):
+    overdue = db.session.scalars(select(Action).where(Action.status == ActionStatus.OPEN, Action.due_date < on)).all()
+    for action in overdue:
+        if not may_go_on():
+            break
         key = f"action-overdue:{action.id}:{action.due_date.isoformat()}"
         if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
             continue
@@ -616,6 +662,7 @@ def remind_overdue(now: datetime | None = None) -> int:
         enqueue_template(key, to=action.owner.email, subject=f"An action for ref {family.reference} is overdue",
                          template="action_overdue", kind="action_overdue", family_id=family.id,
                          url=f"{base}/families/{family.reference}/actions/{action.id}")
+        db.session.commit()
         sent += 1
     db.session.commit()
     return sent
@@ -633,9 +680,12 @@ def add_goal(occurrence: Occurrence, *, actor: User, description: str) -> Goal:
     return goal
 
 
-def score_goal(goal: Goal, occurrence: Occurrence, *, actor: User, score: int) -> GoalScore:
+def score_goal(goal: Goal, occurrence: Occurrence, *, actor: User, score: int,
+               expected_revision: int | None = None) -> GoalScore:
     if score is None or not 0 <= int(score) <= 10:
         raise MinutesError("The score must be a whole number from 0 to 10", "score")
+    claim_revision(goal, expected_revision, MinutesError(
+        f"Someone else scored the goal \u201c{goal.description[:80]}\u201d while you were working on it", "score"))
     row = db.session.scalar(select(GoalScore).where(GoalScore.goal_id == goal.id, GoalScore.occurrence_id == occurrence.id))
     if row is None:
         row = GoalScore(goal_id=goal.id, occurrence_id=occurrence.id, score=int(score), recorded_by_id=actor.id)

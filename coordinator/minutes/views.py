@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from govuk_frontend_wtf.main import wtforms_errors
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -13,7 +16,7 @@ from coordinator.extensions import db
 from coordinator.families import services as family_services
 from coordinator.families.access import Need, family_view, is_lead, membership_of
 from coordinator.families.models import Family, NetworkRole
-from coordinator.forms import choices
+from coordinator.forms import choices, differences, form_revision
 from coordinator.meetings.forms import ButtonForm
 from coordinator.meetings.models import Occurrence
 from coordinator.minutes import services
@@ -94,11 +97,13 @@ def family_minutes(family: Family):
 @bp.route("/minutes/<int:occurrence_id>/edit", methods=["GET", "POST"])
 @family_view(Need.READ)
 def edit(family: Family, occurrence_id: int):
+    """The editor is one form: every button on it (adding an action or a goal, scores, the review, sending,
+    approving, publishing) saves the minutes text first, so nothing typed is lost whichever is pressed."""
     occurrence = _occurrence_of(family, occurrence_id)
     _editor_only(occurrence)
     minutes = services.minutes_for(occurrence)
     if minutes is None:
-        if request.method == "GET" and occurrence.starts_at > services.utcnow() + __import__("datetime").timedelta(days=1):
+        if request.method == "GET" and occurrence.starts_at > services.utcnow() + timedelta(days=1):
             flash("Minutes can be started from the day of the meeting.", "info")
             return redirect(url_for("meetings.show_occurrence", ref=family.reference, occurrence_id=occurrence.id))
         try:
@@ -107,44 +112,202 @@ def edit(family: Family, occurrence_id: int):
             abort(409, description=str(error))
         db.session.commit()
     if minutes.status is MinutesStatus.PUBLISHED:
-        return redirect(url_for("minutes.show_version", ref=family.reference, occurrence_id=occurrence.id,
-                                number=minutes.latest_version.number))
-    invitees, agencies, children, members = _editor_context(family, occurrence)
-    conflict = None
+        return _to_published(family, occurrence, minutes)
+    editor = _Editor(family, occurrence, minutes)
     if request.method == "GET":
-        form = build_minutes_form(invitees=invitees, agencies=agencies, children=children, members=members,
-                                  data=minutes.fields)
-        form.revision.data = minutes.revision
-    else:
-        form = build_minutes_form(invitees=invitees, agencies=agencies, children=children, members=members)
-        if form.validate_on_submit():
-            mine = {k: v for k, v in form.data.items() if k not in ("csrf_token", "revision")}
-            for choice in request.form.getlist("keep_saved"):  # after a conflict: sections where they chose the saved text
-                mine[choice] = minutes.fields.get(choice)
-            try:
-                services.save(minutes, mine, actor=current_user, expected_revision=int(form.revision.data or 0))
-            except services.StaleMinutes as stale:
-                differing = services.section_differences(mine, stale.saved)
-                conflict = [(key, form[key].label.text if key in form else key, stale.saved.get(key), mine.get(key))
-                            for key in differing if key in form]
-                form.revision.data = minutes.revision  # they have been shown the difference: the next save decides
-            except services.MinutesError as error:
-                flash(str(error), "info")
-            else:
-                db.session.commit()
-                flash("Minutes saved.", "success")
-                return redirect(url_for("minutes.edit", ref=family.reference, occurrence_id=occurrence.id))
-    return render_template(
-        "minutes/edit.html", family=family, occurrence=occurrence, series=occurrence.series, minutes=minutes, form=form,
-        invitees=invitees, agencies=agencies, children=children, members=members, conflict=conflict,
-        previous_actions=services.open_actions_before(occurrence),
-        agreed_actions=db.session.scalars(select(Action).where(Action.agreed_at_id == occurrence.id)).all(),
-        goals=services.goals_of(family), action_form=_action_form(family), goal_form=GoalForm(prefix="goal"),
-        status_form=ButtonForm(), note_form=NoteForm(), may_approve=services.may_approve(occurrence, current_user),
-        levels=services.service_levels(occurrence, minutes), statuses=list(ActionStatus))
+        return editor.render()
+    if not editor.form.validate_on_submit():
+        return editor.render()  # GOV.UK errors on the fields; nothing saved, everything typed re-shown
+    intent = request.form.get("intent", "save")
+    mine = {k: v for k, v in editor.form.data.items() if k not in ("csrf_token", "revision")}
+    for choice in request.form.getlist("keep_saved"):  # after a conflict: sections where they chose the saved text
+        mine[choice] = minutes.fields.get(choice)
+    try:
+        changed = services.save(minutes, mine, actor=current_user, expected_revision=form_revision(editor.form.revision.data))
+    except services.StaleMinutes as stale:
+        editor.show_conflict(mine, stale.saved)
+        return editor.render()
+    except services.MinutesError as error:  # published meanwhile
+        flash(str(error), "info")
+        return redirect(url_for("minutes.edit", ref=family.reference, occurrence_id=occurrence.id))
+    db.session.commit()  # the text is safe before whatever else the button asked for is tried
+    editor.form.revision.data = minutes.revision
+    step = EDITOR_STEPS.get(intent)
+    if step is None:
+        flash("Minutes saved." if changed else "Minutes saved: nothing had changed.", "success")
+        return _back_to_editor(family, occurrence)
+    try:
+        message = step(editor)
+    except services.StaleMinutes as stale:
+        db.session.rollback()
+        editor.show_conflict(mine, stale.saved)
+        return editor.render()
+    except services.MinutesError as error:
+        db.session.rollback()
+        if intent == "publish" and _published_meanwhile(occurrence):
+            flash("These minutes are already published", "info")  # a double click: the other request published
+            return _to_published(family, occurrence, services.minutes_for(occurrence))
+        editor.step_error(error, intent)
+        return editor.render()
+    if message is None:  # the step's own form has errors: shown beside it, the text already saved
+        db.session.rollback()
+        return editor.render()
+    db.session.commit()
+    flash(message, "success")
+    if intent == "publish":
+        return _to_published(family, occurrence, minutes)
+    return _back_to_editor(family, occurrence, EDITOR_ANCHORS.get(intent, ""))
 
 
 edit.access_rule = "family:read+chair"
+
+
+
+class _Editor:
+    """The editor page: the minutes form and the sub-forms that share its one <form>."""
+
+    def __init__(self, family: Family, occurrence: Occurrence, minutes):
+        self.family, self.occurrence, self.minutes = family, occurrence, minutes
+        self.invitees, self.agencies, self.children, self.members = _editor_context(family, occurrence)
+        posted = request.method == "POST"
+        build = dict(invitees=self.invitees, agencies=self.agencies, children=self.children, members=self.members)
+        if posted:
+            self.form = build_minutes_form(**build)
+        else:
+            self.form = build_minutes_form(data=minutes.fields, **build)
+            self.form.revision.data = minutes.revision
+        sub = {} if posted else {"formdata": None}
+        # One CSRF token protects the whole form: the sub-forms do not carry their own.
+        self.action_form = _action_form(family, meta={"csrf": False}, **sub)
+        self.goal_form = GoalForm(prefix="goal", meta={"csrf": False}, **sub)
+        self.note_form = NoteForm(prefix="change", meta={"csrf": False}, **sub)
+        self.posted = request.form if posted else None
+        self.conflict = None
+        self.step_errors: list[dict] = []
+
+    def show_conflict(self, mine: dict, saved: dict) -> None:
+        differing = services.section_differences(mine, saved)
+        self.conflict = [(key, self.form[key].label.text if key in self.form else key, saved.get(key), mine.get(key))
+                         for key in differing if key in self.form]
+        self.form.revision.data = self.minutes.revision  # they have been shown the difference: the next save decides
+
+    def step_error(self, error: services.MinutesError, intent: str) -> None:
+        form = {"add_action": self.action_form, "add_goal": self.goal_form, "ask": self.note_form}.get(intent)
+        field = getattr(form, error.field, None) if form is not None and error.field else None
+        if field is not None:
+            field.errors = list(field.errors) + [str(error)]
+        else:
+            self.step_errors.append({"text": str(error), "href": "#" + EDITOR_ANCHORS.get(intent, "minutes-form")})
+
+    def render(self):
+        occurrence, minutes = self.occurrence, self.minutes
+        errors = list(self.step_errors)
+        for form in (self.form, self.action_form, self.goal_form, self.note_form):
+            errors += wtforms_errors(form)["errorList"] if form.errors else []
+        return render_template(
+            "minutes/edit.html", family=self.family, occurrence=occurrence, series=occurrence.series,
+            minutes=minutes, form=self.form, invitees=self.invitees, agencies=self.agencies, children=self.children,
+            members=self.members, conflict=self.conflict, page_errors=errors, posted=self.posted,
+            previous_actions=services.open_actions_before(occurrence),
+            agreed_actions=db.session.scalars(select(Action).where(Action.agreed_at_id == occurrence.id)).all(),
+            goals=services.goals_of(self.family), action_form=self.action_form, goal_form=self.goal_form,
+            note_form=self.note_form, may_approve=services.may_approve(occurrence, current_user),
+            levels=services.service_levels(occurrence, minutes), statuses=list(ActionStatus))
+
+
+def _step_add_action(editor: _Editor) -> str | None:
+    form = editor.action_form
+    if not form.validate():
+        return None
+    owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
+    if owner is not None and owner.id not in {m.user_id for m in family_services.current_network(editor.family)}:
+        raise services.MinutesError("Choose the owner from the family's network", "owner_id")
+    services.add_action(editor.occurrence, actor=current_user, description=form.description.data, owner=owner,
+                        due=form.due_date.data, intended_outcome=form.intended_outcome.data)
+    return "Action added, and the minutes saved."
+
+
+def _step_add_goal(editor: _Editor) -> str | None:
+    form = editor.goal_form
+    if not form.validate():
+        return None
+    goal = services.add_goal(editor.occurrence, actor=current_user, description=form.description.data)
+    if form.score.data is not None:
+        services.score_goal(goal, editor.occurrence, actor=current_user, score=form.score.data)
+    return "Goal added, and the minutes saved."
+
+
+def _step_scores(editor: _Editor) -> str | None:
+    scored = 0
+    for goal in services.goals_of(editor.family):
+        raw = (request.form.get(f"score-{goal.id}") or "").strip()
+        if not raw:
+            continue
+        try:
+            score = int(raw)
+        except ValueError:
+            score = -1
+        if not 0 <= score <= 10:
+            raise services.MinutesError(
+                f"The score for \u201c{goal.description[:60]}\u201d must be a whole number from 0 to 10")
+        services.score_goal(goal, editor.occurrence, actor=current_user, score=score,
+                            expected_revision=form_revision(request.form.get(f"score-{goal.id}-revision")))
+        scored += 1
+    return f"Scores saved ({scored}), and the minutes saved."
+
+
+def _step_review(editor: _Editor) -> str | None:
+    occurrence, changed = editor.occurrence, 0
+    for action in services.open_actions_before(occurrence):
+        status = request.form.get(f"review-{action.id}")
+        comment = (request.form.get(f"review-{action.id}-comment") or "").strip()[:2000]
+        # A review is recorded once per meeting, and again only if the status or comment changes.
+        already = any(h.reviewed_at_id == occurrence.id for h in action.history)
+        unchanged = already and status == action.status.name and comment == (action.evidence or "")
+        if status and status in ActionStatus.__members__ and not unchanged:
+            services.update_action(action, actor=current_user, status=ActionStatus[status], comment=comment,
+                                   reviewed_at=occurrence,
+                                   expected_revision=form_revision(request.form.get(f"review-{action.id}-revision")))
+            changed += 1
+    return f"Review of {changed} action(s) saved, and the minutes saved."
+
+
+def _step_send(editor: _Editor) -> str:
+    services.send_for_approval(editor.minutes, actor=current_user, expected_revision=editor.minutes.revision)
+    return "Minutes saved and sent to the chair for approval."
+
+
+def _step_approve(editor: _Editor) -> str:
+    services.approve(editor.minutes, actor=current_user, expected_revision=editor.minutes.revision)
+    return "Approved. Publish them when ready."
+
+
+def _step_publish(editor: _Editor) -> str:
+    version = services.publish(editor.minutes, actor=current_user, expected_revision=editor.minutes.revision)
+    return f"Version {version.number} published. Everyone on the distribution list has been emailed a link."
+
+
+def _step_ask(editor: _Editor) -> str | None:
+    if not editor.note_form.validate():
+        return None
+    services.ask_for_change(editor.minutes, actor=current_user, note=editor.note_form.note.data,
+                            expected_revision=editor.minutes.revision)
+    return "The minute-taker has been asked for the change."
+
+
+def _step_decisions(editor: _Editor) -> str:
+    try:
+        services.send_decisions_summary(editor.minutes, actor=current_user, expected_revision=editor.minutes.revision)
+    except IntegrityError:
+        raise services.MinutesError("The decisions summary has already been sent") from None  # a double click
+    return "The minutes are saved and the decisions summary has been sent to the attendees."
+
+
+EDITOR_STEPS = {"add_action": _step_add_action, "add_goal": _step_add_goal, "scores": _step_scores,
+                "review": _step_review, "send": _step_send, "approve": _step_approve, "publish": _step_publish,
+                "ask": _step_ask, "decisions": _step_decisions}
+EDITOR_ANCHORS = {"add_action": "agreed-actions", "add_goal": "goals", "scores": "goals", "review": "review",
+                  "send": "workflow", "approve": "workflow", "ask": "workflow", "decisions": "workflow"}
 
 
 def _action_form(family: Family, **kwargs) -> ActionForm:
@@ -155,169 +318,19 @@ def _action_form(family: Family, **kwargs) -> ActionForm:
     return form
 
 
-def _back_to_editor(family, occurrence):
-    return redirect(url_for("minutes.edit", ref=family.reference, occurrence_id=occurrence.id))
+def _back_to_editor(family, occurrence, anchor: str = ""):
+    return redirect(url_for("minutes.edit", ref=family.reference, occurrence_id=occurrence.id)
+                    + (f"#{anchor}" if anchor else ""))
 
 
-@bp.post("/minutes/<int:occurrence_id>/actions")
-@family_view(Need.READ)
-def add_action(family: Family, occurrence_id: int):
-    occurrence = _occurrence_of(family, occurrence_id)
-    _editor_only(occurrence)
-    form = _action_form(family)
-    owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
-    network_ids = {m.user_id for m in family_services.current_network(family)}
-    if form.validate_on_submit():
-        try:
-            if owner is not None and owner.id not in network_ids:
-                raise services.MinutesError("Choose the owner from the family's network", "owner_id")
-            services.add_action(occurrence, actor=current_user, description=form.description.data, owner=owner,
-                                due=form.due_date.data, intended_outcome=form.intended_outcome.data)
-        except services.MinutesError as error:
-            getattr(form, error.field or "description").errors = [str(error)]
-        else:
-            db.session.commit()
-            flash("Action added.", "success")
-            return _back_to_editor(family, occurrence)
-    return render_template("minutes/action_form.html", family=family, occurrence=occurrence, form=form)
-
-
-add_action.access_rule = "family:read+chair"
-
-
-@bp.post("/minutes/<int:occurrence_id>/review")
-@family_view(Need.READ)
-def review_actions(family: Family, occurrence_id: int):
-    occurrence = _occurrence_of(family, occurrence_id)
-    _editor_only(occurrence)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    changed = 0
-    for action in services.open_actions_before(occurrence):
-        status = request.form.get(f"review-{action.id}")
-        comment = (request.form.get(f"review-{action.id}-comment") or "").strip()[:2000]
-        # A review is recorded once per meeting, and again only if the status or comment changes.
-        already = any(h.reviewed_at_id == occurrence.id for h in action.history)
-        unchanged = already and status == action.status.name and comment == (action.evidence or "")
-        if status and status in ActionStatus.__members__ and not unchanged:
-            services.update_action(action, actor=current_user, status=ActionStatus[status], comment=comment,
-                                   reviewed_at=occurrence)
-            changed += 1
-    db.session.commit()
-    flash(f"Review of {changed} action(s) saved.", "success")
-    return _back_to_editor(family, occurrence)
-
-
-review_actions.access_rule = "family:read+chair"
-
-
-@bp.post("/minutes/<int:occurrence_id>/goals")
-@family_view(Need.READ)
-def goals(family: Family, occurrence_id: int):
-    occurrence = _occurrence_of(family, occurrence_id)
-    _editor_only(occurrence)
-    if request.form.get("goal-description") is not None:
-        form = GoalForm(prefix="goal")
-        if form.validate_on_submit():
-            goal = services.add_goal(occurrence, actor=current_user, description=form.description.data)
-            if form.score.data is not None:
-                services.score_goal(goal, occurrence, actor=current_user, score=form.score.data)
-            db.session.commit()
-            flash("Goal added.", "success")
-            return _back_to_editor(family, occurrence)
-        return render_template("minutes/goal_form.html", family=family, occurrence=occurrence, form=form)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    errors = []
-    for goal in services.goals_of(family):
-        raw = (request.form.get(f"score-{goal.id}") or "").strip()
-        if not raw:
-            continue
-        try:
-            services.score_goal(goal, occurrence, actor=current_user, score=int(raw))
-        except (ValueError, services.MinutesError):
-            errors.append(f"The score for \u201c{goal.description[:60]}\u201d must be a whole number from 0 to 10")
-    if errors:
-        db.session.rollback()
-        for error in errors:
-            flash(error, "info")
-    else:
-        db.session.commit()
-        flash("Scores saved.", "success")
-    return _back_to_editor(family, occurrence)
-
-
-goals.access_rule = "family:read+chair"
-
-
-def _workflow(family, occurrence, step):
-    minutes = services.minutes_for(occurrence)
-    if minutes is None:
-        abort(404)
-    if not ButtonForm().validate_on_submit() and step != "ask":
-        abort(400)
-    try:
-        if step == "send":
-            services.send_for_approval(minutes, actor=current_user)
-            message = "Sent to the chair for approval."
-        elif step == "approve":
-            services.approve(minutes, actor=current_user)
-            message = "Approved. Publish them when ready."
-        elif step == "publish":
-            version = services.publish(minutes, actor=current_user)
-            message = f"Version {version.number} published. Everyone on the distribution list has been emailed a link."
-        elif step == "decisions":
-            services.send_decisions_summary(minutes, actor=current_user)
-            message = "The decisions summary has been sent to the attendees."
-        else:
-            form = NoteForm()
-            if not form.validate_on_submit():
-                flash(form.note.errors[0] if form.note.errors else "Say what needs to change", "info")
-                return _back_to_editor(family, occurrence)
-            services.ask_for_change(minutes, actor=current_user, note=form.note.data)
-            message = "The minute-taker has been asked for the change."
-    except services.MinutesError as error:
-        db.session.rollback()
-        flash(str(error), "info")
-        return _back_to_editor(family, occurrence)
-    except Exception as error:
-        db.session.rollback()  # nothing half published, no email queued
-        if step == "publish" and isinstance(error, IntegrityError) and _published_meanwhile(occurrence):
-            # A double click: the other request published the same version first.
-            flash("These minutes are already published", "info")
-            return _back_to_editor(family, occurrence)
-        if step == "decisions" and isinstance(error, IntegrityError):
-            flash("The decisions summary has already been sent", "info")  # a double click
-            return _back_to_editor(family, occurrence)
-        raise
-    db.session.commit()
-    flash(message, "success")
-    if step == "publish":
-        return redirect(url_for("minutes.show_version", ref=family.reference, occurrence_id=occurrence.id,
-                                number=minutes.latest_version.number))
-    return _back_to_editor(family, occurrence)
+def _to_published(family, occurrence, minutes):
+    return redirect(url_for("minutes.show_version", ref=family.reference, occurrence_id=occurrence.id,
+                            number=minutes.latest_version.number))
 
 
 def _published_meanwhile(occurrence: Occurrence) -> bool:
     minutes = services.minutes_for(occurrence)
     return minutes is not None and bool(minutes.versions)
-
-
-def _workflow_route(step):
-    def view(family: Family, occurrence_id: int):
-        occurrence = _occurrence_of(family, occurrence_id)
-        _editor_only(occurrence)
-        return _workflow(family, occurrence, step)
-
-    view.__name__ = f"workflow_{step}"
-    routed = family_view(Need.READ)(view)
-    routed.access_rule = "family:read+chair"
-    bp.add_url_rule(f"/minutes/<int:occurrence_id>/{step}", endpoint=f"workflow_{step}", view_func=routed,
-                    methods=["POST"])
-
-
-for _step in ("send", "approve", "publish", "ask", "decisions"):
-    _workflow_route(_step)
 
 
 @bp.get("/minutes/<int:occurrence_id>/decisions")
@@ -478,18 +491,28 @@ def action(family: Family, action_id: int):
         abort(404)
     may_update = (row.owner_id == current_user.id or is_lead(family, current_user)) and not family.is_closed
     form = ActionStatusForm()
+    conflict = None
     if request.method == "GET":
         form.status.data = row.status.name
+        form.revision.data = row.revision
     if request.method == "POST":
         if not may_update:
             abort(403, description="Only the action's owner or the lead professional can update it.")
         if form.validate_on_submit():
-            services.update_action(row, actor=current_user, status=ActionStatus[form.status.data], comment=form.comment.data)
-            db.session.commit()
-            flash("Action updated.", "success")
-            return redirect(url_for("minutes.action", ref=family.reference, action_id=row.id))
+            try:
+                services.update_action(row, actor=current_user, status=ActionStatus[form.status.data],
+                                       comment=form.comment.data, expected_revision=form_revision(form.revision.data))
+            except services.StaleAction:
+                saved = ActionStatusForm(formdata=None)
+                saved.status.data, saved.comment.data = row.status.name, row.evidence
+                conflict = differences(form, saved)
+                form.revision.data = row.revision
+            else:
+                db.session.commit()
+                flash("Action updated.", "success")
+                return redirect(url_for("minutes.action", ref=family.reference, action_id=row.id))
     return render_template("minutes/action.html", family=family, action=row, form=form, may_update=may_update,
-                           today=family_services.today())
+                           today=family_services.today(), conflict=conflict, conflict_what="this action")
 
 
 @bp.record_once

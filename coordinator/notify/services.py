@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app, render_template
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from coordinator.extensions import db
 from coordinator.notify.mime import CalendarPart, Email, message_id_for, render
@@ -38,6 +38,7 @@ def enqueue(
     sender = current_app.config["MAIL_FROM"]
     message_id = message_id_for(key, sender)
     mime = render(email, sender=sender, message_id=message_id)
+    due = not_before or utcnow()
     row = OutboxMessage(
         idempotency_key=key,
         kind=kind,
@@ -46,7 +47,8 @@ def enqueue(
         message_id=message_id,
         mime=mime.as_string(),
         state=OutboxState.PENDING,
-        next_attempt_at=not_before or utcnow(),
+        next_attempt_at=due,
+        due_at=due,
         family_id=family_id,
     )
     db.session.add(row)
@@ -74,18 +76,39 @@ def enqueue_template(
 
 
 # --- sending ----------------------------------------------------------------------------------------
+#
+# A batch of due messages is claimed for one sender; each message's attempt is counted, and committed,
+# just before it is handed to the transport, so a message that crashes the sender, or the whole process,
+# still uses up its attempts (and the rest of its batch does not). Whatever one send raises ends that
+# message's attempt only: it is retried later or failed, and the batch goes on to the next message.
 
 def release_abandoned_claims(holder: str) -> int:
-    """Return to pending the messages claimed by a sender that is gone (called when a lease changes
+    """Return to the queue the messages claimed by a sender that is gone (called when a lease changes
     hands). A message that sender had already handed to SMTP may go twice; its stable Message-ID lets
-    mail systems recognise the duplicate. Losing a message would be worse."""
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.SENDING, OutboxMessage.claimed_by != holder)
-        .values(state=OutboxState.PENDING, claimed_by=None, claimed_at=None)
-    )
+    mail systems recognise the duplicate. Losing a message would be worse. One whose claims keep being
+    abandoned (it takes the process down) is failed once it has used its attempts."""
+    return _release_claims(OutboxMessage.claimed_by != holder)
+
+
+def release_own_claims(holder: str) -> int:
+    """Return to the queue what this sender claimed and did not finish (a run stopped by an error, or a
+    stop signal that came in the middle of a batch)."""
+    return _release_claims(OutboxMessage.claimed_by == holder)
+
+
+def _release_claims(whose) -> int:
+    now = utcnow()
+    limit = current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    sending = (OutboxMessage.state == OutboxState.SENDING, whose)
+    exhausted = db.session.execute(
+        update(OutboxMessage).where(*sending, OutboxMessage.attempts >= limit)
+        .values(state=OutboxState.FAILED, failed_at=now, claimed_by=None, claimed_at=None,
+                last_error=f"sending was interrupted {limit} times (the sender stopped in the middle)"))
+    released = db.session.execute(
+        update(OutboxMessage).where(*sending)
+        .values(state=OutboxState.PENDING, claimed_by=None, claimed_at=None))
     db.session.commit()
-    return result.rowcount
+    return exhausted.rowcount + released.rowcount
 
 
 def claim_due(holder: str, now: datetime, limit: int) -> list[int]:
@@ -96,14 +119,12 @@ def claim_due(holder: str, now: datetime, limit: int) -> list[int]:
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
+    claim = dict(state=OutboxState.SENDING, claimed_by=holder, claimed_at=now)
     claimed: list[int] = []
     if db.session.get_bind().dialect.name == "postgresql":
         ids = db.session.scalars(due.with_for_update(skip_locked=True)).all()
         if ids:
-            db.session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                .values(state=OutboxState.SENDING, claimed_by=holder, claimed_at=now)
-            )
+            db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(**claim))
         claimed = list(ids)
     else:
         # SQLite has no row locks: a conditional update that only one writer can win, checked by row count.
@@ -111,7 +132,7 @@ def claim_due(holder: str, now: datetime, limit: int) -> list[int]:
             result = db.session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.PENDING)
-                .values(state=OutboxState.SENDING, claimed_by=holder, claimed_at=now)
+                .values(**claim)
             )
             if result.rowcount == 1:
                 claimed.append(message_id)
@@ -120,19 +141,25 @@ def claim_due(holder: str, now: datetime, limit: int) -> list[int]:
 
 
 def retry_delay(attempts: int) -> timedelta:
+    """Exponential back-off from OUTBOX_RETRY_BASE_SECONDS, capped at OUTBOX_RETRY_MAX_SECONDS, with jitter
+    so that a queue held up by an outage does not all go back to the relay at the same second."""
     cfg = current_app.config
-    base = cfg["OUTBOX_RETRY_BASE_SECONDS"] * (2 ** max(0, attempts - 1))
-    seconds = min(cfg["OUTBOX_RETRY_MAX_SECONDS"], base) * random.uniform(0.8, 1.2)  # jitter
+    base = cfg["OUTBOX_RETRY_BASE_SECONDS"] * (2 ** min(max(0, attempts - 1), 30))
+    seconds = min(cfg["OUTBOX_RETRY_MAX_SECONDS"], base) * random.uniform(0.8, 1.2)
     return timedelta(seconds=seconds)
+
+
+def retry_window() -> timedelta:
+    return timedelta(hours=float(current_app.config["OUTBOX_RETRY_WINDOW_HOURS"]))
 
 
 def send_due(holder: str, now: datetime | None = None, transport=None,
              still_holder: Callable[[], bool] | None = None) -> dict[str, int]:
     """Send every due message once; returns counts by outcome.
 
-    ``still_holder`` (the scheduler passes one that renews its lease) is asked before each batch and each
-    message. Once it answers False another process has taken the lease over, and with it this sender's
-    unsent claims, so this sender stops at once rather than send alongside the new holder.
+    ``still_holder`` (the scheduler passes its lease keeper) is asked before each batch and each message.
+    Once it answers False (another process has the lease, or the scheduler is stopping) this sender stops
+    at once, finishing only the message in hand, and returns its unsent claims to the queue.
     """
     now = now or utcnow()
     transport = transport or make_transport()
@@ -140,21 +167,11 @@ def send_due(holder: str, now: datetime | None = None, transport=None,
     counts = {"sent": 0, "retry": 0, "failed": 0}
 
     def may_go_on() -> bool:
-        if still_holder is None or still_holder():
-            return True
-        log.warning("outbox sender %s lost the scheduler lease; stopping", holder)
-        return False
+        return still_holder is None or still_holder()
 
     # A run of this sender that stopped on an error (the database went away mid-batch, say) left its
-    # claims in 'sending', and no takeover will release them while this sender keeps the lease. A sender
-    # runs one send_due at a time, so none of them is in progress now.
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.SENDING, OutboxMessage.claimed_by == holder)
-        .values(state=OutboxState.PENDING, claimed_by=None, claimed_at=None)
-    )
-    db.session.commit()
-
+    # claims in 'sending'; a sender runs one send_due at a time, so none of them is in progress now.
+    release_own_claims(holder)
     transport.open()
     try:
         while may_go_on():
@@ -163,10 +180,14 @@ def send_due(holder: str, now: datetime | None = None, transport=None,
                 break
             for message_id in ids:
                 if not may_go_on():
-                    return counts
+                    break
                 counts[_send_one(transport, sender, message_id, holder, now)] += 1
     finally:
-        transport.close()
+        try:
+            transport.close()
+        finally:
+            if still_holder is not None:
+                release_own_claims(holder)  # stopped in the middle of a batch: the rest waits for the next run
     return counts
 
 
@@ -175,21 +196,22 @@ def _send_one(transport, sender: str, message_id: int, holder: str, now: datetim
     if message is None or message.state != OutboxState.SENDING or message.claimed_by != holder:
         return "retry"
     message.attempts += 1
+    db.session.commit()  # counted before the send: a send that takes the process down still counts
     try:
         transport.send(sender=_envelope(sender), recipient=message.recipient,
                        data=message.mime.encode("utf-8"), name=f"{message.id:06d}-{message.kind}")
     except TemporaryFailure as exc:
-        if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-            outcome, message.state = "failed", OutboxState.FAILED
-        else:
-            outcome, message.state = "retry", OutboxState.PENDING
-            message.next_attempt_at = now + retry_delay(message.attempts)
-        message.last_error = str(exc)[:1000]
         log.warning("outbox message %s: temporary failure: %s", message.id, exc)
+        outcome = _retry_or_fail(message, now, str(exc), expected=True)
     except PermanentFailure as exc:
-        outcome, message.state = "failed", OutboxState.FAILED
-        message.last_error = str(exc)[:1000]
         log.error("outbox message %s: permanent failure: %s", message.id, exc)
+        outcome = _fail(message, now, str(exc))
+    except Exception as exc:  # noqa: BLE001 - one message's fault must not hold up the others
+        log.exception("outbox message %s: unexpected error while sending", message_id)
+        db.session.rollback()
+        _reset(transport)  # whatever state the connection was left in, the next message starts clean
+        message = db.session.get(OutboxMessage, message_id)
+        outcome = _retry_or_fail(message, now, f"{type(exc).__name__}: {exc}", expected=False)
     else:
         outcome, message.state = "sent", OutboxState.SENT
         message.sent_at = utcnow()
@@ -200,6 +222,39 @@ def _send_one(transport, sender: str, message_id: int, holder: str, now: datetim
     message.claimed_at = None
     db.session.commit()
     return outcome
+
+
+def _retry_or_fail(message: OutboxMessage, now: datetime, error: str, *, expected: bool) -> str:
+    """A temporary failure (the relay is down, busy, or refused for now) is retried with back-off for
+    OUTBOX_RETRY_WINDOW_HOURS from when the message was due. An unexpected error is retried too, but only
+    OUTBOX_MAX_ATTEMPTS times: a message that keeps breaking the sender is quarantined as failed."""
+    out_of_time = now - _aware(message.due_at) >= retry_window()
+    out_of_attempts = not expected and message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    if out_of_time or out_of_attempts:
+        why = "gave up after the retry window" if out_of_time else f"gave up after {message.attempts} attempts"
+        return _fail(message, now, f"{error} ({why})")
+    message.state = OutboxState.PENDING
+    message.next_attempt_at = now + retry_delay(message.attempts)
+    message.last_error = error[:1000]
+    return "retry"
+
+
+def _fail(message: OutboxMessage, now: datetime, error: str) -> str:
+    message.state = OutboxState.FAILED
+    message.failed_at = now
+    message.last_error = error[:1000]
+    return "failed"
+
+
+def _reset(transport) -> None:
+    try:
+        transport.close()
+    except Exception:  # noqa: BLE001 - a connection already broken cannot be closed cleanly either
+        log.debug("closing the transport after an error failed too", exc_info=True)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 # Emails that carry a sign-in secret (a code, a reset or invitation link): once delivered, only their
@@ -227,33 +282,55 @@ def _envelope(sender: str) -> str:
     return parseaddr(sender)[1]
 
 
+# --- what administrators and the health check see ------------------------------------------------------
+
 def resend(message: OutboxMessage) -> None:
-    """An administrator's resend of a failed message: it goes back in the queue, due now."""
+    """An administrator's resend of a failed message: it goes back in the queue, due now, with its attempts
+    and its retry window started afresh."""
+    now = utcnow()
     message.state = OutboxState.PENDING
     message.attempts = 0
-    message.next_attempt_at = utcnow()
+    message.next_attempt_at = now
+    message.due_at = now
+    message.failed_at = None
     message.last_error = None
 
 
-def backlog(now: datetime | None = None) -> dict:
-    now = now or utcnow()
-    oldest = db.session.scalar(
-        select(func.min(OutboxMessage.created_at)).where(
-            OutboxMessage.state.in_([OutboxState.PENDING, OutboxState.SENDING]))
-    )
-    pending = db.session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.state.in_([OutboxState.PENDING, OutboxState.SENDING]))
-    )
-    failed = db.session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == OutboxState.FAILED)
-    )
-    if oldest is not None and oldest.tzinfo is None:
-        from datetime import timezone
+def resend_failed(kind: str | None = None) -> int:
+    """Resend every failed message (or every one of ``kind``) in one statement. Returns how many."""
+    now = utcnow()
+    query = update(OutboxMessage).where(OutboxMessage.state == OutboxState.FAILED)
+    if kind:
+        query = query.where(OutboxMessage.kind == kind)
+    result = db.session.execute(query.values(state=OutboxState.PENDING, attempts=0, next_attempt_at=now, due_at=now,
+                                             failed_at=None, last_error=None))
+    return result.rowcount
 
-        oldest = oldest.replace(tzinfo=timezone.utc)
+
+WAITING = (OutboxState.PENDING, OutboxState.SENDING)
+
+
+def backlog(now: datetime | None = None) -> dict:
+    """The queue in numbers: messages waiting, how long the longest-waiting due message has waited (from
+    when it was first due, so one retried through an outage counts its whole wait), failures."""
+    now = now or utcnow()
+    cfg = current_app.config
+    waiting, oldest_created, oldest_due = db.session.execute(
+        select(func.count(), func.min(OutboxMessage.created_at),
+               func.min(case((OutboxMessage.due_at <= now, OutboxMessage.due_at))))
+        .where(OutboxMessage.state.in_(WAITING))).one()
+    failed = db.session.scalar(select(func.count()).where(OutboxMessage.state == OutboxState.FAILED))
+    window_start = now - timedelta(hours=float(cfg["HEALTH_FAILED_WINDOW_HOURS"]))
+    failed_recently = db.session.scalar(select(func.count()).where(OutboxMessage.state == OutboxState.FAILED,
+                                                                   OutboxMessage.failed_at >= window_start))
+
+    def age(moment):
+        return None if moment is None else round((now - _aware(moment)).total_seconds())
+
     return {
-        "pending": pending,
-        "oldest_pending_age_seconds": None if oldest is None else round((now - oldest).total_seconds()),
+        "pending": waiting,
+        "oldest_pending_age_seconds": age(oldest_created),
+        "oldest_due_waiting_seconds": age(oldest_due),
         "failed": failed,
+        "failed_recently": failed_recently,
     }

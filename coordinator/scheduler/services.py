@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -32,15 +34,9 @@ def new_holder_id(kind: str = "scheduler") -> str:
 def acquire_lease(holder: str, now: datetime | None = None) -> bool:
     """Take or renew the lease. Returns True when ``holder`` holds it until now + lease seconds."""
     now = now or utcnow()
-    expires = now + timedelta(seconds=current_app.config["SCHEDULER_LEASE_SECONDS"])
-    renewed = db.session.execute(
-        update(SchedulerLease)
-        .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder)
-        .values(expires_at=expires, heartbeat_at=now)
-    )
-    if renewed.rowcount == 1:
-        db.session.commit()
+    if renew_lease(holder, now):
         return True
+    expires = now + timedelta(seconds=current_app.config["SCHEDULER_LEASE_SECONDS"])
     taken = db.session.execute(
         update(SchedulerLease)
         .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.expires_at < now)
@@ -66,6 +62,55 @@ def acquire_lease(holder: str, now: datetime | None = None) -> bool:
     return True
 
 
+def renew_lease(holder: str, now: datetime | None = None) -> bool:
+    """Renew the lease ``holder`` holds; False (and nothing changed) if another process holds it now."""
+    now = now or utcnow()
+    expires = now + timedelta(seconds=current_app.config["SCHEDULER_LEASE_SECONDS"])
+    renewed = db.session.execute(
+        update(SchedulerLease)
+        .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder)
+        .values(expires_at=expires, heartbeat_at=now)
+    )
+    db.session.commit()
+    return renewed.rowcount == 1
+
+
+# Set by SIGTERM (or SIGINT): jobs stop at their next step, the sender after the message in hand.
+_stopping = threading.Event()
+
+
+def request_stop() -> None:
+    _stopping.set()
+
+
+def stop_requested() -> bool:
+    return _stopping.is_set()
+
+
+class LeaseKeeper:
+    """What a due job asks between its steps (coordinator.scheduler.registry). The lease is renewed once a
+    third of it has passed since the last renewal: until then no other process can have taken it, since a
+    lease is only ever taken once it has expired."""
+
+    def __init__(self, holder: str):
+        self.holder = holder
+        self._renewed = time.monotonic()
+
+    def renew(self) -> bool:
+        if renew_lease(self.holder):
+            self._renewed = time.monotonic()
+            return True
+        log.warning("scheduler %s lost its lease; stopping the job in hand", self.holder)
+        return False
+
+    def may_go_on(self) -> bool:
+        if stop_requested():
+            return False
+        if time.monotonic() - self._renewed < current_app.config["SCHEDULER_LEASE_SECONDS"] / 3:
+            return True
+        return self.renew()
+
+
 def _on_takeover(holder: str) -> None:
     from coordinator.notify.services import release_abandoned_claims
 
@@ -87,14 +132,18 @@ def release_lease(holder: str) -> None:
 
 def run_due_jobs(holder: str, now: datetime | None = None) -> dict[str, object]:
     """Run every registered due job once. One job's failure is logged and does not stop the others. The
-    lease is renewed before each job, and the run stops if another process has taken it over."""
+    lease is renewed before each job and between a job's steps; the run stops once it is lost, or once
+    the scheduler is asked to stop."""
     results: dict[str, object] = {}
+    keeper = LeaseKeeper(holder)
     for name, job in DUE_JOBS.items():
-        if not acquire_lease(holder):
+        if stop_requested():
+            break
+        if not keeper.renew():
             log.warning("lost the scheduler lease before job %s; stopping this run", name)
             break
         try:
-            results[name] = job(holder, now or utcnow())
+            results[name] = job(keeper, now or utcnow())
         except Exception:  # noqa: BLE001 - a failing job must not stop the scheduler
             db.session.rollback()
             log.exception("due job %s failed", name)
@@ -117,26 +166,37 @@ def last_heartbeat() -> datetime | None:
 
 
 def run_forever(app) -> None:
-    """The scheduler process: APScheduler runs one tick job at a fixed interval."""
+    """The scheduler process: APScheduler runs one tick job at a fixed interval.
+
+    SIGTERM (or SIGINT) stops it within a few seconds whatever the backlog: the tick in progress finishes
+    the message or step in hand and returns its other claims to the queue, then the lease is given up at
+    once. A tick still stuck after SCHEDULER_STOP_GRACE_SECONDS (a relay that accepts connections and
+    never answers) is abandoned: the process exits, and the next holder sends that message again.
+    """
     import signal
 
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     holder = new_holder_id()
     scheduler = BlockingScheduler(timezone="UTC")
+    idle = threading.Event()
+    idle.set()
 
     def job():
-        with app.app_context():
-            tick(holder)
+        idle.clear()
+        try:
+            with app.app_context():
+                tick(holder)
+        finally:
+            idle.set()
 
     scheduler.add_job(job, "interval", seconds=app.config["SCHEDULER_TICK_SECONDS"], id="tick",
                       max_instances=1, coalesce=True, next_run_time=datetime.now().astimezone())
 
     def stop(signum, frame):
-        # Wait for a tick under way: finishing after release_lease below, it would renew the lease it
-        # had just given up, and the next scheduler would wait the whole lease out.
+        request_stop()
         if scheduler.running:
-            scheduler.shutdown(wait=True)
+            scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -144,5 +204,19 @@ def run_forever(app) -> None:
     try:
         scheduler.start()
     finally:
+        request_stop()
+        finished = idle.wait(float(app.config["SCHEDULER_STOP_GRACE_SECONDS"]))
         with app.app_context():
+            if finished:
+                from coordinator.notify.services import release_own_claims
+
+                release_own_claims(holder)
+            # Only after the tick has finished (or been given up): a tick finishing later would renew it.
             release_lease(holder)
+            db.session.remove()
+        if not finished:
+            log.warning("scheduler %s stopped with a step still in hand after %ss; the next holder redoes it",
+                        holder, app.config["SCHEDULER_STOP_GRACE_SECONDS"])
+            logging.shutdown()
+            os._exit(0)
+    log.info("scheduler %s stopped", holder)

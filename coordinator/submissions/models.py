@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.agencies.models import Agency
@@ -64,6 +64,9 @@ class Submission(db.Model):
     submitted version is kept in SubmissionVersion."""
 
     __tablename__ = "submissions"
+    # One update per request and slot, enforced by the database: two first saves at the same instant make
+    # one draft, not two.
+    __table_args__ = (Index("uq_submissions_request_id", "request_id", "slot", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("submission_requests.id"), index=True)
@@ -71,6 +74,8 @@ class Submission(db.Model):
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # 0 for the agency's one update; the author's user id for each person's own when the chair allows several.
+    slot: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[SubmissionStatus] = mapped_column(_enum(SubmissionStatus), default=SubmissionStatus.DRAFT)
     data: Mapped[str] = mapped_column(Text, default="{}")
     version: Mapped[int] = mapped_column(Integer, default=0)  # submitted versions; 0 while a first draft

@@ -5,6 +5,8 @@ caught up after downtime. Deadlines follow the meeting: move the meeting and its
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import json
 from datetime import date, datetime, time, timedelta
 
@@ -14,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
+from coordinator.concurrency import claim_revision, flush_or_raise
 from coordinator.extensions import db
 from coordinator.families import services as family_services
 from coordinator.families.access import current_membership_clause, today
@@ -145,9 +148,11 @@ def has_submitted(request: SubmissionRequest) -> bool:
     return any(s.status is SubmissionStatus.SUBMITTED for s in request.submissions)
 
 
-def run_requests(now: datetime | None = None) -> dict[str, int]:
+def run_requests(now: datetime | None = None, may_go_on: Callable[[], bool] = lambda: True) -> dict[str, int]:
     """The scheduler's job: send requests that are due, remind those who have not submitted, close what is
-    over. Safe to run any number of times: every email has its own key."""
+    over. Safe to run any number of times: every email has its own key. One meeting at a time, each
+    committed, asking ``may_go_on`` before the next: a run that has lost the scheduler's lease stops
+    rather than run alongside the new holder."""
     now = now or utcnow()
     day = now.astimezone(local_zone()).date()
     lookahead = now + timedelta(days=int(current_app.config["UPDATE_LOOKAHEAD_DAYS"]))
@@ -159,6 +164,8 @@ def run_requests(now: datetime | None = None) -> dict[str, int]:
         .options(selectinload(Occurrence.series))
     ).all()
     for occurrence in upcoming:
+        if not may_go_on():
+            return counts
         if occurrence.series.family.is_closed:
             continue
         for request in ensure_requests(occurrence):
@@ -178,8 +185,10 @@ def run_requests(now: datetime | None = None) -> dict[str, int]:
                     if not _already_queued(key):
                         _email_request(request, "reminder", key)
                         counts["reminders"] += 1
-    counts["closed"] = _close_finished(now)
-    db.session.commit()
+        db.session.commit()
+    if may_go_on():
+        counts["closed"] = _close_finished(now)
+        db.session.commit()
     return counts
 
 
@@ -256,6 +265,12 @@ def submission_for(request: SubmissionRequest, user: User) -> Submission | None:
     return request.submissions[0] if request.submissions else None
 
 
+def slot_for(request: SubmissionRequest, user: User) -> int:
+    """Which update of the request a new draft is: the agency's one (0), or, when the chair allows several,
+    the author's own."""
+    return user.id if request.allow_several else 0
+
+
 def _check_open(request: SubmissionRequest, now: datetime) -> None:
     occurrence = request.occurrence
     if occurrence.status is OccurrenceStatus.CANCELLED:
@@ -275,14 +290,22 @@ def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
         raise UpdateError("Only the professional asked, or a colleague from the same agency in the network, can "
                           "write this update")
     submission = submission_for(request, user)
+    stale = StaleUpdate("This update was changed in another tab or by a colleague since you opened it. Your "
+                        "text is below and has not been saved: check it against the saved update, then save again.")
     if submission is not None and expected_revision is not None and submission.revision != expected_revision:
-        raise StaleUpdate("This update was changed in another tab or by a colleague since you opened it. Your "
-                          "text is below and has not been saved: check it against the saved update, then save again.")
+        raise stale
+    if submission is None and expected_revision not in (None, 0):
+        raise stale  # opened on an update that is no longer there
     if submission is None:
+        # A first save: the database allows one update per request and slot, so of two first saves at the
+        # same instant one makes the draft and the other is shown it.
         submission = Submission(request=request, occurrence_id=request.occurrence_id, family_id=request.family_id,
                                 agency_id=request.agency_id, author_id=user.id, status=SubmissionStatus.DRAFT,
-                                revision=0, version=0, late=False)
+                                slot=slot_for(request, user), revision=1, version=0, late=False, data="{}")
         db.session.add(submission)
+        flush_or_raise(stale)
+    else:
+        claim_revision(submission, expected_revision, stale)
     if submission.status is SubmissionStatus.SUBMITTED and is_past_deadline(request, now):
         raise UpdateError("The deadline has passed, so this update can no longer be amended. Tell the chair about "
                           "anything new at the meeting.")
@@ -291,7 +314,6 @@ def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
         raise UpdateError("This update has been submitted, so it cannot be saved as a draft. To change it, submit "
                           "the amended update: it becomes a new version.")
     submission.data = json.dumps(data, sort_keys=True)
-    submission.revision += 1
     submission.updated_at = now
     submission.author_id = user.id
     if submit:
@@ -312,6 +334,31 @@ def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
                  object_id=submission.id, family_id=request.family_id, actor=user,
                  detail=f"version {submission.version}" + (" (late)" if submission.late and submit else ""))
     return submission
+
+
+def keep_unsaved(request: SubmissionRequest, user: User, typed: dict, attempts: int = 3) -> Submission | None:
+    """What someone typed when their session ran out, kept with their draft (made if need be) until they
+    sign in again. Their saved text is not touched; a colleague saving at the same instant is retried."""
+    for _ in range(attempts):
+        submission = submission_for(request, user)
+        try:
+            if submission is None:
+                submission = Submission(request=request, occurrence_id=request.occurrence_id,
+                                        family_id=request.family_id, agency_id=request.agency_id, author_id=user.id,
+                                        status=SubmissionStatus.DRAFT, slot=slot_for(request, user), revision=1,
+                                        version=0, late=False, data="{}")
+                db.session.add(submission)
+                flush_or_raise(StaleUpdate("made meanwhile"))
+            else:
+                claim_revision(submission, None, StaleUpdate("changed meanwhile"))
+        except StaleUpdate:
+            continue  # rolled back: read the other save, and keep the typed text beside it
+        data = submission.fields
+        data["__unsaved__"] = typed
+        submission.data = json.dumps(data, sort_keys=True)
+        db.session.flush()
+        return submission
+    return None
 
 
 def _apply_household(submission: Submission, data: dict, user: User, now: datetime, previous: dict) -> None:

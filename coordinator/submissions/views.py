@@ -1,7 +1,6 @@
 """The agency update form, the pre-meeting pack, and the lead professional's household proposals."""
 from __future__ import annotations
 
-import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -14,7 +13,7 @@ from coordinator.extensions import db
 from coordinator.families import services as family_services
 from coordinator.families.access import Need, family_view, is_lead, membership_of
 from coordinator.families.models import Family, NetworkRole
-from coordinator.forms import choices
+from coordinator.forms import choices, differences, form_revision
 from coordinator.meetings.forms import ButtonForm
 from coordinator.meetings.models import Occurrence
 from coordinator.submissions import pack as pack_builder
@@ -68,13 +67,6 @@ def _values_from(submission: Submission | None, form_class_probe) -> dict:
             for k, v in data.items() if not k.startswith("__")}
 
 
-def _revision(value) -> int:
-    """The revision the form was opened at; anything else (a tampered field) matches no saved revision."""
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return -1
-
 
 def _can_write_or_404(update_request: SubmissionRequest) -> None:
     if not services.may_write(update_request, current_user):
@@ -91,7 +83,7 @@ def update_form(family: Family, request_id: int):
     members, men, children = _people(family)
     actions = _open_actions(family, update_request.agency_id)
     probe = build_update_form(members=members, men=men, children=children, actions=actions, formdata=None)
-    problem = None
+    problem = conflict = None
     if request.method == "GET":
         raw = submission.fields.get("__unsaved__") if submission else None
         if raw:
@@ -118,12 +110,17 @@ def update_form(family: Family, request_id: int):
         if valid:
             try:
                 saved = services.save(update_request, current_user, form_to_data(form), submit=submit,
-                                      expected_revision=_revision(form.revision.data))
+                                      expected_revision=form_revision(form.revision.data))
+            except services.StaleUpdate:
+                # Someone saved first (another tab, a colleague): show what is saved beside what they typed;
+                # saving again now keeps theirs.
+                saved = services.submission_for(update_request, current_user)
+                saved_form = build_update_form(members=members, men=men, children=children, actions=actions,
+                                               formdata=None, data=_values_from(saved, probe))
+                conflict = differences(form, saved_form, label=_question_label(children))
+                form.revision.data = saved.revision if saved else 0
             except services.UpdateError as error:
                 problem = str(error)
-                if isinstance(error, services.StaleUpdate):
-                    # They have been told; saving again now keeps their version.
-                    form.revision.data = services.submission_for(update_request, current_user).revision
             else:
                 db.session.commit()
                 if submit:
@@ -138,7 +135,24 @@ def update_form(family: Family, request_id: int):
         "submissions/update_form.html", form=form, family=family, update_request=update_request,
         submission=submission, members=members, men=men, children=children, actions=actions, sections=SECTIONS,
         slots=range(1, NEW_PERSON_SLOTS + 1), occurrence=occurrence, series=occurrence.series,
-        past_deadline=services.is_past_deadline(update_request), problem=problem)
+        past_deadline=services.is_past_deadline(update_request), problem=problem, conflict=conflict,
+        conflict_what="this update")
+
+
+def _question_label(children):
+    """Labels for the comparison after a conflict: the update's repeated questions say whose they are."""
+    names = {str(child.id): child.display_name for child in children}
+
+    def label(field) -> str:
+        text = str(field.label.text)
+        parts = field.name.split("-")
+        if parts[0] == "new" and len(parts) > 2:
+            return f"New person {parts[1]}: {text}"
+        if parts[0] == "child" and len(parts) > 2 and names.get(parts[1], "") not in text:
+            return f"{names.get(parts[1], 'Child')}: {text}"
+        return text
+
+    return label
 
 
 def _save_on_session_timeout(user, view_args) -> str | None:
@@ -150,16 +164,10 @@ def _save_on_session_timeout(user, view_args) -> str | None:
     update_request = db.session.get(SubmissionRequest, view_args.get("request_id"))
     if update_request is None or update_request.family_id != family.id or not services.may_write(update_request, user):
         return None
-    submission = services.submission_for(update_request, user)
+    typed = {k: v for k, v in request.form.lists() if k != "csrf_token"}
+    submission = services.keep_unsaved(update_request, user, typed)
     if submission is None:
-        submission = Submission(request=update_request, occurrence_id=update_request.occurrence_id,
-                                family_id=family.id, agency_id=update_request.agency_id, author_id=user.id,
-                                status=SubmissionStatus.DRAFT, revision=1, version=0, late=False, data="{}")
-        db.session.add(submission)
-    data = submission.fields
-    data["__unsaved__"] = {k: v for k, v in request.form.lists() if k != "csrf_token"}
-    submission.data = json.dumps(data, sort_keys=True)
-    db.session.flush()
+        return None
     audit.record("update_kept_on_timeout", object_type="submission", object_id=submission.id, family_id=family.id,
                  actor=user)
     db.session.commit()

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from coordinator.agencies.models import Agency, AgencyKind
 from coordinator.extensions import db
-from tests.admin.conftest import ADMIN_EMAIL, audit_events
+from tests.admin.conftest import audit_events
 from tests.admin.html import page_of
 from tests.conftest import submit
 

@@ -12,9 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from coordinator import create_app
 from coordinator.extensions import db
-from tests.conftest import app_config
 
 
 class OneContextPerRequestClient(FlaskClient):
@@ -36,23 +34,6 @@ class OneContextPerRequestClient(FlaskClient):
 def app(app):
     app.test_client_class = OneContextPerRequestClient
     return app
-
-
-@pytest.fixture
-def make_app(database_url, tmp_path, app):
-    """Another instance of the application on the same database, with some settings changed."""
-    made = []
-
-    def make(**settings):
-        other = create_app(app_config(database_url, tmp_path, **settings))
-        made.append(other)
-        return other
-
-    yield make
-    for other in made:
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 # --- reading pages ----------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def test_minutes_from_pack_to_correction(app, page, axe, smtp_server, held_meeti
     taker.get_by_label("Today's score (0 to 10)").fill("4")
     taker.get_by_role("button", name="Add the goal").click()
     taker.get_by_role("button", name="Send to the chair for approval").click()
-    expect(taker.locator(".govuk-notification-banner")).to_contain_text("Sent to the chair")
+    expect(taker.locator(".govuk-notification-banner")).to_contain_text("sent to the chair for approval")
 
     page.goto(f"{base}/minutes/{occurrence.id}/edit")
     page.get_by_label("What needs to change").fill("Add the reason for the decision about Dean.")

@@ -145,6 +145,22 @@ class Page:
         summary = self.error_summary
         return {} if summary is None else {a.attrs.get("href", ""): a.text() for a in summary.find_all("a")}
 
+    def conflict(self) -> dict[str, tuple[str, str]] | None:
+        """After a save that came second: {question: (saved now, yours)}, as the comparison shows them side by
+        side; None when the page shows no conflict."""
+        if self.find(id="conflict") is None:
+            return None
+        shown = {}
+        for block in self.find_all("div", cls="app-conflict"):
+            label = block.find("h2").text()
+            columns = [p.text() for p in block.find_all("p")]
+            shown[label] = (columns[0], columns[1])
+        return shown
+
+    def conflict_title(self) -> str:
+        node = self.find(id="conflict")
+        return node.find("h2").text() if node else ""
+
     def field_errors(self) -> list[str]:
         """Every inline error message shown by a field, without the hidden 'Error:' prefix."""
         out = []

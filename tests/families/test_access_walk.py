@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import pytest
 
 from coordinator.core import access_rule
 from coordinator.extensions import db

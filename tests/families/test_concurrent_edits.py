@@ -1,5 +1,5 @@
-"""Two people editing the same record: the second save, made from an out-of-date form, is refused with a
-clear message; their input is kept and the first person's change stands."""
+"""Two people editing the same record: the second save, made from an out-of-date form, is refused and shown
+what is saved now beside what was typed; their input is kept and the first person's change stands."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,10 +8,14 @@ from coordinator.extensions import db
 from coordinator.families.access import today
 from coordinator.families.models import Family, HouseholdMember, Presence
 from tests.families.conftest import act_as
-from tests.families.helpers import Page, assert_form_error, date_fields, post_form, table_counts
+from tests.families.helpers import Page, date_fields, post_form, table_counts
 
-STALE_PERSON = ("Someone else changed this person's record while you were editing. Your changes are below: "
-                "check the person's current record, then save again to keep yours.")
+def assert_conflict(page: Page, what: str, shown: dict[str, tuple[str, str]]) -> None:
+    """The second save's page: an error, the comparison of each differing question, the form kept."""
+    assert page.status_code == 200, page.status_code
+    assert page.title.startswith("Error: "), page.title
+    assert page.conflict_title() == f"Someone else saved {what} while you were editing"
+    assert page.conflict() == shown
 
 
 def signed_in(app, user):
@@ -46,7 +50,13 @@ def test_the_second_save_of_a_person_is_refused_and_keeps_both_peoples_work(app,
     typed = {"name": "Kelly Ann Harrow", "concerns": ["mental_health", "da_victim"],
              "concern_notes": "Low mood at the last visit"}
     page = Page(post_form(hv, url, typed, page=hv_form))
-    assert_form_error(page, STALE_PERSON, "name")
+    assert_conflict(page, "this person's record", {
+        "Name": ("Kelly Harrow", "Kelly Ann Harrow"),
+        "Lives in or visits the home": ("Stays sometimes", "Lives in the home"),
+        "Parental responsibility": ("Yes", "Not known"),
+        "Known concerns": ("(blank)", "Mental health, Domestic abuse: victim"),
+        "Notes about the concerns": ("(blank)", "Low mood at the last visit"),
+    })
     assert page.value("name") == "Kelly Ann Harrow"
     assert page.value("presence") == "LIVES_IN"
     assert page.checked("concerns") == ["mental_health", "da_victim"]
@@ -83,7 +93,8 @@ def test_the_second_save_of_the_family_details_is_refused(app, world):
     assert response.status_code == 302, Page(response).summary_errors()
     before = table_counts()
     page = Page(post_form(lead, url, {"family_name": "Harrow-Smith"}, page=second))
-    assert_form_error(page, "Someone else changed this family's details while you were editing.", "family_name")
+    assert_conflict(page, "this family's details", {"Family name": ("Harrow", "Harrow-Smith"),
+                                                    "Address": ("1 New Street", "(blank)")})
     assert page.value("family_name") == "Harrow-Smith"
     assert table_counts() == before
     db.session.expire_all()
@@ -101,6 +112,7 @@ def test_recording_a_leaving_from_an_out_of_date_form_is_refused(app, world):
     assert post_form(lead, edit_url, {"presence": "VISITS"}).status_code == 302
     yesterday = today() - timedelta(days=1)
     page = Page(post_form(hv, left_url, date_fields("left_on", yesterday), page=leaving))
-    assert_form_error(page, "Someone else changed this person's record while you were editing.", "left_on")
+    # The lead's change was not a leaving: the comparison shows the record has no date of leaving yet.
+    assert_conflict(page, "this person's record", {"Date they left": ("(blank)", yesterday.strftime("%-d %B %Y"))})
     db.session.expire_all()
     assert db.session.get(HouseholdMember, world.person.id).left_on is None

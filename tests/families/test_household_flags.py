@@ -220,7 +220,7 @@ def test_people_who_left_are_not_flagged_and_listed_apart(app, world):
     page = Page(lead.get(f"/families/{ref}"))
     assert not any("Dean Carter" in item for item in attention(page))
     assert "Dean Carter" not in page.section("Men and fathers").text()
-    assert f"People who have left (1)" in page.text and f"Dean Carter, left {long_date(today())}" in page.text
+    assert "People who have left (1)" in page.text and f"Dean Carter, left {long_date(today())}" in page.text
 
 
 def test_someone_recorded_since_the_last_meeting_is_flagged_new(app, world):

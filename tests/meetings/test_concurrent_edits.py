@@ -1,6 +1,7 @@
 """Two people changing the same series at once (the lead in two browsers, or the lead and a colleague
 signed in as the lead): both open a form at the same revision; the first save wins; the second is refused
-with a clear message, their input kept, and nothing of the first overwritten."""
+and shown the meeting as it is now beside what they typed, their input kept, and nothing of the first
+overwritten."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -10,11 +11,16 @@ from sqlalchemy import select
 
 from coordinator.extensions import db
 from coordinator.meetings.models import MeetingSeries, Occurrence, OccurrenceStatus
-from tests.families.helpers import Page, assert_form_error
+from tests.families.helpers import Page
 from tests.meetings.helpers import meeting_counts, move_data, open_form, outbox, save, signed_in
 
 LONDON = ZoneInfo("Europe/London")
-STALE = "Someone else changed this meeting series while you were working on it"
+
+
+def assert_conflict(page: Page, shown: dict) -> None:
+    assert page.status_code == 200 and page.title.startswith("Error: "), (page.status_code, page.title)
+    assert page.conflict_title() == "Someone else saved this meeting while you were editing"
+    assert page.conflict() == shown
 
 
 def occurrences(series_id):
@@ -40,8 +46,8 @@ def test_two_moves_of_the_same_meeting(app, world):
 
     response = save(second_editor, url, move_data(two, "15:45", location="Library"), "yes", page=second_page)
     page = Page(response)
-    assert_form_error(page, STALE)
-    assert "Nothing has been saved" in page.text
+    assert_conflict(page, {"New date": (one.strftime("%-d %B %Y"), two.strftime("%-d %B %Y")),
+                           "New start time": ("11:00", "15:45"), "Place (if different)": ("Town hall", "Library")})
     # what the second person typed is kept, and the form now carries the current revision to try again with
     assert page.value("new_time") == "15:45" and page.value("location") == "Library"
     assert [n.attrs.get("value") for n in page.find_all("input", name="new_date")] == [
@@ -69,7 +75,9 @@ def test_a_cancel_and_a_move_of_different_meetings_of_the_series(app, world):
     assert save(canceller, cancel_url, {"reason": "Chair unwell"}, "no", page=cancel_page).status_code == 302
     new_day = second.starts_at.astimezone(LONDON).date() + timedelta(days=1)
     page = Page(save(mover, move_url, move_data(new_day, "12:00"), "no", page=move_page))
-    assert_form_error(page, STALE)
+    planned = second.starts_at.astimezone(LONDON)
+    assert_conflict(page, {"New date": (planned.strftime("%-d %B %Y"), new_day.strftime("%-d %B %Y")),
+                           "New start time": (planned.strftime("%H:%M"), "12:00")})
     assert page.value("new_time") == "12:00"
     fresh = occurrences(world.series.id)
     assert fresh[0].status is OccurrenceStatus.CANCELLED and fresh[0].cancel_reason == "Chair unwell"

@@ -346,12 +346,12 @@ def test_an_ended_series_is_not_extended(app, world):
 
 def test_the_extend_meetings_due_job_is_registered(app, world):
     from coordinator.meetings import jobs
-    from coordinator.scheduler.registry import DUE_JOBS
+    from coordinator.scheduler.registry import DUE_JOBS, Unlimited
 
     assert DUE_JOBS["extend-meetings"] is jobs.extend_meetings
     series = create_series(world, next_weekday(3), interval=1)
     total = len(occurrences(series.id))
-    later = utcnow() + timedelta(days=30)  # the scheduler's (holder, now) call, a month on
-    assert DUE_JOBS["extend-meetings"]("test-holder", later) >= 4
+    later = utcnow() + timedelta(days=30)  # the scheduler's (keeper, now) call, a month on
+    assert DUE_JOBS["extend-meetings"](Unlimited(), later) >= 4
     assert len(occurrences(series.id)) >= total + 4
-    assert DUE_JOBS["extend-meetings"]("test-holder", later) == 0
+    assert DUE_JOBS["extend-meetings"](Unlimited(), later) == 0

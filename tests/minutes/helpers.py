@@ -257,6 +257,19 @@ def send_form(client, page: Page, data: dict, *, action: str | None = None, has:
     return client.post(target, data=payload, follow_redirects=follow_redirects)
 
 
+def press(team, client, meeting, intent: str, data: dict | None = None, *, page: Page | None = None):
+    """Press one of the editor's buttons (``intent``: save, add_action, add_goal, scores, review, send,
+    approve, publish, ask, decisions). The editor is one form: what it shows is sent, the minutes text
+    included, with ``data`` typed over it."""
+    url = team.editor(meeting)
+    page = page or open_page(client, url)
+    return send_form(client, page, {**(data or {}), "intent": intent}, url=url)
+
+
+def has_button(page: Page, intent: str) -> bool:
+    return page.find("button", name="intent", value=intent) is not None
+
+
 def open_page(client, url: str, status: int = 200) -> Page:
     page = Page(client.get(url))
     assert page.status_code == status, (url, page.status_code, page.text[:1500])

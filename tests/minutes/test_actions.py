@@ -21,7 +21,9 @@ from tests.minutes.helpers import (
     csrf_token,
     date_fields,
     meeting_day,
+    minutes_of,
     open_page,
+    press,
     read_mail,
     send_form,
     today,
@@ -36,25 +38,21 @@ def add_action(team, meeting, description, owner, due, outcome=None):
     return action
 
 
-def action_form(team, meeting):
-    return f"/families/{team.ref}/minutes/{meeting.id}/actions"
-
-
 def test_an_action_is_added_with_its_owner_due_date_and_intended_outcome(team, client_for):
     meeting = team.meetings[0]
     client = client_for(team.taker)
     page = open_page(client, team.editor(meeting))
     due = meeting_day(meeting) + timedelta(days=14)
-    response = send_form(client, page, {
+    response = press(team, client, meeting, "add_action", {
         "action-description": "Health visitor to see the baby every week",
         "action-owner_id": team.member.id,
         **date_fields("action-due_date", due),
         "action-intended_outcome": "The baby's care is seen, not reported",
-    }, action=action_form(team, meeting))
+    }, page=page)
     assert response.status_code == 302, Page(response).text[:2000]
 
     page = open_page(client, team.editor(meeting))
-    assert "Action added." in banners(page)
+    assert "Action added, and the minutes saved." in banners(page)
     agreed = page.section("Actions agreed at this meeting").text()
     assert "Health visitor to see the baby every week: Hana Visitor (Health visiting)" in agreed
     assert "The baby's care is seen, not reported" in agreed
@@ -84,10 +82,13 @@ def test_an_action_that_cannot_be_right_is_refused_with_a_clear_error(team, clie
         data["action-owner_id"] = 0  # "Choose the owner"
     if "description" in change:
         data["action-description"] = change["description"]
-    response = send_form(client, page, data, action=action_form(team, meeting))
+    response = press(team, client, meeting, "add_action", {**data, "worries": "Typed before adding the action"},
+                     page=page)
     page = Page(response)
     assert_form_error(page, message, field)
     assert page.value("action-description") == data["action-description"]  # what was typed is kept
+    assert page.value("worries") == "Typed before adding the action"  # and the minutes text above it, saved
+    assert minutes_of(meeting).fields["worries"] == "Typed before adding the action"
     assert count(Action) == 0
 
 
@@ -101,14 +102,14 @@ def test_reviews_are_kept_with_history_and_open_actions_come_back(team, client_f
 
     client = client_for(team.taker)
     page = open_page(client, team.editor(second))
-    response = send_form(client, page, {
+    response = press(team, client, second, "review", {
         f"review-{done.id}": "DONE", f"review-{done.id}-comment": "Weighed weekly; gaining weight",
         f"review-{impossible.id}": "NOT_POSSIBLE", f"review-{impossible.id}-comment": "The club closed",
         f"review-{not_done.id}": "NOT_DONE", f"review-{not_done.id}-comment": "Two visits, no answer",
-    }, action=f"/families/{team.ref}/minutes/{second.id}/review")
+    }, page=page)
     assert response.status_code == 302
     page = open_page(client, team.editor(second))
-    assert "Review of 4 action(s) saved." in banners(page)  # the one left open is reviewed as still open
+    assert "Review of 4 action(s) saved, and the minutes saved." in banners(page)  # the one left open is reviewed as still open
 
     db.session.expire_all()
     assert db.session.get(Action, done.id).status is ActionStatus.DONE

@@ -16,7 +16,7 @@ from tests.minutes.helpers import (
     meeting_day,
     open_page,
     school_update,
-    send_form,
+    press,
 )
 
 GOAL = "The baby is cared for every day by adults who meet her needs"
@@ -27,19 +27,12 @@ def raw_text(node) -> str:
     return "".join(c for c in node.children if isinstance(c, str)).strip()
 
 
-def goals_url(team, meeting):
-    return f"/families/{team.ref}/minutes/{meeting.id}/goals"
-
-
 def add_goal(team, client, meeting, description=GOAL, score="3"):
-    page = open_page(client, team.editor(meeting))
-    return send_form(client, page, {"goal-description": description, "goal-score": score},
-                     action=goals_url(team, meeting), has="goal-description")
+    return press(team, client, meeting, "add_goal", {"goal-description": description, "goal-score": score})
 
 
 def score(team, client, meeting, goal, value):
-    page = open_page(client, team.editor(meeting))
-    return send_form(client, page, {f"score-{goal.id}": value}, action=goals_url(team, meeting), has=f"score-{goal.id}")
+    return press(team, client, meeting, "scores", {f"score-{goal.id}": value})
 
 
 def test_a_goal_is_added_at_a_meeting_and_scored_at_each_meeting(team, client_for):
@@ -48,12 +41,12 @@ def test_a_goal_is_added_at_a_meeting_and_scored_at_each_meeting(team, client_fo
     assert add_goal(team, client, first).status_code == 302
     goal = db.session.scalar(select(Goal))
     assert (goal.description, goal.agreed_at_id) == (GOAL, first.id)
-    assert "Goal added." in banners(open_page(client, team.editor(first)))
+    assert "Goal added, and the minutes saved." in banners(open_page(client, team.editor(first)))
 
     assert score(team, client, second, goal, "5").status_code == 302
     assert score(team, client, third, goal, "6").status_code == 302
     page = open_page(client, team.editor(third))
-    assert "Scores saved." in banners(page)
+    assert "Scores saved (1), and the minutes saved." in banners(page)
     assert page.value(f"score-{goal.id}") == "6"
     db.session.expire_all()
     scores = db.session.scalars(select(GoalScore).where(GoalScore.goal_id == goal.id).order_by(GoalScore.id)).all()
@@ -76,10 +69,10 @@ def test_a_score_of_11_is_refused(team, client_for):
     assert add_goal(team, client, first).status_code == 302
     goal = db.session.scalar(select(Goal))
     for bad in ("11", "-1", "seven"):
-        response = score(team, client, second, goal, bad)
-        assert response.status_code == 302
-        page = open_page(client, team.editor(second))
-        assert "must be a whole number from 0 to 10" in banners(page)
+        page = Page(score(team, client, second, goal, bad))
+        assert page.status_code == 200 and page.title.startswith("Error: ")
+        assert any("must be a whole number from 0 to 10" in m for m in page.summary_errors().values())
+        assert page.value(f"score-{goal.id}") == bad  # kept, to correct
         assert count(GoalScore, GoalScore.occurrence_id == second.id) == 0
 
 
@@ -91,9 +84,8 @@ def test_the_family_page_charts_goal_scores_and_safety_scales_over_three_meeting
     assert add_goal(team, client, meetings[0], description="Mum has support for her mood", score="2").status_code == 302
     second_goal = db.session.scalar(select(Goal).where(Goal.id != goal.id))
     for meeting, first_score, second_score in ((meetings[1], "5", "2"), (meetings[2], "6", "4")):
-        page = open_page(client, team.editor(meeting))
-        send_form(client, page, {f"score-{goal.id}": first_score, f"score-{second_goal.id}": second_score},
-                  action=goals_url(team, meeting), has=f"score-{goal.id}")
+        assert press(team, client, meeting, "scores",
+                     {f"score-{goal.id}": first_score, f"score-{second_goal.id}": second_score}).status_code == 302
     for meeting, health, school in zip(meetings, (3, 4, 6), (5, 5, 7)):
         give_update(meeting, team.member, health_update(team, scale=health))
         give_update(meeting, team.school, school_update(team, scale=school, withhold=False))

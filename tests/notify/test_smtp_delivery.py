@@ -186,24 +186,31 @@ def test_messages_wait_out_an_smtp_outage_and_each_arrives_once(smtp_app, smtp_s
     assert {fresh(r.id).state for r in rows} == {OutboxState.SENT}
 
 
-def test_a_message_fails_after_the_maximum_number_of_temporary_failures(smtp_app, smtp_server):
-    limit = smtp_app.config["OUTBOX_MAX_ATTEMPTS"]
-    assert limit > 1
+def test_a_relay_refusing_for_now_is_retried_with_capped_back_off_for_the_whole_window(smtp_app, smtp_server):
+    """A relay answering 451 is tried again, each wait longer up to the cap, until the retry window (48
+    hours by default) has passed since the message was due; only then is it failed and listed."""
+    cfg = smtp_app.config
+    window = timedelta(hours=cfg["OUTBOX_RETRY_WINDOW_HOURS"])
+    cap = timedelta(seconds=cfg["OUTBOX_RETRY_MAX_SECONDS"])
+    assert window >= timedelta(hours=48)
     row = queue("flaky:1", 1)
-    smtp_server.reply_next(*["451 4.3.0 try later"] * limit)
+    due = fresh(row.id).due_at
+    smtp_server.reply_next(*["451 4.3.0 try later"] * 400)
 
-    when = utcnow()
-    for attempt in range(1, limit):
-        assert send_all(when) == {"sent": 0, "retry": 1, "failed": 0}, attempt
+    when, waits = utcnow(), []
+    while True:
+        outcome = send_all(when)
         row = fresh(row.id)
-        assert row.state == OutboxState.PENDING and row.attempts == attempt
+        if row.state == OutboxState.FAILED:
+            break
+        assert outcome == {"sent": 0, "retry": 1, "failed": 0} and row.state == OutboxState.PENDING
+        waits.append(row.next_attempt_at - when)
         when = row.next_attempt_at
-
-    assert send_all(when) == {"sent": 0, "retry": 0, "failed": 1}
-    row = fresh(row.id)
-    assert row.state == OutboxState.FAILED
-    assert row.attempts == limit
-    assert "451" in row.last_error
+    assert outcome == {"sent": 0, "retry": 0, "failed": 1}
+    assert when - due >= window  # not before the window was over
+    assert when - due <= window + cap * 1.2  # and not long after
+    assert waits[1] > waits[0] and max(waits) <= cap * 1.2  # backing off, up to the cap (with jitter)
+    assert row.attempts == len(waits) + 1 > 80
+    assert "451" in row.last_error and "retry window" in row.last_error
     assert send_all(when + timedelta(days=30)) == {"sent": 0, "retry": 0, "failed": 0}
     assert smtp_server.messages == []
-    assert not smtp_server.handler.replies  # every refusal was used: exactly `limit` attempts were made

@@ -12,7 +12,7 @@ from coordinator.extensions import db
 from coordinator.notify.models import OutboxState
 from coordinator.notify.services import claim_due, send_due
 from coordinator.scheduler.models import SchedulerLease
-from coordinator.scheduler.services import acquire_lease, last_heartbeat, release_lease
+from coordinator.scheduler.services import LeaseKeeper, acquire_lease, last_heartbeat, release_lease
 from coordinator.timeutil import utcnow
 from tests.notify.conftest import fresh, queue_many, received, states
 
@@ -136,7 +136,7 @@ def test_the_outbox_job_keeps_its_lease_through_a_batch_longer_than_the_lease(ap
     with ThreadPoolExecutor(1) as pool:
         rival_wins = pool.submit(rival, stop)
         try:
-            result = DUE_JOBS["send-outbox"]("runner", utcnow())
+            result = DUE_JOBS["send-outbox"](LeaseKeeper("runner"), utcnow())
         finally:
             stop.set()
         assert rival_wins.result(timeout=10) == 0

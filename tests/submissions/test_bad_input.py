@@ -24,7 +24,8 @@ from tests.submissions.conftest import (
     update_url,
 )
 
-STALE = "This update was changed in another tab or by a colleague since you opened it."
+COMPLETE_WORRIES = "Mum's low mood."  # what complete_answers says
+LIVED_EXPERIENCE = "The child's lived experience"
 
 
 def count(model, *where) -> int:
@@ -144,8 +145,9 @@ def test_a_double_click_on_submit_makes_one_submission(app, team, health):
     first = client.post(url, data=payload)
     second = Page(client.post(url, data=payload))  # the same form, the same revision
     assert first.status_code == 302
-    [message] = problem_of(second)
-    assert message.startswith(STALE)
+    # Shown as a save that came second; what is saved is what they sent, so nothing differs.
+    assert second.conflict_title() == "Someone else saved this update while you were editing"
+    assert second.conflict() == {}
     [submission] = fresh(SubmissionRequest, health.id).submissions
     assert submission.version == 1
     assert count(SubmissionVersion) == 1
@@ -159,8 +161,7 @@ def test_a_tampered_revision_is_treated_as_a_change_not_a_crash(app, team, healt
     payload = form_payload(page, update_form_index(page))
     payload.update({"revision": ["not-a-number"], "worries": ["Changed."], "submit": ["1"]})
     result = Page(client.post(url, data=payload))
-    [message] = problem_of(result)
-    assert message.startswith(STALE)
+    assert result.conflict() == {"What are you worried about?": (COMPLETE_WORRIES, "Changed.")}
     assert fresh(SubmissionRequest, health.id).submissions[0].version == 1
 
 
@@ -224,8 +225,10 @@ def test_two_tabs_amending_the_same_update_lose_nothing(app, team, health):
     assert post_update(client, url, {"worries": "From the first tab."}, page=tab_one).status_code == 302
     result = Page(post_update(client, url, {"worries": "From the second tab.", "lived_experience": "Smiles at mum."},
                               page=tab_two))
-    [message] = problem_of(result)
-    assert message.startswith(STALE)
+    assert result.title.startswith("Error: ")
+    shown = result.conflict()
+    assert shown["What are you worried about?"] == ("From the first tab.", "From the second tab.")
+    assert shown[LIVED_EXPERIENCE][1] == "Smiles at mum."
     # The second tab's text is shown again; the first tab's amendment stands.
     assert result.value("worries") == "From the second tab."
     assert result.value("lived_experience") == "Smiles at mum."

@@ -1,0 +1,337 @@
+"""Two people saving the same record at the same instant, over real HTTP against the served application,
+released together by a barrier, ROUNDS times for each kind of record: never a server error, never a
+silent overwrite. Of two saves made from the same revision exactly one is saved; the other person is
+shown what was saved beside what they typed, and the database holds the winner's text."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from coordinator.extensions import db
+from tests.concurrency.conftest import ROUNDS, assert_no_server_error, together
+
+
+def fresh(model, id_):
+    db.session.rollback()
+    db.session.expire_all()
+    return db.session.get(model, id_)
+
+
+def one_saved(responses) -> tuple[int, int]:
+    """(winner, loser) of two saves from the same revision: exactly one was saved."""
+    assert_no_server_error(responses)
+    saved = [n for n, response in enumerate(responses) if response.saved]
+    assert len(saved) == 1, [(r.status, r.page.text[:300]) for r in responses]
+    return saved[0], 1 - saved[0]
+
+
+def shown_side_by_side(response, label: str, saved: str, yours: str) -> None:
+    """The loser's page: an error, the form kept, the question compared with the winner's answer."""
+    page = response.page
+    assert response.status == 200 and page.title.startswith("Error: "), (response.status, page.title)
+    assert page.conflict()[label] == (saved, yours), page.conflict()
+
+
+def race_a_field(browsers, url: str, field: str, label: str, stored, rounds: int = ROUNDS) -> None:
+    """Two people open ``url``'s form, type different text into ``field`` and save at the same instant."""
+    for n in range(rounds):
+        forms = [browser.form(url) for browser in browsers]
+        texts = [f"Round {n}: typed by person {who}" for who in range(len(browsers))]
+        for form, text in zip(forms, texts):
+            form[field] = [text]
+        responses = together(*[lambda b=b, f=f: b.post(url, f) for b, f in zip(browsers, forms)])
+        winner, loser = one_saved(responses)
+        shown_side_by_side(responses[loser], label, texts[winner], texts[loser])
+        assert stored() == texts[winner], n
+
+
+# --- the family record ------------------------------------------------------------------------------------
+
+def test_the_family_details(team, browser_for):
+    from coordinator.families.models import Family
+
+    lead = [browser_for(team.lead), browser_for(team.lead)]  # one lead, two browsers
+    race_a_field(lead, f"/families/{team.ref}/edit", "address", "Address",
+                 lambda: fresh(Family, team.family.id).address)
+
+
+def test_a_child(team, browser_for):
+    from coordinator.families.models import Child
+
+    lead = [browser_for(team.lead), browser_for(team.lead)]
+    race_a_field(lead, f"/families/{team.ref}/children/{team.child.id}/edit", "school_or_setting",
+                 "School, nursery or setting (optional)", lambda: fresh(Child, team.child.id).school_or_setting)
+
+
+def test_a_household_member(team, browser_for):
+    from coordinator.families.models import HouseholdMember
+
+    people = [browser_for(team.lead), browser_for(team.member)]
+    race_a_field(people, f"/families/{team.ref}/household/{team.mother.id}/edit", "concern_notes",
+                 "Notes about the concerns", lambda: fresh(HouseholdMember, team.mother.id).concern_notes)
+
+
+def test_adding_and_removing_the_same_professional(team, browser_for, make_user):
+    """Both add the same person to the network at once: one membership, the other told so. Then both
+    remove it at once: one removal, with its reason, the other told so."""
+    from coordinator.families.models import NetworkMembership
+
+    police = make_user("pc@police.test", "Pat Constable", agency_name="Northshire Police")
+    lead = [browser_for(team.lead), browser_for(team.lead)]
+    add = f"/families/{team.ref}/network/add"
+    for n in range(ROUNDS):
+        forms = [browser.form(add) for browser in lead]
+        for form, who in zip(forms, "AB"):
+            form.update({"email": [police.email], "role": ["MEMBER"], "reason": [f"Round {n}: added by {who}"]})
+        responses = together(*[lambda b=b, f=f: b.post(add, f) for b, f in zip(lead, forms)])
+        winner, loser = one_saved(responses)
+        assert "Pat Constable is already in this family's network" in responses[loser].page.summary_errors().values()
+        db.session.rollback()
+        current = db.session.scalars(select(NetworkMembership).where(
+            NetworkMembership.user_id == police.id, NetworkMembership.removed_at.is_(None))).all()
+        assert [m.reason_for_sharing for m in current] == [f"Round {n}: added by {'AB'[winner]}"]
+
+        remove = f"/families/{team.ref}/network/{current[0].id}/remove"
+        forms = [browser.form(remove) for browser in lead]
+        for form, who in zip(forms, "AB"):
+            form["reason"] = [f"Round {n}: removed by {who}"]
+        responses = together(*[lambda b=b, f=f: b.post(remove, f) for b, f in zip(lead, forms)])
+        winner, loser = one_saved(responses)
+        assert "This person is no longer in the network" in responses[loser].page.summary_errors().values()
+        assert fresh(NetworkMembership, current[0].id).removed_reason == f"Round {n}: removed by {'AB'[winner]}"
+
+
+# --- meetings -------------------------------------------------------------------------------------------
+
+def test_moving_the_same_meeting(team, browser_for):
+    from coordinator.meetings.models import MeetingSeries, Occurrence
+
+    series = team.world.series
+    meeting = sorted(series.occurrences, key=lambda o: o.starts_at)[0]
+    url = f"/families/{team.ref}/meetings/{meeting.id}/move"
+    lead = [browser_for(team.lead), browser_for(team.lead)]
+    revision = series.revision
+    for n in range(ROUNDS):
+        forms = [browser.form(url) for browser in lead]
+        places = [f"Round {n}: room {who}" for who in "AB"]
+        for form, place, minute in zip(forms, places, ("10", "40")):
+            form.update({"location": [place], "new_time": [f"11:{minute}"], "notify": ["no"]})
+        responses = together(*[lambda b=b, f=f: b.post(url, f) for b, f in zip(lead, forms)])
+        winner, loser = one_saved(responses)
+        shown_side_by_side(responses[loser], "Place (if different)", places[winner], places[loser])
+        assert fresh(Occurrence, meeting.id).location == places[winner]
+        revision += 1
+        assert fresh(MeetingSeries, series.id).revision == revision  # one change a round, never two
+
+
+# --- agencies' updates ------------------------------------------------------------------------------------
+
+def _colleague(team, make_user):
+    from coordinator.families import services as families
+    from coordinator.families.models import NetworkRole
+
+    colleague = make_user("hv2@nhs.test", "Harper Visitor", agency_name="Health visiting")
+    families.add_to_network(team.family, colleague, NetworkRole.MEMBER, reason="Health visitor", actor=team.lead)
+    db.session.commit()
+    return colleague
+
+
+def test_first_drafts_of_the_same_update(team, browser_for, make_user):
+    """Two health visitors start their agency's update at the same instant: one draft, not two."""
+    from coordinator.meetings import services as meetings
+    from coordinator.meetings.models import MeetingType, Recurrence, SeriesEnd
+    from coordinator.submissions.models import Submission
+    from coordinator.submissions.services import ensure_requests
+
+    colleague = _colleague(team, make_user)
+    schedule = meetings.Schedule(MeetingType.PROFESSIONALS, team.meetings[-1].starts_at.date() + timedelta(days=60),
+                                 team.meetings[0].starts_at.time(), 60, Recurrence.WEEKLY, 1, SeriesEnd.AFTER_COUNT,
+                                 count=ROUNDS)
+    series = meetings.create_series(team.family, schedule, actor=team.lead, chair=team.chair, minute_taker=None,
+                                    invitees=[team.member], notify=False)
+    db.session.flush()
+    requests = [next(r for r in ensure_requests(o) if r.agency_id == team.member.agency_id)
+                for o in sorted(series.occurrences, key=lambda o: o.starts_at)]
+    db.session.commit()
+    assert len(requests) == ROUNDS
+    visitors = [browser_for(team.member), browser_for(colleague)]
+    for n, request in enumerate(requests):
+        url = f"/families/{team.ref}/updates/{request.id}"
+        forms = [browser.form(url) for browser in visitors]
+        texts = [f"Round {n}: first draft by {who}" for who in "AB"]
+        for form, text in zip(forms, texts):
+            form.update({"worries": [text], "draft": ["1"]})
+        responses = together(*[lambda b=b, f=f: b.post(url, f) for b, f in zip(visitors, forms)])
+        winner, loser = one_saved(responses)
+        shown_side_by_side(responses[loser], "What are you worried about?", texts[winner], texts[loser])
+        db.session.rollback()
+        drafts = db.session.scalars(select(Submission).where(Submission.request_id == request.id)).all()
+        assert [d.fields["worries"] for d in drafts] == [texts[winner]]
+
+
+def test_drafts_and_amendments_of_the_same_update(team, browser_for, make_user):
+    from coordinator.submissions.models import Submission, SubmissionVersion
+    from tests.submissions.conftest import complete_answers, send_requests
+
+    colleague = _colleague(team, make_user)
+    request = send_requests(team.world)["Health visiting"]
+    url = f"/families/{team.ref}/updates/{request.id}"
+    visitors = [browser_for(team.member), browser_for(colleague)]
+    versions = 0
+    for n in range(ROUNDS):
+        button = "draft" if n < ROUNDS // 2 else "submit"  # drafts, then amendments of the submitted update
+        forms = [browser.form(url) for browser in visitors]
+        texts = [f"Round {n}: {button} by {who}" for who in "AB"]
+        for form, text in zip(forms, texts):
+            form.update({k: v if isinstance(v, list) else [str(v)] for k, v in complete_answers(team.world).items()
+                         if not isinstance(v, list) or k not in form})
+            form.update({"worries": [text], button: ["1"]})
+        responses = together(*[lambda b=b, f=f: b.post(url, f) for b, f in zip(visitors, forms)])
+        winner, loser = one_saved(responses)
+        shown_side_by_side(responses[loser], "What are you worried about?", texts[winner], texts[loser])
+        db.session.rollback()
+        [update] = db.session.scalars(select(Submission).where(Submission.request_id == request.id)).all()
+        assert update.fields["worries"] == texts[winner]
+        if button == "submit":
+            versions += 1
+            assert update.version == versions  # one new version a round, never two
+            assert db.session.scalar(select(func.count()).select_from(SubmissionVersion)
+                                     .where(SubmissionVersion.submission_id == update.id)) == versions
+
+
+# --- minutes, actions and goals -------------------------------------------------------------------------------
+
+def test_two_minute_takers_saving_at_once(team, browser_for):
+    from coordinator.minutes.models import MinutesRevision
+    from tests.minutes.helpers import minutes_of
+
+    meeting = team.meetings[0]
+    url = f"/families/{team.ref}/minutes/{meeting.id}/edit"
+    editors = [browser_for(team.taker), browser_for(team.chair)]
+    for n in range(ROUNDS):
+        forms = [browser.form(url) for browser in editors]
+        texts = [f"Round {n}: decisions written by {who}" for who in ("the minute-taker", "the chair")]
+        for form, text in zip(forms, texts):
+            form.update({"decisions": [text], "intent": ["save"]})
+        responses = together(*[lambda b=b, f=f: b.post(url, f) for b, f in zip(editors, forms)])
+        winner, loser = one_saved(responses)
+        page = responses[loser].page
+        assert "Someone else saved these minutes while you were editing" in page.text
+        assert texts[winner] in page.text and page.value("decisions") == texts[loser]  # both, nothing lost
+        minutes = minutes_of(meeting)
+        assert minutes.fields["decisions"] == texts[winner]
+        revisions = db.session.scalars(select(MinutesRevision.revision).where(MinutesRevision.minutes_id == minutes.id)
+                                       .order_by(MinutesRevision.revision)).all()
+        assert revisions == list(range(1, minutes.revision + 1))  # every save kept, one per revision
+
+
+def test_an_action_updated_by_its_owner_and_the_lead_at_once(team, browser_for):
+    from coordinator.minutes import services
+    from coordinator.minutes.models import Action, ActionUpdate
+
+    meeting = team.meetings[0]
+    services.start_minutes(meeting, team.taker)
+    action = services.add_action(meeting, actor=team.taker, description="Health visitor to weigh the baby",
+                                 owner=team.member, due=meeting.starts_at.date() + timedelta(days=30),
+                                 intended_outcome=None)
+    db.session.commit()
+    url = f"/families/{team.ref}/actions/{action.id}"
+    people = [browser_for(team.member), browser_for(team.lead)]
+    for n in range(ROUNDS):
+        forms = [browser.form(url) for browser in people]
+        texts = [f"Round {n}: noted by the {who}" for who in ("owner", "lead")]
+        for form, text in zip(forms, texts):
+            form.update({"status": ["OPEN"], "comment": [text]})
+        responses = together(*[lambda b=b, f=f: b.post(url, f) for b, f in zip(people, forms)])
+        winner, loser = one_saved(responses)
+        shown_side_by_side(responses[loser], "Evidence or comment", texts[winner], texts[loser])
+        assert fresh(Action, action.id).evidence == texts[winner]
+    db.session.rollback()
+    history = db.session.scalars(select(ActionUpdate.comment).where(ActionUpdate.action_id == action.id)).all()
+    assert len(history) == ROUNDS + 1  # agreed, then one update a round
+
+
+def test_a_goal_scored_by_two_people_at_once(team, browser_for):
+    from coordinator.minutes import services
+    from coordinator.minutes.models import GoalScore
+
+    first, second = team.meetings[:2]
+    services.start_minutes(first, team.taker)
+    goal = services.add_goal(first, actor=team.taker, description="The baby is fed and warm every day")
+    db.session.commit()
+    url = f"/families/{team.ref}/minutes/{second.id}/edit"
+    editors = [browser_for(team.taker), browser_for(team.chair)]
+    form = editors[0].form(url)
+    assert editors[0].post(url, {**form, "intent": ["save"]}).saved  # the minutes as the form writes them
+    for n in range(ROUNDS):
+        forms = [browser.form(url) for browser in editors]
+        scores = [str(n % 11), str((n + 5) % 11)]
+        for form, score in zip(forms, scores):
+            form.update({f"score-{goal.id}": [score], "intent": ["scores"]})
+        responses = together(*[lambda b=b, f=f: b.post(url, f) for b, f in zip(editors, forms)])
+        winner, loser = one_saved(responses)
+        page = responses[loser].page
+        assert any("Someone else scored the goal" in m for m in page.summary_errors().values())
+        assert page.value(f"score-{goal.id}") == scores[loser]  # kept, to press again if still right
+        db.session.rollback()
+        assert db.session.scalars(select(GoalScore.score).where(GoalScore.goal_id == goal.id,
+                                                                GoalScore.occurrence_id == second.id)).all() == [
+            int(scores[winner])]
+
+
+# --- administration ---------------------------------------------------------------------------------------
+
+def test_two_administrators_adding_the_same_agency_in_different_case(team, browser_for, make_user):
+    from coordinator.agencies.models import Agency
+
+    second_admin = make_user("admin2@council.test", "Ade Admin", admin=True)
+    admins = [browser_for(team.admin), browser_for(second_admin)]
+    for n in range(ROUNDS):
+        names = [f"Northshire Youth Service {n}", f"NORTHSHIRE YOUTH SERVICE {n}"]
+        forms = [browser.form("/admin/agencies/new") for browser in admins]
+        for form, name in zip(forms, names):
+            form.update({"name": [name], "kind": ["OTHER"]})
+        responses = together(*[lambda b=b, f=f: b.post("/admin/agencies/new", f) for b, f in zip(admins, forms)])
+        winner, loser = one_saved(responses)
+        assert "An agency with this name already exists" in responses[loser].page.summary_errors().values()
+        assert responses[loser].page.value("name") == names[loser]
+        db.session.rollback()
+        assert db.session.scalars(select(Agency.name).where(func.lower(Agency.name) == names[0].lower())).all() == [
+            names[winner]]
+
+
+def test_two_administrators_editing_the_same_agency(team, browser_for, make_user):
+    from coordinator.agencies.models import Agency
+
+    second_admin = make_user("admin2@council.test", "Ade Admin", admin=True)
+    agency_id = team.member.agency_id
+    race_a_field([browser_for(team.admin), browser_for(second_admin)], f"/admin/agencies/{agency_id}", "name",
+                 "Agency name", lambda: fresh(Agency, agency_id).name)
+
+
+def test_two_administrators_adding_the_same_email_in_different_case(team, browser_for, make_user):
+    from coordinator.auth.models import User
+
+    second_admin = make_user("admin2@council.test", "Ade Admin", admin=True)
+    admins = [browser_for(team.admin), browser_for(second_admin)]
+    for n in range(ROUNDS):
+        emails = [f"new.worker{n}@council.test", f"New.Worker{n}@COUNCIL.test"]
+        forms = [browser.form("/admin/users/new") for browser in admins]
+        for form, email, who in zip(forms, emails, "AB"):
+            form.update({"name": [f"New Worker {who}"], "email": [email], "agency_id": [str(team.lead.agency_id)],
+                         "role": ["PRACTITIONER"], "send_invite": []})
+        responses = together(*[lambda b=b, f=f: b.post("/admin/users/new", f) for b, f in zip(admins, forms)])
+        winner, loser = one_saved(responses)
+        assert "A user with this email address already exists" in responses[loser].page.summary_errors().values()
+        db.session.rollback()
+        assert db.session.scalars(select(User.name).where(func.lower(User.email) == emails[0].lower())).all() == [
+            f"New Worker {'AB'[winner]}"]
+
+
+def test_two_administrators_editing_the_same_user(team, browser_for, make_user):
+    from coordinator.auth.models import User
+
+    second_admin = make_user("admin2@council.test", "Ade Admin", admin=True)
+    race_a_field([browser_for(team.admin), browser_for(second_admin)], f"/admin/users/{team.member.id}",
+                 "job_title", "Job title", lambda: fresh(User, team.member.id).job_title)
