@@ -47,6 +47,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     _allow_reserved_email_domains()
     _import_models()
+    _connect_hooks()
+    from coordinator.hooks import slot
+
+    app.add_template_global(slot)
     from coordinator import cli, core
     from coordinator.admin.views import bp as admin_bp
     from coordinator.auth.views import bp as auth_bp
@@ -83,17 +87,27 @@ def _import_models() -> None:
     """Import every model module (and the due jobs) so metadata and the scheduler registry are complete."""
     from coordinator.agencies import models as _agencies  # noqa: F401
     from coordinator.audit import models as _audit  # noqa: F401
+    from coordinator.auth import models as _auth  # noqa: F401
     from coordinator.families import models as _families  # noqa: F401
     from coordinator.meetings import jobs as _meetings_jobs  # noqa: F401
     from coordinator.meetings import models as _meetings  # noqa: F401
     from coordinator.minutes import jobs as _minutes_jobs  # noqa: F401
     from coordinator.minutes import models as _minutes  # noqa: F401
-    from coordinator.submissions import jobs as _submissions_jobs  # noqa: F401
-    from coordinator.submissions import models as _submissions  # noqa: F401
-    from coordinator.auth import models as _auth  # noqa: F401
     from coordinator.notify import jobs as _notify_jobs  # noqa: F401
     from coordinator.notify import models as _notify  # noqa: F401
     from coordinator.scheduler import models as _scheduler  # noqa: F401
+    from coordinator.submissions import jobs as _submissions_jobs  # noqa: F401
+    from coordinator.submissions import models as _submissions  # noqa: F401
+
+
+def _connect_hooks() -> None:
+    """Import every area's hooks, so that what each contributes to the areas below it is connected before
+    any request (coordinator.hooks)."""
+    from coordinator.calendar import hooks as _calendar  # noqa: F401
+    from coordinator.meetings import hooks as _meetings  # noqa: F401
+    from coordinator.minutes import hooks as _minutes  # noqa: F401
+    from coordinator.notify import hooks as _notify  # noqa: F401
+    from coordinator.submissions import hooks as _submissions  # noqa: F401
 
 
 def _asset_urls(app: Flask) -> None:

@@ -118,7 +118,12 @@ def scheduler():
 @with_appcontext
 def send_due():
     """Run every due job once and exit (for cron, and for tests)."""
-    from coordinator.scheduler.services import acquire_lease, new_holder_id, release_lease, run_due_jobs
+    from coordinator.scheduler.services import (
+        acquire_lease,
+        new_holder_id,
+        release_lease,
+        run_due_jobs,
+    )
 
     holder = new_holder_id("send-due")
     if not acquire_lease(holder):

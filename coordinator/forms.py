@@ -129,3 +129,14 @@ def differences(yours: Form, saved: Form, only: Iterable[str] | None = None, lab
         if mine != theirs:
             rows.append(Difference(field.name, label(field) if label else str(field.label.text), theirs, mine))
     return rows
+
+
+from flask_wtf import FlaskForm  # noqa: E402
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput  # noqa: E402
+from wtforms import SubmitField  # noqa: E402
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button: its CSRF token is all it carries."""
+
+    submit = SubmitField("Confirm", widget=GovSubmitInput())

@@ -44,3 +44,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+def today():
+    """Today in the service's zone (Europe/London by default), not the machine's."""
+    return to_local(utcnow()).date()

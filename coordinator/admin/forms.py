@@ -1,7 +1,27 @@
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSelect, GovSubmitInput, GovTextInput
-from wtforms import BooleanField, DateField, EmailField, HiddenField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+)
 
 from coordinator.agencies.models import AgencyKind
 from coordinator.auth.models import Role
@@ -57,6 +77,3 @@ class AuditFilterForm(FlaskForm):
     end = DateField("To", widget=DateInput(), validators=[Optional()], format=["%d %m %Y", "%Y-%m-%d"])
     submit = SubmitField("Filter", widget=GovSubmitInput())
 
-
-class ButtonForm(FlaskForm):
-    submit = SubmitField("Confirm", widget=GovSubmitInput())

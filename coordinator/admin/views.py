@@ -5,12 +5,22 @@ import csv
 import io
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from coordinator.access import require_admin
-from coordinator.admin.forms import AgencyForm, AuditFilterForm, ButtonForm, UserForm
+from coordinator.admin.forms import AgencyForm, AuditFilterForm, UserForm
 from coordinator.agencies import services as agency_services
 from coordinator.agencies.models import Agency, AgencyKind
 from coordinator.audit import services as audit
@@ -18,7 +28,7 @@ from coordinator.audit.models import AuditEvent
 from coordinator.auth import services as auth_services
 from coordinator.auth.models import Role, User
 from coordinator.extensions import db
-from coordinator.forms import choices, differences, form_revision
+from coordinator.forms import ButtonForm, choices, differences, form_revision
 from coordinator.notify import services as outbox
 from coordinator.notify.models import OutboxMessage, OutboxState
 from coordinator.timeutil import local_zone, utcnow

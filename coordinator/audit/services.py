@@ -59,22 +59,4 @@ def _refuse_audit_changes(session, flush_context, instances):
             raise AuditLogIsAppendOnly(f"{type(obj).__name__} rows are never changed or deleted")
 
 
-# Database-level guards, installed by the migration that creates the table.
-SQLITE_TRIGGERS = [
-    """CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
-       BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END""",
-    """CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
-       BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END""",
-]
-POSTGRES_TRIGGERS = [
-    """CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN RAISE EXCEPTION 'audit_events is append-only'; END $$""",
-    """CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events
-       FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()""",
-]
-
-
-def install_append_only_triggers(bind) -> None:
-    statements = POSTGRES_TRIGGERS if bind.dialect.name == "postgresql" else SQLITE_TRIGGERS
-    for sql in statements:
-        bind.exec_driver_sql(sql)
+# The database refuses UPDATE and DELETE on audit_events too: triggers installed by migration 0001.

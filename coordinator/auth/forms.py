@@ -1,6 +1,10 @@
 from flask import current_app
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovPasswordInput,
+    GovSubmitInput,
+    GovTextInput,
+)
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from functools import lru_cache
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -17,11 +17,19 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from coordinator.audit import services as audit
-from coordinator.auth.models import OneTimeCode, Role, SignInFailure, TokenPurpose, User, UserToken
+from coordinator.auth.models import (
+    OneTimeCode,
+    Role,
+    SignInFailure,
+    TokenPurpose,
+    User,
+    UserToken,
+)
 from coordinator.concurrency import claim_revision, flush_or_raise
 from coordinator.extensions import db
 from coordinator.notify.services import enqueue_template
 from coordinator.timeutil import utcnow
+
 
 @lru_cache(maxsize=4)
 def _hashers(parameters: tuple) -> tuple[PasswordHasher, str]:

@@ -2,13 +2,29 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from coordinator.audit import services as audit
 from coordinator.audit.services import request_address
 from coordinator.auth import services
-from coordinator.auth.forms import CodeForm, CodeRequestForm, ConfirmForm, ForgotPasswordForm, SetPasswordForm, SignInForm
+from coordinator.auth.forms import (
+    CodeForm,
+    CodeRequestForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    SetPasswordForm,
+    SignInForm,
+)
 from coordinator.extensions import db
 
 bp = Blueprint("auth", __name__)

@@ -13,7 +13,12 @@ from sqlalchemy.orm import selectinload
 from coordinator.calendar import ics
 from coordinator.extensions import db
 from coordinator.meetings import services as meetings
-from coordinator.meetings.models import CalendarFeed, Invitee, MeetingSeries, OccurrenceStatus
+from coordinator.meetings.models import (
+    CalendarFeed,
+    Invitee,
+    MeetingSeries,
+    OccurrenceStatus,
+)
 from coordinator.timeutil import utcnow
 
 

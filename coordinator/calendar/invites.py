@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from coordinator.calendar import ics
 from coordinator.meetings import services as meetings
-from coordinator.meetings.models import Invitee, MeetingSeries, Occurrence, OccurrenceStatus
+from coordinator.meetings.models import (
+    Invitee,
+    MeetingSeries,
+    Occurrence,
+    OccurrenceStatus,
+)
 from coordinator.notify.mime import CalendarPart
 from coordinator.notify.services import enqueue_template
 from coordinator.timeutil import utcnow

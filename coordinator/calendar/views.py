@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from coordinator.access import signed_in
 from coordinator.audit import services as audit
 from coordinator.calendar import feed
 from coordinator.extensions import db
-from coordinator.meetings.forms import ButtonForm
+from coordinator.forms import ButtonForm
+from coordinator.urls import external_url
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
@@ -23,7 +24,7 @@ def token_route(view):
 def subscribe():
     token = feed.token_for(current_user)
     db.session.commit()
-    url = current_app.config["BASE_URL"].rstrip("/") + url_for("calendar.feed_file", token=token)
+    url = external_url("calendar.feed_file", token=token)
     webcal = "webcal://" + url.split("://", 1)[1]
     return render_template("calendar/subscribe.html", url=url, webcal=webcal, form=ButtonForm())
 

@@ -3,8 +3,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import (Blueprint, Flask, current_app, flash, has_request_context, jsonify, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError

@@ -18,8 +18,13 @@ from sqlalchemy import and_, exists, or_, select
 
 from coordinator.audit import services as audit
 from coordinator.extensions import db, login_manager
-from coordinator.families.models import BreakGlassAccess, Family, NetworkMembership, NetworkRole
-from coordinator.timeutil import to_local, utcnow
+from coordinator.families.models import (
+    BreakGlassAccess,
+    Family,
+    NetworkMembership,
+    NetworkRole,
+)
+from coordinator.timeutil import today, utcnow
 
 
 class Need(enum.Enum):
@@ -27,10 +32,6 @@ class Need(enum.Enum):
     READ = "read"  # see the record
     CONTRIBUTE = "contribute"  # add to it: household people and sightings (any network member)
     MANAGE = "manage"  # change the family, its children and its network (the lead professional)
-
-
-def today() -> date:
-    return to_local(utcnow()).date()
 
 
 def current_membership_clause(user_id, on: date):

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from coordinator.auth.services import user_by_email
 from coordinator.extensions import db
 from coordinator.families import services
-from coordinator.families.access import today
 from coordinator.families.models import (
     Family,
     NetworkRole,
@@ -19,6 +18,7 @@ from coordinator.families.models import (
     SightingKind,
     YesNoUnknown,
 )
+from coordinator.timeutil import today
 
 DEMO_FAMILY_NAMES = ("Harrow", "Okafor", "Patel")
 

@@ -5,20 +5,44 @@ from datetime import timedelta
 from flask import current_app
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxInput,
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
-from coordinator.families.access import today
-from coordinator.families.models import CONCERNS, NetworkRole, PlanType, Presence, Sex, SightingKind, YesNoUnknown
+from coordinator.families.models import (
+    CONCERNS,
+    NetworkRole,
+    PlanType,
+    Presence,
+    Sex,
+    SightingKind,
+    YesNoUnknown,
+)
 from coordinator.families.services import nhs_number_is_valid
 from coordinator.forms import GovDateField, choices, enum_choices
+from coordinator.timeutil import today
 
 TEXT = 500
 LONG_TEXT = 5000

@@ -2,27 +2,25 @@
 network, which is also the access list: a practitioner sees a family only while a member of it."""
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.agencies.models import Agency
-from coordinator.auth.models import User
 from coordinator.audit.services import append_only
+from coordinator.auth.models import User
+from coordinator.enums import Labelled, stored_enum
 from coordinator.extensions import db
 from coordinator.timeutil import UTCDateTime, utcnow
-
-
-def _enum(cls, length=30):
-    return Enum(cls, native_enum=False, length=length)
-
-
-class Labelled(enum.Enum):
-    @property
-    def label(self) -> str:
-        return self.value
 
 
 class FamilyStatus(Labelled):
@@ -105,10 +103,10 @@ class Family(db.Model):
     language: Mapped[str | None] = mapped_column(String(100))
     interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False)
     interpreter_notes: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[FamilyStatus] = mapped_column(_enum(FamilyStatus), default=FamilyStatus.OPEN)
+    status: Mapped[FamilyStatus] = mapped_column(stored_enum(FamilyStatus), default=FamilyStatus.OPEN)
     closed_on: Mapped[date | None] = mapped_column(Date)
     closed_reason: Mapped[str | None] = mapped_column(String(500))
-    plan_type: Mapped[PlanType] = mapped_column(_enum(PlanType))
+    plan_type: Mapped[PlanType] = mapped_column(stored_enum(PlanType))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Raised on every change to the family's details, so two editors cannot silently overwrite each other.
@@ -135,7 +133,7 @@ class Child(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     expected_due_date: Mapped[date | None] = mapped_column(Date)  # for an unborn child
-    sex: Mapped[Sex] = mapped_column(_enum(Sex), default=Sex.NOT_KNOWN)
+    sex: Mapped[Sex] = mapped_column(stored_enum(Sex), default=Sex.NOT_KNOWN)
     nhs_number: Mapped[str | None] = mapped_column(String(10))
     school_or_setting: Mapped[str | None] = mapped_column(String(200))
     on_plan: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -153,6 +151,14 @@ class Child(db.Model):
         return f"{self.name} (unborn)" if self.is_unborn else self.name
 
 
+def person_label(name: str | None, description: str | None, sex: str | None) -> str:
+    """How a person of the household is named everywhere: their name, or "Unknown man: <description>"."""
+    if (name or "").strip():
+        return name.strip()
+    noun = {"MALE": "Unknown man", "FEMALE": "Unknown woman"}.get(sex or "", "Unknown person")
+    return f"{noun}: {description}" if description else noun
+
+
 class HouseholdMember(db.Model):
     """Anyone who lives in or visits the home, or is a significant adult living elsewhere."""
 
@@ -163,13 +169,13 @@ class HouseholdMember(db.Model):
     name: Mapped[str | None] = mapped_column(String(200))
     # When the name is not known: "unknown man" with a description, so the person is never left out.
     description: Mapped[str | None] = mapped_column(String(500))
-    sex: Mapped[Sex] = mapped_column(_enum(Sex), default=Sex.NOT_KNOWN)
-    presence: Mapped[Presence] = mapped_column(_enum(Presence, 40))
-    parental_responsibility: Mapped[YesNoUnknown] = mapped_column(_enum(YesNoUnknown),
+    sex: Mapped[Sex] = mapped_column(stored_enum(Sex), default=Sex.NOT_KNOWN)
+    presence: Mapped[Presence] = mapped_column(stored_enum(Presence, 40))
+    parental_responsibility: Mapped[YesNoUnknown] = mapped_column(stored_enum(YesNoUnknown),
                                                                    default=YesNoUnknown.NOT_KNOWN)
     first_recorded_on: Mapped[date] = mapped_column(Date)
     source_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
-    source_kind: Mapped[SightingKind] = mapped_column(_enum(SightingKind))  # seen or told of
+    source_kind: Mapped[SightingKind] = mapped_column(stored_enum(SightingKind))  # seen or told of
     source_note: Mapped[str | None] = mapped_column(String(500))  # e.g. "reported by a neighbour"
     left_on: Mapped[date | None] = mapped_column(Date)
     violence_offending: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -191,10 +197,7 @@ class HouseholdMember(db.Model):
 
     @property
     def display_name(self) -> str:
-        if self.name:
-            return self.name
-        noun = {Sex.MALE: "Unknown man", Sex.FEMALE: "Unknown woman"}.get(self.sex, "Unknown person")
-        return f"{noun}: {self.description}" if self.description else noun
+        return person_label(self.name, self.description, self.sex.name if self.sex else None)
 
     @property
     def is_named(self) -> bool:
@@ -214,7 +217,7 @@ class ChildRelationship(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("household_members.id"), index=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
-    relationship_type: Mapped[Relationship] = mapped_column(_enum(Relationship))
+    relationship_type: Mapped[Relationship] = mapped_column(stored_enum(Relationship))
 
     member: Mapped[HouseholdMember] = relationship(back_populates="relationships")
     child: Mapped[Child] = relationship()
@@ -227,7 +230,7 @@ class HouseholdSighting(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("household_members.id"), index=True)
-    kind: Mapped[SightingKind] = mapped_column(_enum(SightingKind))
+    kind: Mapped[SightingKind] = mapped_column(stored_enum(SightingKind))
     seen_on: Mapped[date] = mapped_column(Date)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -267,7 +270,7 @@ class NetworkMembership(db.Model):
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
-    role: Mapped[NetworkRole] = mapped_column(_enum(NetworkRole))
+    role: Mapped[NetworkRole] = mapped_column(stored_enum(NetworkRole))
     from_date: Mapped[date] = mapped_column(Date)
     until_date: Mapped[date | None] = mapped_column(Date)
     # The information-sharing rule: why this professional may see the family's records.

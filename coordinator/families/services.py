@@ -16,7 +16,7 @@ from coordinator.audit import services as audit
 from coordinator.auth.models import User
 from coordinator.concurrency import claim_revision, lock_for_change
 from coordinator.extensions import db
-from coordinator.families.access import today
+from coordinator.families import signals
 from coordinator.families.models import (
     CONCERNS,
     Child,
@@ -32,8 +32,10 @@ from coordinator.families.models import (
     Relationship,
     Sex,
     SightingKind,
+    person_label,
 )
-from coordinator.timeutil import local_zone, utcnow
+from coordinator.hooks import answers
+from coordinator.timeutil import local_zone, today, utcnow
 
 # Unambiguous characters: no 0/O, 1/I/L, 5/S, 2/Z, 8/B.
 REFERENCE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
@@ -294,10 +296,12 @@ def update_member(member: HouseholdMember, *, actor: User, expected_revision: in
 
 
 def record_sighting(member: HouseholdMember, *, actor: User, kind: SightingKind, on: date,
-                    note: str | None = None) -> HouseholdSighting:
+                    note: str | None = None, agency_id: int | None = None) -> HouseholdSighting:
+    """Someone was seen, told of, or not seen, by ``agency_id`` (the actor's agency unless said): the one
+    way a sighting reaches the record, whoever records it (a page, an agency's update, the minutes)."""
     if on > today():
         raise FamilyError("The date cannot be in the future")
-    sighting = HouseholdSighting(member_id=member.id, kind=kind, seen_on=on, agency_id=actor.agency_id,
+    sighting = HouseholdSighting(member_id=member.id, kind=kind, seen_on=on, agency_id=agency_id or actor.agency_id,
                                  recorded_by_id=actor.id, note=note)
     db.session.add(sighting)
     member.sightings.append(sighting)
@@ -359,14 +363,18 @@ class HouseholdFlags:
 
 
 # A provider of "the date of the family's last meeting" (the meetings area registers one).
-# The families area knows nothing of meetings: the meetings area registers here how to find the dates of
-# families' last meetings (for "new since the last meeting"), as {family id: date} for a list of ids.
-last_meeting_dates_provider = None
 _ASK = object()
 
 
 def last_meeting_dates(family_ids: list[int]) -> dict[int, date]:
-    return last_meeting_dates_provider(family_ids) if last_meeting_dates_provider and family_ids else {}
+    """When each family last met (for "new since the last meeting"): the families area knows nothing of
+    meetings, so it asks the areas above it (coordinator.families.signals)."""
+    if not family_ids:
+        return {}
+    dates: dict[int, date] = {}
+    for answer in answers(signals.last_meeting_dates, family_ids=family_ids):
+        dates.update(answer)
+    return dates
 
 
 def household_flags(family: Family, on: date | None = None, last_meeting=_ASK) -> HouseholdFlags:
@@ -414,10 +422,7 @@ class PastMember:
 
     @property
     def display_name(self) -> str:
-        if self.data.get("name"):
-            return self.data["name"]
-        noun = {"MALE": "Unknown man", "FEMALE": "Unknown woman"}.get(self.data.get("sex"), "Unknown person")
-        return f"{noun}: {self.data['description']}" if self.data.get("description") else noun
+        return person_label(self.data.get("name"), self.data.get("description"), self.data.get("sex"))
 
     @property
     def presence(self) -> Presence:

@@ -3,7 +3,16 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import SelectField
@@ -13,7 +22,15 @@ from coordinator.access import signed_in
 from coordinator.auth.services import user_by_email
 from coordinator.extensions import db
 from coordinator.families import services
-from coordinator.families.access import Need, active_break_glass, family_view, is_lead, membership_of, open_break_glass, today, visible_families
+from coordinator.families.access import (
+    Need,
+    active_break_glass,
+    family_view,
+    is_lead,
+    membership_of,
+    open_break_glass,
+    visible_families,
+)
 from coordinator.families.forms import (
     BreakGlassForm,
     ChildForm,
@@ -44,7 +61,10 @@ from coordinator.families.models import (
     SightingKind,
     YesNoUnknown,
 )
+from coordinator.families.signals import caseload_facts, merged_caseload_facts
 from coordinator.forms import choices, differences, form_revision
+from coordinator.hooks import answers
+from coordinator.timeutil import today
 
 bp = Blueprint("families", __name__, url_prefix="/families")
 
@@ -66,18 +86,14 @@ def my_families():
     total = db.session.scalar(select(func.count()).select_from(
         services.caseload_query(scope, search=search).order_by(None).subquery()))
     families = db.session.scalars(query.offset((page - 1) * size).limit(size)).unique().all()
-    last_meetings = services.last_meeting_dates([family.id for family in families])
+    ids = [family.id for family in families]
+    last_meetings = services.last_meeting_dates(ids)
+    facts = merged_caseload_facts(answers(caseload_facts, family_ids=ids), ids)  # from the areas above
     rows = [(family, services.household_flags(family, last_meeting=last_meetings.get(family.id)),
-             services.lead_of(family)) for family in families]
+             services.lead_of(family), facts[family.id]) for family in families]
     pages = max(1, math.ceil(total / size))
-    from coordinator.meetings.services import caseload_meetings
-
-    meetings = caseload_meetings([family.id for family in families])
-    from coordinator.minutes.services import overdue_actions_by_family
-
-    overdue_actions = overdue_actions_by_family([family.id for family in families])
     return render_template("families/my_families.html", rows=rows, search=search, sort=sort, descending=descending,
-                           page=page, pages=pages, total=total, meetings=meetings, overdue_actions=overdue_actions)
+                           page=page, pages=pages, total=total)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -112,11 +128,8 @@ def show(family: Family):
     if lead_view:
         break_glass = db.session.scalars(select(BreakGlassAccess).where(BreakGlassAccess.family_id == family.id)
                                          .order_by(BreakGlassAccess.opened_at.desc()).limit(10)).all()
-    from coordinator.meetings.services import caseload_meetings
-
     return render_template(
         "families/show.html", family=family, flags=flags, men=men, others=others, left=left,
-        meetings=caseload_meetings([family.id])[family.id],
         network=services.current_network(family), lead=services.lead_of(family), can_manage=lead_view,
         can_contribute=membership_of(family, current_user) is not None and not family.is_closed,
         break_glass=break_glass, services=services,

@@ -16,7 +16,14 @@ from coordinator.extensions import db
 from coordinator.families.models import Family, NetworkRole
 from coordinator.families.services import current_network
 from coordinator.meetings import services
-from coordinator.meetings.models import MeetingSeries, MeetingType, OccurrenceStatus, Recurrence, SeriesEnd
+from coordinator.meetings.models import (
+    MeetingSeries,
+    MeetingType,
+    OccurrenceStatus,
+    Recurrence,
+    SeriesEnd,
+)
+from coordinator.meetings.signals import series_issued
 from coordinator.meetings.workdays import add_working_days
 from coordinator.timeutil import utcnow
 
@@ -59,9 +66,7 @@ def _harrow(family: Family, lead) -> MeetingSeries:
     upcoming = [o for o in series.occurrences if o.starts_at >= utcnow()]
     services.cancel_occurrence(upcoming[2], actor=lead, reason="Christmas: the chair is on leave")
     series.sequence += 1
-    from coordinator.calendar import invites
-
-    invites.send_series_request(series, series.current_invitees)
+    series_issued.send(series, invitees=series.current_invitees)
     return series
 
 

@@ -12,8 +12,22 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import (
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from coordinator.forms import GovDateField, WholeNumberField, enum_choices
 from coordinator.meetings.models import MeetingType, Recurrence, Response, SeriesEnd
@@ -160,6 +174,3 @@ class ResponseForm(FlaskForm):
             valid = False
         return valid
 
-
-class ButtonForm(FlaskForm):
-    submit = SubmitField("Confirm", widget=GovSubmitInput())

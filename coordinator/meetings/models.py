@@ -4,17 +4,14 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Enum, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
+from coordinator.enums import Labelled, stored_enum
 from coordinator.extensions import db
-from coordinator.families.models import Family, Labelled
+from coordinator.families.models import Family
 from coordinator.timeutil import UTCDateTime, utcnow
-
-
-def _enum(cls, length=30):
-    return Enum(cls, native_enum=False, length=length)
 
 
 class MeetingType(Labelled):
@@ -62,7 +59,7 @@ class MeetingSeries(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
-    meeting_type: Mapped[MeetingType] = mapped_column(_enum(MeetingType))
+    meeting_type: Mapped[MeetingType] = mapped_column(stored_enum(MeetingType))
     organiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     minute_taker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -70,9 +67,9 @@ class MeetingSeries(db.Model):
     start_time: Mapped[time] = mapped_column(Time)  # wall-clock time in ``timezone``
     duration_minutes: Mapped[int] = mapped_column(Integer)
     timezone: Mapped[str] = mapped_column(String(64))
-    recurrence: Mapped[Recurrence] = mapped_column(_enum(Recurrence))
+    recurrence: Mapped[Recurrence] = mapped_column(stored_enum(Recurrence))
     interval: Mapped[int] = mapped_column(Integer)  # weeks for WEEKLY, months otherwise
-    end_kind: Mapped[SeriesEnd] = mapped_column(_enum(SeriesEnd))
+    end_kind: Mapped[SeriesEnd] = mapped_column(stored_enum(SeriesEnd))
     until_date: Mapped[date | None] = mapped_column(Date)
     count: Mapped[int | None] = mapped_column(Integer)
     location: Mapped[str | None] = mapped_column(String(300))
@@ -80,7 +77,7 @@ class MeetingSeries(db.Model):
     # Calendar identity: one random UID for the series' life, one SEQUENCE raised on every change sent.
     uid: Mapped[str] = mapped_column(String(100), unique=True)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[SeriesStatus] = mapped_column(_enum(SeriesStatus), default=SeriesStatus.ACTIVE)
+    status: Mapped[SeriesStatus] = mapped_column(stored_enum(SeriesStatus), default=SeriesStatus.ACTIVE)
     split_from_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_series.id"))
     # Occurrences exist up to here; the scheduler extends series whose horizon is running out.
     generated_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -151,7 +148,7 @@ class Occurrence(db.Model):
     original_start: Mapped[datetime] = mapped_column(UTCDateTime)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[OccurrenceStatus] = mapped_column(_enum(OccurrenceStatus), default=OccurrenceStatus.SCHEDULED)
+    status: Mapped[OccurrenceStatus] = mapped_column(stored_enum(OccurrenceStatus), default=OccurrenceStatus.SCHEDULED)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     location: Mapped[str | None] = mapped_column(String(300))  # when moved to another place
     online_link: Mapped[str | None] = mapped_column(String(500))
@@ -166,6 +163,11 @@ class Occurrence(db.Model):
     @property
     def status_name(self) -> str:
         return self.status.name
+
+    @property
+    def day(self) -> date:
+        """The meeting's date where it happens (the series' zone)."""
+        return self.starts_at.astimezone(self.series.zone).date()
 
     @property
     def is_extra(self) -> bool:
@@ -204,7 +206,7 @@ class InvitationResponse(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    response: Mapped[Response] = mapped_column(_enum(Response))
+    response: Mapped[Response] = mapped_column(stored_enum(Response))
     reason: Mapped[str | None] = mapped_column(String(500))
     deputy_name: Mapped[str | None] = mapped_column(String(200))
     deputy_email: Mapped[str | None] = mapped_column(String(254))

@@ -5,9 +5,8 @@ invitee in the outbox, in the same transaction as the change (unless the organis
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -21,8 +20,9 @@ from coordinator.auth.models import User
 from coordinator.concurrency import claim_revision
 from coordinator.extensions import db
 from coordinator.families import services as family_services
-from coordinator.families.access import current_membership_clause, today
+from coordinator.families.access import current_membership_clause
 from coordinator.families.models import Family, NetworkMembership, NetworkRole
+from coordinator.meetings import signals
 from coordinator.meetings.models import (
     InvitationResponse,
     Invitee,
@@ -37,7 +37,8 @@ from coordinator.meetings.models import (
 )
 from coordinator.meetings.recurrence import NonexistentLocalTime, Rule, to_utc
 from coordinator.meetings.workdays import bank_holiday_name
-from coordinator.timeutil import utcnow
+from coordinator.timeutil import today, utcnow
+from coordinator.urls import external_url
 
 
 class MeetingError(ValueError):
@@ -268,9 +269,7 @@ def create_series(family: Family, schedule: Schedule, *, actor: User, chair: Use
     audit.record("meeting_series_created", object_type="meeting_series", object_id=series.id,
                  family_id=family.id, actor=actor, detail=f"{schedule.meeting_type.name}, uid {series.uid}")
     if notify:
-        from coordinator.calendar import invites
-
-        invites.send_series_request(series, series.current_invitees)  # SEQUENCE 0: the first issue
+        signals.series_issued.send(series, invitees=series.current_invitees)  # SEQUENCE 0: the first issue
     return series
 
 
@@ -366,13 +365,11 @@ def move_occurrence(occurrence: Occurrence, *, actor: User, new_date: date, new_
     audit.record("meeting_moved", object_type="occurrence", object_id=occurrence.id, family_id=series.family_id,
                  actor=actor, detail=f"to {start.isoformat()}")
     if notify:
-        from coordinator.calendar import invites
-
         series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
         if occurrence.is_extra:
-            invites.send_extra_request(occurrence, series.current_invitees)
+            signals.extra_issued.send(occurrence, invitees=series.current_invitees)
         else:
-            invites.send_series_request(series, series.current_invitees)
+            signals.series_issued.send(series, invitees=series.current_invitees)
 
 
 def cancel_occurrence(occurrence: Occurrence, *, actor: User, reason: str, expected_revision: int | None = None,
@@ -387,10 +384,8 @@ def cancel_occurrence(occurrence: Occurrence, *, actor: User, reason: str, expec
     audit.record("meeting_cancelled", object_type="occurrence", object_id=occurrence.id, family_id=series.family_id,
                  actor=actor, detail=reason[:400])
     if notify:
-        from coordinator.calendar import invites
-
         series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
-        invites.send_occurrence_cancel(occurrence, series.current_invitees)
+        signals.occurrence_cancelled.send(occurrence, invitees=series.current_invitees)
 
 
 def add_extra(series: MeetingSeries, *, actor: User, on: date, at: time, duration_minutes: int,
@@ -408,10 +403,8 @@ def add_extra(series: MeetingSeries, *, actor: User, on: date, at: time, duratio
     audit.record("meeting_extra_added", object_type="occurrence", object_id=occurrence.id,
                  family_id=series.family_id, actor=actor, detail=start.isoformat())
     if notify:
-        from coordinator.calendar import invites
-
         series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
-        invites.send_extra_request(occurrence, series.current_invitees)
+        signals.extra_issued.send(occurrence, invitees=series.current_invitees)
     return occurrence
 
 
@@ -430,12 +423,10 @@ def end_series(series: MeetingSeries, *, actor: User, expected_revision: int | N
     audit.record("meeting_series_ended", object_type="meeting_series", object_id=series.id,
                  family_id=series.family_id, actor=actor)
     if notify:
-        from coordinator.calendar import invites
-
         series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
-        invites.send_series_truncated(series, series.current_invitees, had_past=bool(past))
+        signals.series_cut_short.send(series, invitees=series.current_invitees, had_past=bool(past))
         for extra in future_extras:
-            invites.send_extra_cancel(extra, series.current_invitees)
+            signals.extra_withdrawn.send(extra, invitees=series.current_invitees)
     for extra in future_extras:  # only now: their cancellations need them still attached to the series
         _delete_occurrence(series, extra)
 
@@ -514,12 +505,10 @@ def split_series(series: MeetingSeries, schedule: Schedule, *, actor: User, expe
     audit.record("meeting_series_split", object_type="meeting_series", object_id=series.id,
                  family_id=series.family_id, actor=actor, detail=f"new series {new.id} from {schedule.first_date}")
     if notify:
-        from coordinator.calendar import invites
-
         series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
-        invites.send_series_truncated(series, recipients, had_past=bool(keep))
+        signals.series_cut_short.send(series, invitees=recipients, had_past=bool(keep))
         for extra in future_extras:
-            invites.send_extra_cancel(extra, recipients)
+            signals.extra_withdrawn.send(extra, invitees=recipients)
     for extra in future_extras:  # only now: their cancellations need them still attached to the series
         _delete_occurrence(series, extra)
     return new
@@ -530,14 +519,12 @@ def change_invitees(series: MeetingSeries, users: list[User], *, actor: User, ex
     _touch(series, expected_revision)
     added, removed = set_invitees(series, users, actor=actor)
     if notify and (added or removed):
-        from coordinator.calendar import invites
-
         series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
-        invites.send_series_request(series, series.current_invitees)
+        signals.series_issued.send(series, invitees=series.current_invitees)
         for extra in series.occurrences:
             if extra.is_extra and extra.status is not OccurrenceStatus.CANCELLED and extra.starts_at >= utcnow():
-                invites.send_extra_request(extra, series.current_invitees)
-        invites.send_removed(series, removed)
+                signals.extra_issued.send(extra, invitees=series.current_invitees)
+        signals.invitees_removed.send(series, removed=removed)
     return added, removed
 
 
@@ -607,15 +594,12 @@ def series_of_family(family: Family) -> list[MeetingSeries]:
                               .order_by(MeetingSeries.created_at)).all()
 
 
-# Links are built from BASE_URL, not url_for, so scheduler jobs (which have no request) can make them too.
 def meeting_url(occurrence: Occurrence) -> str:
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return f"{base}/families/{occurrence.series.family.reference}/meetings/{occurrence.id}"
+    return external_url("meetings.show_occurrence", ref=occurrence.series.family.reference, occurrence_id=occurrence.id)
 
 
 def series_url(series: MeetingSeries) -> str:
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return f"{base}/families/{series.family.reference}/series/{series.id}"
+    return external_url("meetings.show_series", ref=series.family.reference, series_id=series.id)
 
 
 def caseload_meetings(family_ids: list[int], now: datetime | None = None) -> dict[int, dict]:
@@ -659,6 +643,3 @@ def last_meeting_dates(family_ids: list[int], now: datetime | None = None) -> di
                 last = last.replace(tzinfo=timezone.utc)
             result[family_id] = last.astimezone(zone).date()
     return result
-
-
-family_services.last_meeting_dates_provider = last_meeting_dates

@@ -3,7 +3,16 @@ step that shows who will receive an update, and lets the organiser choose not to
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,10 +20,9 @@ from coordinator.extensions import db
 from coordinator.families.access import Need, family_view, is_lead, membership_of
 from coordinator.families.models import Family, NetworkRole
 from coordinator.families.services import current_network
-from coordinator.forms import choices, differences, form_revision
+from coordinator.forms import ButtonForm, choices, differences, form_revision
 from coordinator.meetings import services
 from coordinator.meetings.forms import (
-    ButtonForm,
     CancelForm,
     EndForm,
     InviteesForm,

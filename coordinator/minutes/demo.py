@@ -47,7 +47,7 @@ def load_demo_minutes() -> None:
         for invitee in series.current_invitees:
             content[f"attendance-{invitee.user_id}"] = content.get(f"attendance-{invitee.user_id}") or "present"
         services.save(minutes, content, actor=lead, expected_revision=minutes.revision)
-        due = services.meeting_day(occurrence) + timedelta(days=14)
+        due = occurrence.day + timedelta(days=14)
         if n == 0:
             for description, _ in GOALS:
                 goals.append(services.add_goal(occurrence, actor=lead, description=description))
@@ -70,7 +70,7 @@ def load_demo_minutes() -> None:
                                    comment="The breakfast club closed; free school meals arranged instead",
                                    reviewed_at=occurrence)
             services.add_action(occurrence, actor=lead, description="Refer Kelly to the perinatal mental health team",
-                                owner=lead, due=services.meeting_day(held[-1]) + timedelta(weeks=8),
+                                owner=lead, due=held[-1].day + timedelta(weeks=8),
                                 intended_outcome="Kelly has support for her mood")
         for goal, (_, scores) in zip(goals, GOALS):
             services.score_goal(goal, occurrence, actor=lead, score=scores[n])

@@ -1,8 +1,23 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from coordinator.forms import GovDateField, WholeNumberField, choices, enum_choices

@@ -4,20 +4,16 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.agencies.models import Agency
-from coordinator.auth.models import User
 from coordinator.audit.services import append_only
+from coordinator.auth.models import User
+from coordinator.enums import Labelled, stored_enum
 from coordinator.extensions import db
-from coordinator.families.models import Labelled
 from coordinator.meetings.models import Occurrence
 from coordinator.timeutil import UTCDateTime, utcnow
-
-
-def _enum(cls, length=30):
-    return Enum(cls, native_enum=False, length=length)
 
 
 class MinutesStatus(Labelled):
@@ -35,7 +31,7 @@ class Minutes(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"), unique=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
-    status: Mapped[MinutesStatus] = mapped_column(_enum(MinutesStatus), default=MinutesStatus.DRAFT)
+    status: Mapped[MinutesStatus] = mapped_column(stored_enum(MinutesStatus), default=MinutesStatus.DRAFT)
     content: Mapped[str] = mapped_column(Text, default="{}")
     # Raised on every save: two editors at once are shown each other's changes instead of losing them.
     revision: Mapped[int] = mapped_column(Integer, default=0)
@@ -132,7 +128,7 @@ class CorrectionRequest(db.Model):
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     section: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
-    state: Mapped[CorrectionState] = mapped_column(_enum(CorrectionState), default=CorrectionState.PENDING)
+    state: Mapped[CorrectionState] = mapped_column(stored_enum(CorrectionState), default=CorrectionState.PENDING)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str | None] = mapped_column(Text)
@@ -162,7 +158,7 @@ class Action(db.Model):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     due_date: Mapped[date] = mapped_column(Date)
     intended_outcome: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus), default=ActionStatus.OPEN)
+    status: Mapped[ActionStatus] = mapped_column(stored_enum(ActionStatus), default=ActionStatus.OPEN)
     evidence: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -184,7 +180,7 @@ class ActionUpdate(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
-    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus))
+    status: Mapped[ActionStatus] = mapped_column(stored_enum(ActionStatus))
     comment: Mapped[str | None] = mapped_column(Text)
     reviewed_at_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id"))
     by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -2,10 +2,9 @@
 the family's action log and goals. Emails say only that something is there to read, with a link."""
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import difflib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,9 +16,19 @@ from coordinator.auth.models import User
 from coordinator.concurrency import claim_revision, hold_revision
 from coordinator.extensions import db
 from coordinator.families import services as family_services
-from coordinator.families.access import today
-from coordinator.families.models import Family, HouseholdMember, HouseholdSighting, NetworkMembership, NetworkRole, SightingKind
-from coordinator.meetings.models import InvitationResponse, Occurrence, OccurrenceStatus, Response
+from coordinator.families.models import (
+    Family,
+    HouseholdMember,
+    NetworkMembership,
+    NetworkRole,
+    SightingKind,
+)
+from coordinator.meetings.models import (
+    InvitationResponse,
+    Occurrence,
+    OccurrenceStatus,
+    Response,
+)
 from coordinator.meetings.workdays import add_working_days
 from coordinator.minutes.models import (
     Acknowledgement,
@@ -37,7 +46,8 @@ from coordinator.minutes.models import (
     MinutesVersion,
 )
 from coordinator.notify.services import enqueue_template
-from coordinator.timeutil import local_zone, utcnow
+from coordinator.timeutil import local_zone, today, utcnow
+from coordinator.urls import external_url
 
 # The text sections of minutes, in the order of ../shared/domain.md.
 SECTIONS = {
@@ -96,9 +106,6 @@ def may_approve(occurrence: Occurrence, user: User) -> bool:
 
 
 # --- the working copy -----------------------------------------------------------------------------------
-
-def meeting_day(occurrence: Occurrence) -> date:
-    return occurrence.starts_at.astimezone(occurrence.series.zone).date()
 
 
 def minutes_for(occurrence: Occurrence) -> Minutes | None:
@@ -283,7 +290,7 @@ def publish(minutes: Minutes, *, actor: User, correction: CorrectionRequest | No
                                  f"minutes {'corrected' if number > 1 else 'published'}",
                          template="minutes_published", kind="minutes_published", family_id=minutes.family_id,
                          meeting=occurrence.series.meeting_type.label, reference=occurrence.series.family.reference,
-                         day=meeting_day(occurrence).strftime("%-d %B %Y"), number=number,
+                         day=occurrence.day.strftime("%-d %B %Y"), number=number,
                          url=version_url(version))
     audit.record("minutes_published", object_type="minutes_version", object_id=version.id,
                  family_id=minutes.family_id, actor=actor, detail=f"version {number}")
@@ -292,7 +299,7 @@ def publish(minutes: Minutes, *, actor: User, correction: CorrectionRequest | No
 
 def _apply_household_confirmation(minutes: Minutes, actor: User) -> None:
     """What the meeting confirmed about the household reaches the record, with its history."""
-    day = meeting_day(minutes.occurrence)
+    day = minutes.occurrence.day
     for key, value in minutes.fields.items():
         if not key.startswith("household-"):
             continue
@@ -300,9 +307,8 @@ def _apply_household_confirmation(minutes: Minutes, actor: User) -> None:
         if member is None or member.family_id != minutes.family_id or member.left_on is not None:
             continue
         if value == "confirmed":
-            db.session.add(HouseholdSighting(member_id=member.id, kind=SightingKind.TOLD_OF, seen_on=day,
-                                             recorded_by_id=actor.id, agency_id=actor.agency_id,
-                                             note="Confirmed at the meeting"))
+            family_services.record_sighting(member, actor=actor, kind=SightingKind.TOLD_OF, on=day,
+                                            note="Confirmed at the meeting")
         elif value == "left":
             family_services.update_member(member, actor=actor, expected_revision=member.revision, left_on=day)
 
@@ -324,8 +330,8 @@ def distribution(occurrence: Occurrence) -> list[User]:
 
 def version_url(version: MinutesVersion) -> str:
     minutes = version.minutes
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return f"{base}/families/{minutes.occurrence.series.family.reference}/minutes/{minutes.occurrence_id}/v{version.number}"
+    return external_url("minutes.show_version", ref=minutes.occurrence.series.family.reference,
+                        occurrence_id=minutes.occurrence_id, number=version.number)
 
 
 def snapshot(minutes: Minutes) -> dict:
@@ -539,13 +545,13 @@ def send_decisions_summary(minutes: Minutes, *, actor: User, expected_revision: 
     db.session.add(summary)
     minutes.decisions_sent_at = utcnow()
     db.session.flush()
-    base = current_app.config["BASE_URL"].rstrip("/")
+    url = external_url("minutes.decisions", ref=occurrence.series.family.reference, occurrence_id=occurrence.id)
     for invitee in occurrence.series.current_invitees:
         enqueue_template(f"decisions:{summary.id}:{invitee.user_id}", to=invitee.email,
                          subject=f"{occurrence.series.meeting_type.label} - ref {occurrence.series.family.reference}: "
                                  "decisions and actions", template="decisions_summary", kind="decisions_summary",
                          family_id=minutes.family_id,
-                         url=f"{base}/families/{occurrence.series.family.reference}/minutes/{occurrence.id}/decisions")
+                         url=url)
     audit.record("decisions_summary_sent", object_type="minutes", object_id=minutes.id, family_id=minutes.family_id,
                  actor=actor)
     return summary
@@ -561,7 +567,7 @@ class ServiceLevels:
 
 def service_levels(occurrence: Occurrence, minutes: Minutes | None, on: date | None = None) -> ServiceLevels:
     cfg = current_app.config
-    day = meeting_day(occurrence)
+    day = occurrence.day
     on = on or today()
     decisions_due = add_working_days(day, int(cfg["DECISIONS_SUMMARY_WORKING_DAYS"]))
     minutes_due = add_working_days(day, int(cfg["MINUTES_PUBLISH_WORKING_DAYS"]))
@@ -585,7 +591,7 @@ def add_action(occurrence: Occurrence, *, actor: User, description: str, owner: 
         raise MinutesError("Choose who owns the action", "owner_id")
     if due is None:
         raise MinutesError("Enter the date it is due by", "due_date")
-    if due < meeting_day(occurrence):
+    if due < occurrence.day:
         raise MinutesError("The due date cannot be before the meeting", "due_date")
     if owner.agency_id is None:
         raise MinutesError("The owner must belong to an agency", "owner_id")
@@ -648,7 +654,6 @@ def remind_overdue(now: datetime | None = None, may_go_on: Callable[[], bool] = 
     reminder at a time, each committed, asking ``may_go_on`` before the next."""
     on = (now or utcnow()).astimezone(local_zone()).date()
     sent = 0
-    base = current_app.config["BASE_URL"].rstrip("/")
     from coordinator.notify.models import OutboxMessage
 
     overdue = db.session.scalars(select(Action).where(Action.status == ActionStatus.OPEN, Action.due_date < on)).all()
@@ -661,7 +666,7 @@ def remind_overdue(now: datetime | None = None, may_go_on: Callable[[], bool] = 
         family = db.session.get(Family, action.family_id)
         enqueue_template(key, to=action.owner.email, subject=f"An action for ref {family.reference} is overdue",
                          template="action_overdue", kind="action_overdue", family_id=family.id,
-                         url=f"{base}/families/{family.reference}/actions/{action.id}")
+                         url=external_url("minutes.action", ref=family.reference, action_id=action.id))
         db.session.commit()
         sent += 1
     db.session.commit()
@@ -701,25 +706,8 @@ def goals_of(family: Family) -> list[Goal]:
     return db.session.scalars(select(Goal).where(Goal.family_id == family.id).order_by(Goal.id)).all()
 
 
-# --- append-only guards ------------------------------------------------------------------------------------
-
-SQLITE_TRIGGERS = [
-    """CREATE TRIGGER minutes_versions_frozen BEFORE UPDATE ON minutes_versions
-       BEGIN SELECT RAISE(ABORT, 'published minutes cannot be changed'); END""",
-    """CREATE TRIGGER minutes_versions_kept BEFORE DELETE ON minutes_versions
-       BEGIN SELECT RAISE(ABORT, 'published minutes cannot be deleted'); END""",
-]
-POSTGRES_TRIGGERS = [
-    """CREATE FUNCTION minutes_versions_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN RAISE EXCEPTION 'published minutes cannot be changed or deleted'; END $$""",
-    """CREATE TRIGGER minutes_versions_frozen BEFORE UPDATE OR DELETE ON minutes_versions
-       FOR EACH ROW EXECUTE FUNCTION minutes_versions_frozen()""",
-]
-
-
-def install_frozen_triggers(bind) -> None:
-    for sql in (POSTGRES_TRIGGERS if bind.dialect.name == "postgresql" else SQLITE_TRIGGERS):
-        bind.exec_driver_sql(sql)
+# Published versions are append-only in the ORM (@append_only) and in the database: triggers installed by
+# migration 0005 refuse UPDATE and DELETE on minutes_versions.
 
 
 # --- "has anything changed for the children?" ---------------------------------------------------------
@@ -735,7 +723,7 @@ def outcome_charts(family: Family) -> dict[str, list[Line]]:
     from coordinator.agencies.models import Agency
     from coordinator.submissions.models import Submission, SubmissionStatus
 
-    goals = [Line(g.description, sorted((meeting_day(s.occurrence), s.score) for s in g.scores)) for g in goals_of(family)]
+    goals = [Line(g.description, sorted((s.occurrence.day, s.score) for s in g.scores)) for g in goals_of(family)]
     scales: dict[str, list[Line]] = {}
     rows = db.session.execute(
         select(Submission, Occurrence).join(Occurrence, Submission.occurrence_id == Occurrence.id)
@@ -748,7 +736,7 @@ def outcome_charts(family: Family) -> dict[str, list[Line]]:
             value = submission.fields.get(f"child-{child.id}-scale")
             if value in (None, ""):
                 continue
-            per_agency.setdefault(agencies[submission.agency_id], []).append((meeting_day(occurrence), int(value)))
+            per_agency.setdefault(agencies[submission.agency_id], []).append((occurrence.day, int(value)))
         if per_agency:
             scales[child.display_name] = [Line(agency, points) for agency, points in sorted(per_agency.items())]
     return {"goals": [g for g in goals if g.points], "scales": scales}

@@ -1,7 +1,6 @@
 """Minutes pages: the editor, approval and publishing, published versions, corrections, the action log."""
 from __future__ import annotations
 
-
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,8 +15,7 @@ from coordinator.extensions import db
 from coordinator.families import services as family_services
 from coordinator.families.access import Need, family_view, is_lead, membership_of
 from coordinator.families.models import Family, NetworkRole
-from coordinator.forms import choices, differences, form_revision
-from coordinator.meetings.forms import ButtonForm
+from coordinator.forms import ButtonForm, choices, differences, form_revision
 from coordinator.meetings.models import Occurrence
 from coordinator.minutes import services
 from coordinator.minutes.forms import (
@@ -514,14 +512,3 @@ def action(family: Family, action_id: int):
     return render_template("minutes/action.html", family=family, action=row, form=form, may_update=may_update,
                            today=family_services.today(), conflict=conflict, conflict_what="this action")
 
-
-@bp.record_once
-def _template_helpers(state):
-    from coordinator.submissions import views as submission_views
-
-    submission_views.open_actions_provider = services.open_actions_for_agency
-    state.app.add_template_global(services.outcome_charts, "outcome_charts")
-    state.app.add_template_global(services.overdue_actions, "overdue_actions")
-    state.app.add_template_global(services.overdue_minutes, "overdue_minutes")
-    state.app.add_template_global(services.minutes_for, "minutes_for")
-    state.app.add_template_global(services.may_edit, "may_edit_minutes")

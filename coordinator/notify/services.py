@@ -17,7 +17,11 @@ from sqlalchemy import case, func, select, update
 from coordinator.extensions import db
 from coordinator.notify.mime import CalendarPart, Email, message_id_for, render
 from coordinator.notify.models import OutboxMessage, OutboxState
-from coordinator.notify.transports import PermanentFailure, TemporaryFailure, make_transport
+from coordinator.notify.transports import (
+    PermanentFailure,
+    TemporaryFailure,
+    make_transport,
+)
 from coordinator.timeutil import utcnow
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from coordinator.extensions import db
 from coordinator.scheduler.models import SchedulerLease
 from coordinator.scheduler.registry import DUE_JOBS
+from coordinator.scheduler.signals import lease_taken_over
 from coordinator.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -112,12 +113,7 @@ class LeaseKeeper:
 
 
 def _on_takeover(holder: str) -> None:
-    from coordinator.notify.services import release_abandoned_claims
-
-    released = release_abandoned_claims(holder)
-    if released:
-        log.warning("took over the scheduler lease; %d message(s) claimed by the previous holder returned "
-                    "to the queue", released)
+    lease_taken_over.send(holder)  # the areas give back what the previous holder left claimed
 
 
 def release_lease(holder: str) -> None:
@@ -207,11 +203,8 @@ def run_forever(app) -> None:
         request_stop()
         finished = idle.wait(float(app.config["SCHEDULER_STOP_GRACE_SECONDS"]))
         with app.app_context():
-            if finished:
-                from coordinator.notify.services import release_own_claims
-
-                release_own_claims(holder)
-            # Only after the tick has finished (or been given up): a tick finishing later would renew it.
+            # Only after the tick has finished (its sender gave back what it had not sent) or been given up:
+            # a tick finishing later would renew the lease.
             release_lease(holder)
             db.session.remove()
         if not finished:

@@ -25,8 +25,8 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional
 
 from coordinator.families.models import Presence, Relationship, Sex
-from coordinator.families.access import today
 from coordinator.forms import GovDateField, WholeNumberField, choices, enum_choices
+from coordinator.timeutil import today
 
 NEW_PERSON_SLOTS = 3
 TEXT = 5000

@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.agencies.models import Agency
-from coordinator.auth.models import User
 from coordinator.audit.services import append_only
+from coordinator.auth.models import User
+from coordinator.enums import Labelled, stored_enum
 from coordinator.extensions import db
-from coordinator.families.models import Labelled
 from coordinator.meetings.models import Occurrence
 from coordinator.timeutil import UTCDateTime, utcnow
-
-
-def _enum(cls, length=20):
-    return Enum(cls, native_enum=False, length=length)
 
 
 class RequestState(Labelled):
@@ -44,7 +40,7 @@ class SubmissionRequest(db.Model):
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    state: Mapped[RequestState] = mapped_column(_enum(RequestState), default=RequestState.WAITING)
+    state: Mapped[RequestState] = mapped_column(stored_enum(RequestState, 20), default=RequestState.WAITING)
     send_on: Mapped[date] = mapped_column(Date)
     deadline: Mapped[date] = mapped_column(Date)  # the update is due by the end of this day
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -76,7 +72,7 @@ class Submission(db.Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     # 0 for the agency's one update; the author's user id for each person's own when the chair allows several.
     slot: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    status: Mapped[SubmissionStatus] = mapped_column(_enum(SubmissionStatus), default=SubmissionStatus.DRAFT)
+    status: Mapped[SubmissionStatus] = mapped_column(stored_enum(SubmissionStatus, 20), default=SubmissionStatus.DRAFT)
     data: Mapped[str] = mapped_column(Text, default="{}")
     version: Mapped[int] = mapped_column(Integer, default=0)  # submitted versions; 0 while a first draft
     first_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -139,7 +135,7 @@ class HouseholdProposal(db.Model):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
     slot: Mapped[int] = mapped_column(Integer)  # which "new person" of the update
     data: Mapped[str] = mapped_column(Text)
-    state: Mapped[ProposalState] = mapped_column(_enum(ProposalState, 40), default=ProposalState.PENDING)
+    state: Mapped[ProposalState] = mapped_column(stored_enum(ProposalState, 40), default=ProposalState.PENDING)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("household_members.id"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,15 +9,21 @@ from sqlalchemy import select
 
 from coordinator.extensions import db
 from coordinator.families import services as family_services
-from coordinator.families.models import Family
-from coordinator.meetings.models import InvitationResponse, MeetingSeries, Occurrence, OccurrenceStatus, Response
+from coordinator.families.models import Family, person_label
+from coordinator.meetings.models import (
+    InvitationResponse,
+    MeetingSeries,
+    Occurrence,
+    OccurrenceStatus,
+    Response,
+)
 from coordinator.submissions.forms import SECTIONS
 from coordinator.submissions.models import (
     Submission,
     SubmissionRequest,
     SubmissionStatus,
 )
-from coordinator.submissions.services import meeting_day, pending_proposals
+from coordinator.submissions.services import pending_proposals
 
 
 @dataclass
@@ -86,12 +92,11 @@ def build_pack(occurrence: Occurrence) -> Pack:
 def _attention(pack: Pack) -> list[Attention]:
     cfg = current_app.config
     family, items = pack.family, []
-    last_meeting_day = meeting_day(pack.previous) if pack.previous else None
+    last_meeting_day = pack.previous.day if pack.previous else None
 
     for proposal in pending_proposals(family):
         person = proposal.fields
-        noun = {"MALE": "Unknown man", "FEMALE": "Unknown woman"}.get(person.get("sex"), "Unknown person")
-        who = (person.get("name") or "").strip() or f"{noun}: {person.get('description', '')}"
+        who = person_label(person.get("name"), person.get("description"), person.get("sex"))
         items.append(Attention("new_person", f"New to the household, reported by {proposal.submission.agency.name}: "
                                              f"{who} (waiting for the lead professional to add them)"))
     flags = family_services.household_flags(family, last_meeting=last_meeting_day)

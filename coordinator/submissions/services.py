@@ -5,9 +5,8 @@ caught up after downtime. Deadlines follow the meeting: move the meeting and its
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import json
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
@@ -19,10 +18,9 @@ from coordinator.auth.models import User
 from coordinator.concurrency import claim_revision, flush_or_raise
 from coordinator.extensions import db
 from coordinator.families import services as family_services
-from coordinator.families.access import current_membership_clause, today
+from coordinator.families.access import current_membership_clause
 from coordinator.families.models import (
     Family,
-    HouseholdSighting,
     NetworkMembership,
     NetworkRole,
     Presence,
@@ -42,7 +40,8 @@ from coordinator.submissions.models import (
     SubmissionStatus,
     SubmissionVersion,
 )
-from coordinator.timeutil import local_zone, utcnow
+from coordinator.timeutil import local_zone, today, utcnow
+from coordinator.urls import external_url
 
 
 class UpdateError(ValueError):
@@ -55,16 +54,13 @@ class StaleUpdate(UpdateError):
 
 # --- dates --------------------------------------------------------------------------------------------
 
-def meeting_day(occurrence: Occurrence) -> date:
-    return occurrence.starts_at.astimezone(occurrence.series.zone).date()
-
 
 def deadline_for(occurrence: Occurrence) -> date:
-    return add_working_days(meeting_day(occurrence), -int(current_app.config["UPDATE_DEADLINE_WORKING_DAYS"]))
+    return add_working_days(occurrence.day, -int(current_app.config["UPDATE_DEADLINE_WORKING_DAYS"]))
 
 
 def send_on_for(occurrence: Occurrence) -> date:
-    return add_working_days(meeting_day(occurrence), -int(current_app.config["UPDATE_REQUEST_WORKING_DAYS"]))
+    return add_working_days(occurrence.day, -int(current_app.config["UPDATE_REQUEST_WORKING_DAYS"]))
 
 
 def reminder_days(deadline: date) -> list[date]:
@@ -124,8 +120,8 @@ def _meeting_label(occurrence: Occurrence) -> str:
 
 
 def _update_url(request: SubmissionRequest) -> str:
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return f"{base}/families/{request.occurrence.series.family.reference}/updates/{request.id}"
+    return external_url("submissions.update_form", ref=request.occurrence.series.family.reference,
+                        request_id=request.id)
 
 
 def _email_request(request: SubmissionRequest, kind: str, key: str) -> None:
@@ -135,7 +131,7 @@ def _email_request(request: SubmissionRequest, kind: str, key: str) -> None:
         "reminder": "Reminder: your update for the {meeting} on {day} is due by {deadline}",
         "handed_over": "You have been asked to write the update for the {meeting} on {day}",
     }
-    day = meeting_day(occurrence).strftime("%-d %B")
+    day = occurrence.day.strftime("%-d %B")
     deadline = request.deadline.strftime("%-d %B")
     subject = subjects[kind].format(meeting=_meeting_label(occurrence), day=day, deadline=deadline)
     enqueue_template(key, to=request.recipient.email, subject=subject[0].upper() + subject[1:],
@@ -372,10 +368,9 @@ def _apply_household(submission: Submission, data: dict, user: User, now: dateti
             member = db.session.get(HouseholdMember, int(key.split("-")[1]))
             if member is None or member.family_id != submission.family_id:
                 continue
-            db.session.add(HouseholdSighting(member_id=member.id, kind=SightingKind[value], seen_on=on,
-                                             agency_id=submission.agency_id, recorded_by_id=user.id,
-                                             note=f"From the agency update for the meeting on "
-                                                  f"{meeting_day(submission.request.occurrence).strftime('%-d %B %Y')}"))
+            family_services.record_sighting(
+                member, actor=user, kind=SightingKind[value], on=on, agency_id=submission.agency_id,
+                note=f"From the agency update for the meeting on {submission.request.occurrence.day.strftime('%-d %B %Y')}")
     from coordinator.submissions.forms import NEW_PERSON_SLOTS
 
     existing = {p.slot: p for p in db.session.scalars(

@@ -1,7 +1,6 @@
 """The agency update form, the pre-meeting pack, and the lead professional's household proposals."""
 from __future__ import annotations
 
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,8 +12,8 @@ from coordinator.extensions import db
 from coordinator.families import services as family_services
 from coordinator.families.access import Need, family_view, is_lead, membership_of
 from coordinator.families.models import Family, NetworkRole
-from coordinator.forms import choices, differences, form_revision
-from coordinator.meetings.forms import ButtonForm
+from coordinator.forms import ButtonForm, choices, differences, form_revision
+from coordinator.hooks import answers
 from coordinator.meetings.models import Occurrence
 from coordinator.submissions import pack as pack_builder
 from coordinator.submissions import services
@@ -28,7 +27,13 @@ from coordinator.submissions.forms import (
     date_fields,
     form_to_data,
 )
-from coordinator.submissions.models import HouseholdProposal, Submission, SubmissionRequest, SubmissionStatus
+from coordinator.submissions.models import (
+    HouseholdProposal,
+    Submission,
+    SubmissionRequest,
+    SubmissionStatus,
+)
+from coordinator.submissions.signals import open_actions_for_agency
 
 bp = Blueprint("submissions", __name__, url_prefix="/families/<ref>")
 
@@ -47,13 +52,9 @@ def _people(family: Family):
     return members, men, list(family.children)
 
 
-# The minutes area (which reads these updates) registers how to find an agency's open actions, so that the
-# update form can ask for progress on them without this area depending on minutes.
-open_actions_provider = None
-
-
-def _open_actions(family: Family, agency_id: int):
-    return open_actions_provider(family, agency_id) if open_actions_provider else []
+def _open_actions(family: Family, agency_id: int) -> list:
+    """The agency's open actions, from the area that keeps them (minutes), asked through a signal."""
+    return [action for answer in answers(open_actions_for_agency, family, agency_id=agency_id) for action in answer]
 
 
 def _values_from(submission: Submission | None, form_class_probe) -> dict:
@@ -346,19 +347,3 @@ def decline_proposal(family: Family, proposal_id: int):
     return redirect(url_for("families.show", ref=family.reference))
 
 
-def my_update_requests(occurrence: Occurrence) -> list[SubmissionRequest]:
-    """For the meeting page: the update requests the signed-in person may write for this meeting."""
-    rows = db.session.scalars(select(SubmissionRequest).where(SubmissionRequest.occurrence_id == occurrence.id)).all()
-    return [r for r in rows if services.may_write(r, current_user)]
-
-
-def may_see_updates(family: Family) -> bool:
-    membership = membership_of(family, current_user)
-    return membership is not None and membership.role is not NetworkRole.GUEST
-
-
-@bp.record_once
-def _template_helpers(state):
-    state.app.add_template_global(my_update_requests)
-    state.app.add_template_global(may_see_updates)
-    state.app.add_template_global(lambda family: services.pending_proposals(family), "pending_proposals")

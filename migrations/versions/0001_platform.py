@@ -141,10 +141,26 @@ def upgrade():
 
     # ### end Alembic commands ###
 
-    # The audit log is append-only at the database level too.
-    from coordinator.audit.services import install_append_only_triggers
+    # The audit log is append-only at the database level too. (The migration carries its own SQL: it must
+    # build the same schema whatever the application's code has become since.)
+    bind = op.get_bind()
+    statements = POSTGRES_APPEND_ONLY if bind.dialect.name == "postgresql" else SQLITE_APPEND_ONLY
+    for sql in statements:
+        bind.exec_driver_sql(sql)
 
-    install_append_only_triggers(op.get_bind())
+
+SQLITE_APPEND_ONLY = [
+    """CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+       BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END""",
+    """CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+       BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END""",
+]
+POSTGRES_APPEND_ONLY = [
+    """CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'audit_events is append-only'; END $$""",
+    """CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events
+       FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()""",
+]
 
 
 def downgrade():

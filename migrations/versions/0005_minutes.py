@@ -192,10 +192,24 @@ def upgrade():
 
     # ### end Alembic commands ###
 
-    # Published minutes are frozen at the database level too.
-    from coordinator.minutes.services import install_frozen_triggers
+    # Published minutes are frozen at the database level too (the migration carries its own SQL).
+    bind = op.get_bind()
+    for sql in (POSTGRES_FROZEN if bind.dialect.name == "postgresql" else SQLITE_FROZEN):
+        bind.exec_driver_sql(sql)
 
-    install_frozen_triggers(op.get_bind())
+
+SQLITE_FROZEN = [
+    """CREATE TRIGGER minutes_versions_frozen BEFORE UPDATE ON minutes_versions
+       BEGIN SELECT RAISE(ABORT, 'published minutes cannot be changed'); END""",
+    """CREATE TRIGGER minutes_versions_kept BEFORE DELETE ON minutes_versions
+       BEGIN SELECT RAISE(ABORT, 'published minutes cannot be deleted'); END""",
+]
+POSTGRES_FROZEN = [
+    """CREATE FUNCTION minutes_versions_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'published minutes cannot be changed or deleted'; END $$""",
+    """CREATE TRIGGER minutes_versions_frozen BEFORE UPDATE OR DELETE ON minutes_versions
+       FOR EACH ROW EXECUTE FUNCTION minutes_versions_frozen()""",
+]
 
 
 def downgrade():

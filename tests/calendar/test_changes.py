@@ -16,7 +16,7 @@ from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 from coordinator.extensions import db
-from coordinator.families.access import today
+from coordinator.timeutil import today
 from coordinator.meetings import services
 from coordinator.meetings.models import OccurrenceStatus, SeriesStatus
 from coordinator.timeutil import utcnow

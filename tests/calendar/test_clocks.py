@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from coordinator.extensions import db
-from coordinator.families.access import today
+from coordinator.timeutil import today
 from tests.calendar import helpers, itip
 
 LONDON = ZoneInfo("Europe/London")

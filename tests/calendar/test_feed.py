@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 from coordinator.extensions import db
-from coordinator.families.access import today
+from coordinator.timeutil import today
 from coordinator.meetings import services
 from coordinator.meetings.models import MeetingType, OccurrenceStatus
 from tests.calendar import helpers, itip

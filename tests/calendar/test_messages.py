@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import time, timedelta
 
 from coordinator.extensions import db
-from coordinator.families.access import today
+from coordinator.timeutil import today
 from coordinator.meetings import services
 from coordinator.timeutil import utcnow
 from tests.calendar import helpers, itip

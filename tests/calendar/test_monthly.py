@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from coordinator.extensions import db
-from coordinator.families.access import today
+from coordinator.timeutil import today
 from tests.calendar import helpers
 
 LONDON = ZoneInfo("Europe/London")

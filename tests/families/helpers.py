@@ -373,7 +373,9 @@ def assert_refused(client, url: str, data: dict, message: str, field_id: str | N
 
 # --- time ---------------------------------------------------------------------------------------------
 
-FAMILY_CLOCK_MODULES = ("coordinator.families.access", "coordinator.families.services", "coordinator.families.views")
+# timeutil for its today(); the modules that imported utcnow by name for their own timestamps.
+FAMILY_CLOCK_MODULES = ("coordinator.timeutil", "coordinator.families.access", "coordinator.families.services",
+                        "coordinator.families.views")
 
 
 def travel_to(monkeypatch, moment) -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from coordinator.extensions import db
-from coordinator.families.access import today
+from coordinator.timeutil import today
 from coordinator.families.models import Child, HouseholdMember, HouseholdSighting, SightingKind
 from tests.families.conftest import act_as
 from tests.families.helpers import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from coordinator.extensions import db
-from coordinator.families.access import today
+from coordinator.timeutil import today
 from coordinator.families.models import Family, HouseholdMember, Presence
 from tests.families.conftest import act_as
 from tests.families.helpers import Page, date_fields, post_form, table_counts

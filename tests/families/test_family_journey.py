@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from coordinator.extensions import db
 from coordinator.families import services
-from coordinator.families.access import today
+from coordinator.timeutil import today
 from coordinator.families.models import (
     Child,
     Family,

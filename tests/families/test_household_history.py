@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from coordinator.extensions import db
-from coordinator.families.access import today
+from coordinator.timeutil import today
 from coordinator.families.models import HouseholdMember, HouseholdMemberVersion
 from coordinator.timeutil import local_zone
 from tests.families.conftest import act_as

@@ -8,7 +8,7 @@ import pytest
 
 from coordinator.extensions import db
 from coordinator.families import services
-from coordinator.families.access import today
+from coordinator.timeutil import today
 from coordinator.families.models import NetworkRole, PlanType, Presence, Relationship, Sex, SightingKind
 from tests.families.conftest import act_as
 from tests.families.helpers import Page, counting_queries

@@ -39,7 +39,7 @@ def signed_in(app, user):
 # --- dates ------------------------------------------------------------------------------------------------
 
 def today() -> date:
-    from coordinator.families.access import today as local_today
+    from coordinator.timeutil import today as local_today
 
     return local_today()
 

@@ -96,17 +96,17 @@ class Team:
 
 
 def today() -> date:
-    from coordinator.families.access import today as local_today
+    from coordinator.timeutil import today as local_today
 
     return local_today()
 
 
 def travel_to(monkeypatch, moment) -> None:
     """Today's date, for every date check of families and minutes, as at ``moment`` (an aware datetime).
-    Sign-in and sessions keep the real clock."""
-    import coordinator.families.access as access
+    Sign-in and sessions keep the real clock (they imported utcnow by name)."""
+    import coordinator.timeutil as timeutil
 
-    monkeypatch.setattr(access, "utcnow", lambda: moment)
+    monkeypatch.setattr(timeutil, "utcnow", lambda: moment)
 
 
 def csrf_token(client) -> str:

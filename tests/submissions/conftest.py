@@ -91,10 +91,12 @@ def pack_url(world, occurrence) -> str:  # noqa: F811
 
 def after_deadline(monkeypatch, request, hours: int = 1) -> datetime:
     """Run the updates area as if it were ``hours`` after the request's deadline (the end of its day)."""
+    from coordinator import timeutil
     from coordinator.submissions import services
 
     moment = services.end_of(request.deadline).astimezone(timezone.utc) + timedelta(hours=hours)
     monkeypatch.setattr(services, "utcnow", lambda: moment)
+    monkeypatch.setattr(timeutil, "utcnow", lambda: moment)  # today(), for the dates it checks
     return moment
 
 

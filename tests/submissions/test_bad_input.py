@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from coordinator.extensions import db
-from coordinator.families.access import today
+from coordinator.timeutil import today
 from coordinator.submissions.models import HouseholdProposal, Submission, SubmissionRequest, SubmissionVersion
 from tests.conftest import csrf_from
 from tests.families.helpers import Page, assert_form_error, form_payload

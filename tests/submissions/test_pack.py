@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from coordinator.audit.models import AuditEvent
 from coordinator.extensions import db
-from coordinator.families.access import today
+from coordinator.timeutil import today
 from coordinator.submissions.models import Submission
 from tests.families.helpers import Page
 from tests.submissions.conftest import (

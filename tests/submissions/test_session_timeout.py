@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from coordinator.audit.models import AuditEvent
 from coordinator.extensions import db
-from coordinator.families.access import today
+from coordinator.timeutil import today
 from coordinator.submissions.models import Submission, SubmissionRequest, SubmissionStatus
 from tests.conftest import sign_in
 from tests.families.helpers import Page

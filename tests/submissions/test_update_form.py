@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from coordinator.audit.models import AuditEvent
 from coordinator.extensions import db
-from coordinator.families.access import today
+from coordinator.timeutil import today
 from coordinator.families.models import HouseholdMember, HouseholdSighting, Relationship, SightingKind
 from coordinator.submissions.models import (
     HouseholdProposal,

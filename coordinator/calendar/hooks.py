@@ -1,0 +1,35 @@
+"""The calendar's part in what the meetings area announces (coordinator.meetings.signals): each change
+people's calendars must follow becomes iMIP emails, one per invitee, in the same transaction."""
+from coordinator.calendar import invites
+from coordinator.hooks import on
+from coordinator.meetings import signals
+
+
+@on(signals.series_issued)
+def send_series(series, invitees):
+    invites.send_series_request(series, invitees)
+
+
+@on(signals.extra_issued)
+def send_extra(occurrence, invitees):
+    invites.send_extra_request(occurrence, invitees)
+
+
+@on(signals.occurrence_cancelled)
+def send_cancellation(occurrence, invitees):
+    invites.send_occurrence_cancel(occurrence, invitees)
+
+
+@on(signals.extra_withdrawn)
+def send_extra_cancellation(occurrence, invitees):
+    invites.send_extra_cancel(occurrence, invitees)
+
+
+@on(signals.series_cut_short)
+def send_cut_short(series, invitees, had_past):
+    invites.send_series_truncated(series, invitees, had_past=had_past)
+
+
+@on(signals.invitees_removed)
+def send_removals(series, removed):
+    invites.send_removed(series, removed)

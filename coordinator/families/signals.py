@@ -1,0 +1,47 @@
+"""What the families area asks of the areas above it (coordinator.hooks), and its page slots.
+
+Page slots (filled with ``coordinator.hooks.fills``):
+- ``family.sections``: sections of the family page after its flags (meetings, actions, outcomes); context
+  ``family``, ``user``.
+- ``family.household``: inside "Who lives in or visits this home?", before the tables; context ``family``,
+  ``can_manage``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from coordinator.hooks import signals
+
+# Asked with ``family_ids``: answer {family id: the local date of its last meeting that has taken place}.
+last_meeting_dates = signals.signal("families.last-meeting-dates")
+
+# Asked with ``family_ids`` (one page of "My families"): answer {family id: CaseloadFacts}, in a constant
+# number of queries whatever the number of families.
+caseload_facts = signals.signal("families.caseload-facts")
+
+
+@dataclass(frozen=True)
+class Tag:
+    text: str
+    colour: str = "red"  # a GOV.UK tag colour
+
+
+@dataclass
+class CaseloadFacts:
+    """What another area adds to a family's row of "My families"."""
+
+    tags: list[Tag] = field(default_factory=list)
+    next_meeting: datetime | None = None
+
+    def merge(self, other: CaseloadFacts) -> CaseloadFacts:
+        return CaseloadFacts(self.tags + other.tags, self.next_meeting or other.next_meeting)
+
+
+def merged_caseload_facts(answers: list[dict[int, CaseloadFacts]], family_ids: list[int]) -> dict[int, CaseloadFacts]:
+    merged = {family_id: CaseloadFacts() for family_id in family_ids}
+    for answer in answers:
+        for family_id, facts in answer.items():
+            if family_id in merged:
+                merged[family_id] = merged[family_id].merge(facts)
+    return merged

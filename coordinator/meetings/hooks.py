@@ -1,0 +1,26 @@
+"""The meetings area's part in the families area (coordinator.families.signals): when each family last met,
+its next meeting and overdue series on "My families", and its meetings on the family page."""
+from flask import render_template
+
+from coordinator.families import signals as families
+from coordinator.hooks import fills, on
+from coordinator.meetings import services
+
+
+@on(families.last_meeting_dates)
+def last_meeting_dates(sender, family_ids):
+    return services.last_meeting_dates(family_ids)
+
+
+@on(families.caseload_facts)
+def caseload_facts(sender, family_ids):
+    return {family_id: families.CaseloadFacts(
+        tags=[families.Tag("Meetings overdue")] if entry["overdue"] else [],
+        next_meeting=entry["next"].starts_at if entry["next"] else None)
+        for family_id, entry in services.caseload_meetings(family_ids).items()}
+
+
+@fills("family.sections", priority=10)
+def family_meetings(family, **context):
+    return render_template("meetings/_family_section.html", family=family,
+                           meetings=services.caseload_meetings([family.id])[family.id])

@@ -1,0 +1,21 @@
+"""What the meetings area announces to the areas above it (coordinator.hooks): every change that people's
+calendars must follow, sent only when the organiser chose to send updates, after the series' SEQUENCE has
+been raised for it. The calendar area turns each into iMIP emails.
+
+Page slots: ``meeting.links`` on a meeting's page (context ``family``, ``occurrence``, ``user``): links to
+what other areas keep for the meeting (updates, the pack, minutes).
+"""
+from coordinator.hooks import signals
+
+# sender: the series; ``invitees``: who gets the series as it now is (created, a meeting moved, invitees changed)
+series_issued = signals.signal("meetings.series-issued")
+# sender: an extra one-off meeting; ``invitees``: who gets it as it now is
+extra_issued = signals.signal("meetings.extra-issued")
+# sender: the cancelled meeting of a series; ``invitees``
+occurrence_cancelled = signals.signal("meetings.occurrence-cancelled")
+# sender: an extra meeting that is no longer happening; ``invitees``
+extra_withdrawn = signals.signal("meetings.extra-withdrawn")
+# sender: a series ended or split; ``invitees``; ``had_past``: whether any of its meetings has taken place
+series_cut_short = signals.signal("meetings.series-cut-short")
+# sender: the series; ``removed``: the invitees taken off it
+invitees_removed = signals.signal("meetings.invitees-removed")

@@ -1,0 +1,32 @@
+"""The minutes area's part in the areas below it (coordinator.hooks): overdue actions on "My families",
+actions, minutes and outcome charts on the family page, the minutes link on a meeting's page, and an
+agency's open actions for its update form."""
+from flask import render_template
+
+from coordinator.families import signals as families
+from coordinator.hooks import fills, on
+from coordinator.minutes import services
+from coordinator.submissions.signals import open_actions_for_agency
+
+
+@on(families.caseload_facts)
+def caseload_facts(sender, family_ids):
+    return {family_id: families.CaseloadFacts(tags=[families.Tag(f"{count} action{'s' if count > 1 else ''} overdue")])
+            for family_id, count in services.overdue_actions_by_family(family_ids).items() if count}
+
+
+@fills("family.sections", priority=20)
+def family_actions_and_outcomes(family, **context):
+    return render_template("minutes/_family_sections.html", family=family, overdue=services.overdue_actions(family),
+                           overdue_minutes=services.overdue_minutes(family), charts=services.outcome_charts(family))
+
+
+@fills("meeting.links", priority=20)
+def meeting_minutes(family, occurrence, user, **context):
+    return render_template("minutes/_meeting_links.html", family=family, occurrence=occurrence,
+                           minutes=services.minutes_for(occurrence), may_edit=services.may_edit(occurrence, user))
+
+
+@on(open_actions_for_agency)
+def open_actions(family, agency_id):
+    return services.open_actions_for_agency(family, agency_id)

@@ -1,0 +1,30 @@
+"""The agencies' updates area's part in the areas below it (coordinator.hooks): people reported as new to the
+household on the family page, and the update due and the pack on a meeting's page."""
+from flask import render_template
+from sqlalchemy import select
+
+from coordinator.extensions import db
+from coordinator.families.access import membership_of
+from coordinator.families.models import NetworkRole
+from coordinator.hooks import fills
+from coordinator.meetings.models import OccurrenceStatus
+from coordinator.submissions import services
+from coordinator.submissions.models import SubmissionRequest
+
+
+@fills("family.household", priority=10)
+def proposals(family, can_manage, **context):
+    return render_template("submissions/_proposals.html", family=family, can_manage=can_manage,
+                           proposals=services.pending_proposals(family))
+
+
+@fills("meeting.links", priority=10)
+def meeting_updates(family, occurrence, user, **context):
+    requests = []
+    if occurrence.status in (OccurrenceStatus.SCHEDULED, OccurrenceStatus.MOVED):
+        rows = db.session.scalars(select(SubmissionRequest).where(SubmissionRequest.occurrence_id == occurrence.id))
+        requests = [r for r in rows if services.may_write(r, user)]
+    membership = membership_of(family, user)
+    may_see_updates = membership is not None and membership.role is not NetworkRole.GUEST
+    return render_template("submissions/_meeting_links.html", family=family, occurrence=occurrence,
+                           requests=requests, may_see_updates=may_see_updates)
