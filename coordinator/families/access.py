@@ -5,6 +5,11 @@
 - An administrator opens a family only by stating a reason ("break glass"): time-limited, read-only,
   audited, and shown to the lead professional.
 - Closed families are read-only.
+- Every record a route names by id is loaded through ``get_in_family``: another family's record is not
+  found through this family's address.
+- Beyond the family, a route names a **predicate** (``may=``, for every method, and ``may_change=``, for
+  the methods that change something): a named function of the area's ``policy.py``, whose name becomes the
+  route's access rule, so the rule cannot drift from what is enforced.
 """
 from __future__ import annotations
 
@@ -105,8 +110,38 @@ def decide(family: Family, user, need: Need, *, allow_closed: bool = False) -> D
     return Decision.ALLOW
 
 
-def family_view(need: Need, *, allow_closed: bool = False, audit_view: bool = True):
-    """Decorate a view taking ``ref``: loads the family, checks access, audits, passes ``family``."""
+def get_in_family(model, record_id, family: Family):
+    """The record of ``model`` with this id, if it belongs to ``family``; otherwise 404, as if it did not
+    exist. Every model a route can name has a ``family_id``."""
+    record = db.session.get(model, record_id) if isinstance(record_id, int) else None
+    if record is None or record.family_id != family.id:
+        abort(404)
+    return record
+
+
+def refuses(status: int = 403, description: str | None = None):
+    """Mark a predicate with what a person it refuses is told: 403 with the reason, or 404 where even the
+    record's existence is not theirs to know."""
+
+    def mark(predicate):
+        predicate.refusal = (status, description)
+        return predicate
+
+    return mark
+
+
+CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def family_view(need: Need, *, allow_closed: bool = False, audit_view: bool = True, load: dict | None = None,
+                may=None, may_change=None):
+    """Decorate a view taking ``ref``: loads the family and checks the need; loads each record named in
+    ``load`` within the family ({"occurrence_id": Occurrence} is passed on as ``occurrence``; {"request_id":
+    ("update_request", SubmissionRequest)} names it); checks the predicates ``may`` (one or a tuple, in
+    order) and, for a change, ``may_change``; audits a view; then calls ``view(family, **records, ...)``."""
+    load = load or {}
+    checks = tuple(may) if isinstance(may, (tuple, list)) else ((may,) if may else ())
+    changes = tuple(may_change) if isinstance(may_change, (tuple, list)) else ((may_change,) if may_change else ())
 
     def decorate(view):
         @wraps(view)
@@ -125,6 +160,13 @@ def family_view(need: Need, *, allow_closed: bool = False, audit_view: bool = Tr
                 abort(403, description="This family's record is closed and can no longer be changed.")
             if decision is Decision.FORBIDDEN:
                 abort(403)
+            for argument, spec in load.items():
+                name, model = spec if isinstance(spec, tuple) else (argument.removesuffix("_id"), spec)
+                kwargs[name] = get_in_family(model, kwargs.pop(argument), family)
+            for predicate in checks + (changes if request.method in CHANGING else ()):
+                if not predicate(current_user, family, **kwargs):
+                    status, description = getattr(predicate, "refusal", (403, None))
+                    abort(status, description=description)
             if request.method == "GET" and audit_view:
                 # Every view of a family record is audited.
                 audit.record("family_viewed", object_type="family", object_id=family.id, family_id=family.id,
@@ -132,7 +174,10 @@ def family_view(need: Need, *, allow_closed: bool = False, audit_view: bool = Tr
                 db.session.commit()
             return view(family, *args, **kwargs)
 
-        wrapper.access_rule = f"family:{need.value}" + (":closed-ok" if allow_closed else "")
+        wrapper.access_rule = (f"family:{need.value}" + (":closed-ok" if allow_closed else "")
+                               + "".join(f"+{p.__name__}" for p in checks)
+                               + "".join(f"+change:{p.__name__}" for p in changes))
+        wrapper.predicates = checks + changes
         return wrapper
 
     return decorate

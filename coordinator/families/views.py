@@ -202,13 +202,6 @@ def reopen(family: Family):
 
 # --- children ---------------------------------------------------------------------------------------
 
-def _child_of(family: Family, child_id: int) -> Child:
-    child = db.session.get(Child, child_id)
-    if child is None or child.family_id != family.id:
-        abort(404)  # another family's child through this family's URL: not found here
-    return child
-
-
 def _child_fields(form: ChildForm) -> dict:
     born = form.born.data == "yes"
     return dict(name=form.name.data.strip(), date_of_birth=form.date_of_birth.data if born else None,
@@ -232,9 +225,8 @@ def add_child(family: Family):
 
 
 @bp.route("/<ref>/children/<int:child_id>/edit", methods=["GET", "POST"])
-@family_view(Need.MANAGE)
-def edit_child(family: Family, child_id: int):
-    child = _child_of(family, child_id)
+@family_view(Need.MANAGE, load={"child_id": Child})
+def edit_child(family: Family, child: Child):
     form = ChildForm(obj=child)
     conflict = None
     if request.method == "GET":
@@ -362,17 +354,9 @@ def _relationship_fields(form, family: Family):
     return [getattr(form, f"{RELATIONSHIP_PREFIX}{child.id}") for child in family.children]
 
 
-def _member_of(family: Family, member_id: int) -> HouseholdMember:
-    member = db.session.get(HouseholdMember, member_id)
-    if member is None or member.family_id != family.id:
-        abort(404)
-    return member
-
-
 @bp.get("/<ref>/household/<int:member_id>")
-@family_view(Need.READ)
-def show_member(family: Family, member_id: int):
-    member = _member_of(family, member_id)
+@family_view(Need.READ, load={"member_id": HouseholdMember})
+def show_member(family: Family, member: HouseholdMember):
     versions = db.session.scalars(select(HouseholdMemberVersion).where(HouseholdMemberVersion.member_id == member.id)
                                   .order_by(HouseholdMemberVersion.recorded_at.desc())).all()
     return render_template("families/member.html", family=family, member=member, versions=versions,
@@ -382,9 +366,8 @@ def show_member(family: Family, member_id: int):
 
 
 @bp.route("/<ref>/household/<int:member_id>/edit", methods=["GET", "POST"])
-@family_view(Need.CONTRIBUTE)
-def edit_member(family: Family, member_id: int):
-    member = _member_of(family, member_id)
+@family_view(Need.CONTRIBUTE, load={"member_id": HouseholdMember})
+def edit_member(family: Family, member: HouseholdMember):
     form = _member_form(family, member)
     # Where the record came from is fixed when it is made: the change page neither shows nor requires it.
     del form.same_person, form.source_kind, form.source_note, form.first_recorded_on
@@ -425,9 +408,8 @@ def _fill_member_form(form, member: HouseholdMember):
 
 
 @bp.route("/<ref>/household/<int:member_id>/sighting", methods=["GET", "POST"])
-@family_view(Need.CONTRIBUTE)
-def add_sighting(family: Family, member_id: int):
-    member = _member_of(family, member_id)
+@family_view(Need.CONTRIBUTE, load={"member_id": HouseholdMember})
+def add_sighting(family: Family, member: HouseholdMember):
     form = SightingForm()
     if request.method == "GET":
         form.seen_on.data = today()
@@ -441,9 +423,8 @@ def add_sighting(family: Family, member_id: int):
 
 
 @bp.route("/<ref>/household/<int:member_id>/left", methods=["GET", "POST"])
-@family_view(Need.CONTRIBUTE)
-def member_left(family: Family, member_id: int):
-    member = _member_of(family, member_id)
+@family_view(Need.CONTRIBUTE, load={"member_id": HouseholdMember})
+def member_left(family: Family, member: HouseholdMember):
     form = LeftForm()
     conflict = None
     if request.method == "GET":
@@ -501,11 +482,8 @@ def add_network_member(family: Family):
 
 
 @bp.route("/<ref>/network/<int:membership_id>/remove", methods=["GET", "POST"])
-@family_view(Need.MANAGE)
-def remove_network_member(family: Family, membership_id: int):
-    membership = db.session.get(NetworkMembership, membership_id)
-    if membership is None or membership.family_id != family.id:
-        abort(404)
+@family_view(Need.MANAGE, load={"membership_id": NetworkMembership})
+def remove_network_member(family: Family, membership: NetworkMembership):
     form = NetworkRemoveForm()
     if form.validate_on_submit():
         try:

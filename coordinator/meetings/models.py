@@ -165,6 +165,10 @@ class Occurrence(db.Model):
         return self.status.name
 
     @property
+    def family_id(self) -> int:
+        return self.series.family_id
+
+    @property
     def day(self) -> date:
         """The meeting's date where it happens (the series' zone)."""
         return self.starts_at.astimezone(self.series.zone).date()

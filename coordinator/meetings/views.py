@@ -31,6 +31,7 @@ from coordinator.meetings.forms import (
     ScheduleForm,
     SeriesForm,
 )
+from coordinator.meetings.policy import may_answer_meeting, may_see_meeting, may_see_series
 from coordinator.meetings.models import (
     InvitationResponse,
     MeetingSeries,
@@ -44,31 +45,6 @@ from coordinator.meetings.models import (
 from coordinator.timeutil import utcnow
 
 bp = Blueprint("meetings", __name__, url_prefix="/families/<ref>")
-
-
-# --- loading, scoped to the family --------------------------------------------------------------------
-
-def _series_of(family: Family, series_id: int) -> MeetingSeries:
-    series = db.session.get(MeetingSeries, series_id)
-    if series is None or series.family_id != family.id:
-        abort(404)
-    _guest_must_be_invited(family, series)
-    return series
-
-
-def _occurrence_of(family: Family, occurrence_id: int) -> Occurrence:
-    occurrence = db.session.get(Occurrence, occurrence_id)
-    if occurrence is None or occurrence.series.family_id != family.id:
-        abort(404)
-    _guest_must_be_invited(family, occurrence.series)
-    return occurrence
-
-
-def _guest_must_be_invited(family: Family, series: MeetingSeries) -> None:
-    membership = membership_of(family, current_user)
-    if membership is not None and membership.role is NetworkRole.GUEST:
-        if not any(i.user_id == current_user.id for i in series.current_invitees):
-            abort(404)
 
 
 def _can_manage(family: Family) -> bool:
@@ -233,18 +209,16 @@ def _describe(schedule: services.Schedule) -> list[str]:
 
 
 @bp.get("/series/<int:series_id>")
-@family_view(Need.ATTEND)
-def show_series(family: Family, series_id: int):
-    series = _series_of(family, series_id)
+@family_view(Need.ATTEND, load={"series_id": MeetingSeries}, may=may_see_series)
+def show_series(family: Family, series: MeetingSeries):
     return render_template("meetings/series.html", family=family, series=series,
                            health=services.series_health(series), warnings=services.bank_holiday_warnings(series),
                            can_manage=_can_manage(family) and series.status is SeriesStatus.ACTIVE, now=utcnow())
 
 
 @bp.route("/series/<int:series_id>/change", methods=["GET", "POST"])
-@family_view(Need.MANAGE)
-def change_schedule(family: Family, series_id: int):
-    series = _series_of(family, series_id)
+@family_view(Need.MANAGE, load={"series_id": MeetingSeries}, may=may_see_series)
+def change_schedule(family: Family, series: MeetingSeries):
     if series.status is not SeriesStatus.ACTIVE:
         abort(409, description="This series has ended.")
     form = ScheduleForm(obj=series)
@@ -279,9 +253,8 @@ def change_schedule(family: Family, series_id: int):
 
 
 @bp.route("/series/<int:series_id>/end", methods=["GET", "POST"])
-@family_view(Need.MANAGE)
-def end_series(family: Family, series_id: int):
-    series = _series_of(family, series_id)
+@family_view(Need.MANAGE, load={"series_id": MeetingSeries}, may=may_see_series)
+def end_series(family: Family, series: MeetingSeries):
     form = EndForm()
     if request.method == "GET":
         form.revision.data = series.revision
@@ -303,9 +276,8 @@ def end_series(family: Family, series_id: int):
 
 
 @bp.route("/series/<int:series_id>/extra", methods=["GET", "POST"])
-@family_view(Need.MANAGE)
-def add_extra(family: Family, series_id: int):
-    series = _series_of(family, series_id)
+@family_view(Need.MANAGE, load={"series_id": MeetingSeries}, may=may_see_series)
+def add_extra(family: Family, series: MeetingSeries):
     form = MoveForm()
     if request.method == "GET":
         form.new_time.data = series.start_time.strftime("%H:%M")
@@ -337,9 +309,8 @@ def add_extra(family: Family, series_id: int):
 
 
 @bp.route("/series/<int:series_id>/invitees", methods=["GET", "POST"])
-@family_view(Need.MANAGE)
-def change_invitees(family: Family, series_id: int):
-    series = _series_of(family, series_id)
+@family_view(Need.MANAGE, load={"series_id": MeetingSeries}, may=may_see_series)
+def change_invitees(family: Family, series: MeetingSeries):
     form = InviteesForm()
     people = _network_choices(family)
     network_ids = {m.user_id for m in people}
@@ -386,9 +357,8 @@ def _fill_invitees_form(form: InviteesForm, series, network_ids: set[int]) -> In
 
 
 @bp.get("/meetings/<int:occurrence_id>")
-@family_view(Need.ATTEND)
-def show_occurrence(family: Family, occurrence_id: int):
-    occurrence = _occurrence_of(family, occurrence_id)
+@family_view(Need.ATTEND, load={"occurrence_id": Occurrence}, may=may_see_meeting)
+def show_occurrence(family: Family, occurrence: Occurrence):
     series = occurrence.series
     responses = {r.user_id: r for r in occurrence.responses}
     mine = responses.get(current_user.id)
@@ -400,9 +370,8 @@ def show_occurrence(family: Family, occurrence_id: int):
 
 
 @bp.route("/meetings/<int:occurrence_id>/move", methods=["GET", "POST"])
-@family_view(Need.MANAGE)
-def move_occurrence(family: Family, occurrence_id: int):
-    occurrence = _occurrence_of(family, occurrence_id)
+@family_view(Need.MANAGE, load={"occurrence_id": Occurrence}, may=may_see_meeting)
+def move_occurrence(family: Family, occurrence: Occurrence):
     series = occurrence.series
     form = MoveForm()
     conflict = None
@@ -450,9 +419,8 @@ def _fill_move_form(form: MoveForm, occurrence) -> MoveForm:
 
 
 @bp.route("/meetings/<int:occurrence_id>/cancel", methods=["GET", "POST"])
-@family_view(Need.MANAGE)
-def cancel_occurrence(family: Family, occurrence_id: int):
-    occurrence = _occurrence_of(family, occurrence_id)
+@family_view(Need.MANAGE, load={"occurrence_id": Occurrence}, may=may_see_meeting)
+def cancel_occurrence(family: Family, occurrence: Occurrence):
     series = occurrence.series
     form = CancelForm()
     if request.method == "GET":
@@ -479,9 +447,8 @@ def cancel_occurrence(family: Family, occurrence_id: int):
 
 
 @bp.post("/meetings/<int:occurrence_id>/held")
-@family_view(Need.MANAGE)
-def mark_held(family: Family, occurrence_id: int):
-    occurrence = _occurrence_of(family, occurrence_id)
+@family_view(Need.MANAGE, load={"occurrence_id": Occurrence}, may=may_see_meeting)
+def mark_held(family: Family, occurrence: Occurrence):
     form = ButtonForm()
     if not form.validate_on_submit():
         abort(400)
@@ -496,11 +463,8 @@ def mark_held(family: Family, occurrence_id: int):
 
 
 @bp.route("/meetings/<int:occurrence_id>/respond", methods=["GET", "POST"])
-@family_view(Need.ATTEND)
-def respond(family: Family, occurrence_id: int):
-    occurrence = _occurrence_of(family, occurrence_id)
-    if not any(i.user_id == current_user.id for i in occurrence.series.current_invitees):
-        abort(403, description="Only people invited to this meeting can answer it.")
+@family_view(Need.ATTEND, load={"occurrence_id": Occurrence}, may=(may_see_meeting, may_answer_meeting))
+def respond(family: Family, occurrence: Occurrence):
     mine = db.session.scalar(select(InvitationResponse).where(InvitationResponse.occurrence_id == occurrence.id,
                                                               InvitationResponse.user_id == current_user.id))
     form = ResponseForm(obj=mine)

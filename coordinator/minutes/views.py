@@ -13,11 +13,18 @@ from coordinator.audit import services as audit
 from coordinator.auth.models import User
 from coordinator.extensions import db
 from coordinator.families import services as family_services
-from coordinator.families.access import Need, family_view, is_lead, membership_of
+from coordinator.families.access import Need, family_view, is_lead
 from coordinator.families.models import Family, NetworkRole
 from coordinator.forms import ButtonForm, choices, differences, form_revision
 from coordinator.meetings.models import Occurrence
 from coordinator.minutes import services
+from coordinator.minutes.policy import (
+    may_decide_correction,
+    may_edit_minutes,
+    may_make_family_copy,
+    may_read_minutes,
+    may_update_action,
+)
 from coordinator.minutes.forms import (
     ActionForm,
     ActionStatusForm,
@@ -37,31 +44,13 @@ from coordinator.minutes.models import (
     MinutesVersion,
 )
 
+# The meeting a route names.
+OCCURRENCE = {"occurrence_id": Occurrence}
+
 bp = Blueprint("minutes", __name__, url_prefix="/families/<ref>")
 
 
-def _occurrence_of(family: Family, occurrence_id: int) -> Occurrence:
-    occurrence = db.session.get(Occurrence, occurrence_id)
-    if occurrence is None or occurrence.series.family_id != family.id:
-        abort(404)
-    return occurrence
 
-
-def _editor_only(occurrence: Occurrence) -> None:
-    if not services.may_edit(occurrence, current_user):
-        abort(403, description="Draft minutes are seen only by the chair, the minute-taker and the lead professional.")
-
-
-def _reader_only(family: Family, occurrence: Occurrence) -> None:
-    """Published minutes: the family's network, and the meeting's invitees."""
-    membership = membership_of(family, current_user)
-    if membership is not None and membership.role is not NetworkRole.GUEST:
-        return
-    if membership is None and current_user.is_admin:
-        return  # administrators reach here only through break glass (the family guard)
-    if any(i.user_id == current_user.id for i in occurrence.series.current_invitees):
-        return
-    abort(404)
 
 
 def _editor_context(family: Family, occurrence: Occurrence):
@@ -93,12 +82,10 @@ def family_minutes(family: Family):
 
 
 @bp.route("/minutes/<int:occurrence_id>/edit", methods=["GET", "POST"])
-@family_view(Need.READ)
-def edit(family: Family, occurrence_id: int):
+@family_view(Need.READ, load=OCCURRENCE, may=may_edit_minutes)
+def edit(family: Family, occurrence: Occurrence):
     """The editor is one form: every button on it (adding an action or a goal, scores, the review, sending,
     approving, publishing) saves the minutes text first, so nothing typed is lost whichever is pressed."""
-    occurrence = _occurrence_of(family, occurrence_id)
-    _editor_only(occurrence)
     minutes = services.minutes_for(occurrence)
     if minutes is None:
         if request.method == "GET" and occurrence.starts_at > services.utcnow() + timedelta(days=1):
@@ -155,9 +142,6 @@ def edit(family: Family, occurrence_id: int):
     if intent == "publish":
         return _to_published(family, occurrence, minutes)
     return _back_to_editor(family, occurrence, EDITOR_ANCHORS.get(intent, ""))
-
-
-edit.access_rule = "family:read+chair"
 
 
 
@@ -332,10 +316,8 @@ def _published_meanwhile(occurrence: Occurrence) -> bool:
 
 
 @bp.get("/minutes/<int:occurrence_id>/decisions")
-@family_view(Need.ATTEND)
-def decisions(family: Family, occurrence_id: int):
-    occurrence = _occurrence_of(family, occurrence_id)
-    _reader_only(family, occurrence)
+@family_view(Need.ATTEND, load=OCCURRENCE, may=may_read_minutes)
+def decisions(family: Family, occurrence: Occurrence):
     minutes = services.minutes_for(occurrence)
     summary = db.session.scalar(select(DecisionsSummary).where(DecisionsSummary.minutes_id == minutes.id)) if minutes else None
     if summary is None:
@@ -352,10 +334,8 @@ def _version(family: Family, occurrence: Occurrence, number: int) -> MinutesVers
 
 
 @bp.get("/minutes/<int:occurrence_id>/v<int:number>")
-@family_view(Need.ATTEND)
-def show_version(family: Family, occurrence_id: int, number: int):
-    occurrence = _occurrence_of(family, occurrence_id)
-    _reader_only(family, occurrence)
+@family_view(Need.ATTEND, load=OCCURRENCE, may=may_read_minutes)
+def show_version(family: Family, occurrence: Occurrence, number: int):
     version = _version(family, occurrence, number)
     acks = {a.user_id: a for a in db.session.scalars(select(Acknowledgement).where(Acknowledgement.version_id == version.id))}
     previous = next((v for v in version.minutes.versions if v.number == number - 1), None)
@@ -374,10 +354,8 @@ def show_version(family: Family, occurrence_id: int, number: int):
 
 
 @bp.get("/minutes/<int:occurrence_id>/v<int:number>/print")
-@family_view(Need.ATTEND)
-def print_version(family: Family, occurrence_id: int, number: int):
-    occurrence = _occurrence_of(family, occurrence_id)
-    _reader_only(family, occurrence)
+@family_view(Need.ATTEND, load=OCCURRENCE, may=may_read_minutes)
+def print_version(family: Family, occurrence: Occurrence, number: int):
     version = _version(family, occurrence, number)
     audit.record("minutes_printed", object_type="minutes_version", object_id=version.id, family_id=family.id)
     db.session.commit()
@@ -386,12 +364,8 @@ def print_version(family: Family, occurrence_id: int, number: int):
 
 
 @bp.get("/minutes/<int:occurrence_id>/v<int:number>/family-copy")
-@family_view(Need.READ)
-def family_copy(family: Family, occurrence_id: int, number: int):
-    occurrence = _occurrence_of(family, occurrence_id)
-    if not (services.may_approve(occurrence, current_user) or services.is_chair(occurrence, current_user)
-            or is_lead(family, current_user) or current_user.is_admin):
-        abort(403, description="The family copy is produced by the chair or the lead professional.")
+@family_view(Need.READ, load=OCCURRENCE, may=may_make_family_copy)
+def family_copy(family: Family, occurrence: Occurrence, number: int):
     version = _version(family, occurrence, number)
     audit.record("minutes_family_copy", object_type="minutes_version", object_id=version.id, family_id=family.id)
     db.session.commit()
@@ -399,14 +373,9 @@ def family_copy(family: Family, occurrence_id: int, number: int):
                            data=services.family_copy(version), family_copy=True, sections=services.SECTIONS)
 
 
-family_copy.access_rule = "family:read+chair"
-
-
 @bp.post("/minutes/<int:occurrence_id>/v<int:number>/acknowledge")
-@family_view(Need.ATTEND)
-def acknowledge(family: Family, occurrence_id: int, number: int):
-    occurrence = _occurrence_of(family, occurrence_id)
-    _reader_only(family, occurrence)
+@family_view(Need.ATTEND, load=OCCURRENCE, may=may_read_minutes)
+def acknowledge(family: Family, occurrence: Occurrence, number: int):
     version = _version(family, occurrence, number)
     if not ButtonForm().validate_on_submit():
         abort(400)
@@ -417,10 +386,8 @@ def acknowledge(family: Family, occurrence_id: int, number: int):
 
 
 @bp.route("/minutes/<int:occurrence_id>/v<int:number>/correction", methods=["GET", "POST"])
-@family_view(Need.ATTEND)
-def request_correction(family: Family, occurrence_id: int, number: int):
-    occurrence = _occurrence_of(family, occurrence_id)
-    _reader_only(family, occurrence)
+@family_view(Need.ATTEND, load=OCCURRENCE, may=may_read_minutes)
+def request_correction(family: Family, occurrence: Occurrence, number: int):
     version = _version(family, occurrence, number)
     form = CorrectionForm()
     if form.validate_on_submit():
@@ -438,14 +405,9 @@ def request_correction(family: Family, occurrence_id: int, number: int):
 
 
 @bp.route("/minutes/corrections/<int:correction_id>", methods=["GET", "POST"])
-@family_view(Need.READ)
-def decide_correction(family: Family, correction_id: int):
-    correction = db.session.get(CorrectionRequest, correction_id)
-    if correction is None or correction.family_id != family.id:
-        abort(404)
+@family_view(Need.READ, load={"correction_id": CorrectionRequest}, may=may_decide_correction)
+def decide_correction(family: Family, correction: CorrectionRequest):
     occurrence = correction.version.minutes.occurrence
-    if not services.may_approve(occurrence, current_user):
-        abort(403, description="Only the chair decides on corrections.")
     form = DecideCorrectionForm()
     current_text = correction.version.fields["sections"].get(correction.section, "")
     if request.method == "GET":
@@ -469,9 +431,6 @@ def decide_correction(family: Family, correction_id: int):
                            correction=correction, current_text=current_text, sections=services.SECTIONS)
 
 
-decide_correction.access_rule = "family:read+chair"
-
-
 # --- the action log -----------------------------------------------------------------------------------
 
 @bp.get("/actions")
@@ -481,34 +440,28 @@ def action_log(family: Family):
                            today=family_services.today())
 
 
-@bp.route("/actions/<int:action_id>", methods=["GET", "POST"])
-@family_view(Need.READ)
-def action(family: Family, action_id: int):
-    row = db.session.get(Action, action_id)
-    if row is None or row.family_id != family.id:
-        abort(404)
-    may_update = (row.owner_id == current_user.id or is_lead(family, current_user)) and not family.is_closed
+@bp.route("/actions/<int:action_id>", methods=["GET", "POST"], endpoint="action")
+@family_view(Need.READ, load={"action_id": Action}, may_change=may_update_action)
+def action_page(family: Family, action: Action):
+    """An action: anyone in the family's network reads it; its owner and the lead professional update it."""
     form = ActionStatusForm()
     conflict = None
     if request.method == "GET":
-        form.status.data = row.status.name
-        form.revision.data = row.revision
-    if request.method == "POST":
-        if not may_update:
-            abort(403, description="Only the action's owner or the lead professional can update it.")
-        if form.validate_on_submit():
-            try:
-                services.update_action(row, actor=current_user, status=ActionStatus[form.status.data],
-                                       comment=form.comment.data, expected_revision=form_revision(form.revision.data))
-            except services.StaleAction:
-                saved = ActionStatusForm(formdata=None)
-                saved.status.data, saved.comment.data = row.status.name, row.evidence
-                conflict = differences(form, saved)
-                form.revision.data = row.revision
-            else:
-                db.session.commit()
-                flash("Action updated.", "success")
-                return redirect(url_for("minutes.action", ref=family.reference, action_id=row.id))
-    return render_template("minutes/action.html", family=family, action=row, form=form, may_update=may_update,
+        form.status.data = action.status.name
+        form.revision.data = action.revision
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            services.update_action(action, actor=current_user, status=ActionStatus[form.status.data],
+                                   comment=form.comment.data, expected_revision=form_revision(form.revision.data))
+        except services.StaleAction:
+            saved = ActionStatusForm(formdata=None)
+            saved.status.data, saved.comment.data = action.status.name, action.evidence
+            conflict = differences(form, saved)
+            form.revision.data = action.revision
+        else:
+            db.session.commit()
+            flash("Action updated.", "success")
+            return redirect(url_for("minutes.action", ref=family.reference, action_id=action.id))
+    return render_template("minutes/action.html", family=family, action=action, form=form,
+                           may_update=may_update_action(current_user, family, action),
                            today=family_services.today(), conflict=conflict, conflict_what="this action")
-

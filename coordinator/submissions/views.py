@@ -10,8 +10,8 @@ from coordinator.audit import services as audit
 from coordinator.auth.models import User
 from coordinator.extensions import db
 from coordinator.families import services as family_services
-from coordinator.families.access import Need, family_view, is_lead, membership_of
-from coordinator.families.models import Family, NetworkRole
+from coordinator.families.access import Need, family_view, is_lead
+from coordinator.families.models import Family
 from coordinator.forms import ButtonForm, choices, differences, form_revision
 from coordinator.hooks import answers
 from coordinator.meetings.models import Occurrence
@@ -31,18 +31,15 @@ from coordinator.submissions.models import (
     HouseholdProposal,
     Submission,
     SubmissionRequest,
-    SubmissionStatus,
 )
+from coordinator.submissions.policy import may_allow_several, may_allow_several_for, may_read_update, may_see_pack, may_write_update
 from coordinator.submissions.signals import open_actions_for_agency
+
+# The update request a route names, passed to the view as ``update_request`` (not to hide flask's ``request``).
+REQUEST = {"request_id": ("update_request", SubmissionRequest)}
 
 bp = Blueprint("submissions", __name__, url_prefix="/families/<ref>")
 
-
-def _request_of(family: Family, request_id: int) -> SubmissionRequest:
-    row = db.session.get(SubmissionRequest, request_id)
-    if row is None or row.family_id != family.id:
-        abort(404)
-    return row
 
 
 def _people(family: Family):
@@ -69,17 +66,9 @@ def _values_from(submission: Submission | None, form_class_probe) -> dict:
 
 
 
-def _can_write_or_404(update_request: SubmissionRequest) -> None:
-    if not services.may_write(update_request, current_user):
-        abort(403, description="Only the professional asked for this update, or a colleague from the same "
-                               "agency in the family's network, can write it.")
-
-
 @bp.route("/updates/<int:request_id>", methods=["GET", "POST"])
-@family_view(Need.ATTEND)
-def update_form(family: Family, request_id: int):
-    update_request = _request_of(family, request_id)
-    _can_write_or_404(update_request)
+@family_view(Need.ATTEND, load=REQUEST, may=may_write_update)
+def update_form(family: Family, update_request: SubmissionRequest):
     submission = services.submission_for(update_request, current_user)
     members, men, children = _people(family)
     actions = _open_actions(family, update_request.agency_id)
@@ -176,23 +165,11 @@ def _save_on_session_timeout(user, view_args) -> str | None:
 
 
 update_form.on_session_timeout = _save_on_session_timeout
-# Beyond the family guard, only the professional asked (or a colleague of the same agency) may write.
-update_form.access_rule = "family:attend+writer"
 
 
 @bp.get("/updates/<int:request_id>/submitted/<int:submission_id>")
-@family_view(Need.ATTEND, audit_view=False)
-def show_submission(family: Family, request_id: int, submission_id: int):
-    update_request = _request_of(family, request_id)
-    submission = db.session.get(Submission, submission_id)
-    if submission is None or submission.request_id != update_request.id:
-        abort(404)
-    membership = membership_of(family, current_user)
-    is_guest = membership is not None and membership.role is NetworkRole.GUEST
-    # A draft is seen by nobody but those who may write it, until it is submitted.
-    if (is_guest or submission.status is SubmissionStatus.DRAFT) and not services.may_write(update_request,
-                                                                                           current_user):
-        abort(404)
+@family_view(Need.ATTEND, audit_view=False, load={**REQUEST, "submission_id": Submission}, may=may_read_update)
+def show_submission(family: Family, update_request: SubmissionRequest, submission: Submission):
     audit.record("update_viewed", object_type="submission", object_id=submission.id, family_id=family.id)
     db.session.commit()
     members, men, children = _people(family)
@@ -204,10 +181,8 @@ def show_submission(family: Family, request_id: int, submission_id: int):
 
 
 @bp.route("/updates/<int:request_id>/hand-over", methods=["GET", "POST"])
-@family_view(Need.ATTEND)
-def hand_over(family: Family, request_id: int):
-    update_request = _request_of(family, request_id)
-    _can_write_or_404(update_request)
+@family_view(Need.ATTEND, load=REQUEST, may=may_write_update)
+def hand_over(family: Family, update_request: SubmissionRequest):
     colleagues = db.session.scalars(select(User).where(User.agency_id == update_request.agency_id,
                                                        User.active.is_(True), User.id != update_request.recipient_id)
                                     .order_by(User.name)).all()
@@ -232,20 +207,9 @@ def hand_over(family: Family, request_id: int):
     return render_template("submissions/hand_over.html", form=form, family=family, update_request=update_request)
 
 
-hand_over.access_rule = "family:attend+writer"
-
-
-def _chair_or_lead(family: Family, occurrence: Occurrence) -> bool:
-    series = occurrence.series
-    return current_user.id in (series.chair_id, series.minute_taker_id) or is_lead(family, current_user)
-
-
 @bp.post("/updates/<int:request_id>/allow-several")
-@family_view(Need.READ)
-def allow_several(family: Family, request_id: int):
-    update_request = _request_of(family, request_id)
-    if current_user.id != update_request.occurrence.series.chair_id and not is_lead(family, current_user):
-        abort(403)
+@family_view(Need.READ, load=REQUEST, may=may_allow_several)
+def allow_several(family: Family, update_request: SubmissionRequest):
     if not ButtonForm().validate_on_submit():
         abort(400)
     services.allow_several(update_request, actor=current_user)
@@ -254,43 +218,21 @@ def allow_several(family: Family, request_id: int):
     return redirect(url_for("submissions.meeting_updates", ref=family.reference, occurrence_id=update_request.occurrence_id))
 
 
-allow_several.access_rule = "family:read+chair"
-
-
 @bp.get("/meetings/<int:occurrence_id>/updates")
-@family_view(Need.READ)
-def meeting_updates(family: Family, occurrence_id: int):
-    occurrence = db.session.get(Occurrence, occurrence_id)
-    if occurrence is None or occurrence.series.family_id != family.id:
-        abort(404)
+@family_view(Need.READ, load={"occurrence_id": Occurrence})
+def meeting_updates(family: Family, occurrence: Occurrence):
     requests = db.session.scalars(select(SubmissionRequest).where(SubmissionRequest.occurrence_id == occurrence.id)
                                   .order_by(SubmissionRequest.id)).all()
     return render_template("submissions/meeting_updates.html", family=family, occurrence=occurrence,
-                           requests=requests, can_allow=_chair_or_lead(family, occurrence), form=ButtonForm(),
-                           can_see_pack=_may_see_pack(family, occurrence), services=services)
+                           requests=requests, can_allow=may_allow_several_for(current_user, family, occurrence),
+                           form=ButtonForm(), can_see_pack=may_see_pack(current_user, family, occurrence),
+                           services=services)
 
-
-def _may_see_pack(family: Family, occurrence: Occurrence) -> bool:
-    """The chair, lead professional and minute-taker; after the deadline, every network member who submitted."""
-    if _chair_or_lead(family, occurrence):
-        return True
-    requests = db.session.scalars(select(SubmissionRequest).where(SubmissionRequest.occurrence_id == occurrence.id)).all()
-    past = bool(requests) and all(services.is_past_deadline(r) for r in requests)
-    submitted = any(s.author_id == current_user.id and s.status is SubmissionStatus.SUBMITTED
-                    for r in requests for s in r.submissions)
-    membership = membership_of(family, current_user)
-    return past and submitted and membership is not None and membership.role is not NetworkRole.GUEST
 
 
 @bp.get("/meetings/<int:occurrence_id>/pack")
-@family_view(Need.READ)
-def meeting_pack(family: Family, occurrence_id: int):
-    occurrence = db.session.get(Occurrence, occurrence_id)
-    if occurrence is None or occurrence.series.family_id != family.id:
-        abort(404)
-    if not _may_see_pack(family, occurrence):
-        abort(403, description="The pre-meeting pack is for the chair, the lead professional and the minute-taker, "
-                               "and after the deadline for everyone who sent an update.")
+@family_view(Need.READ, load={"occurrence_id": Occurrence}, may=may_see_pack)
+def meeting_pack(family: Family, occurrence: Occurrence):
     pack = pack_builder.build_pack(occurrence)
     for submission in pack.submissions:
         audit.record("update_viewed", object_type="submission", object_id=submission.id, family_id=family.id,
@@ -304,20 +246,10 @@ def meeting_pack(family: Family, occurrence_id: int):
                            form=ButtonForm())
 
 
-meeting_pack.access_rule = "family:read+chair"
-
-
-def _proposal_of(family: Family, proposal_id: int) -> HouseholdProposal:
-    proposal = db.session.get(HouseholdProposal, proposal_id)
-    if proposal is None or proposal.family_id != family.id:
-        abort(404)
-    return proposal
-
 
 @bp.post("/proposals/<int:proposal_id>/accept")
-@family_view(Need.MANAGE)
-def accept_proposal(family: Family, proposal_id: int):
-    proposal = _proposal_of(family, proposal_id)
+@family_view(Need.MANAGE, load={"proposal_id": HouseholdProposal})
+def accept_proposal(family: Family, proposal: HouseholdProposal):
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
@@ -332,9 +264,8 @@ def accept_proposal(family: Family, proposal_id: int):
 
 
 @bp.post("/proposals/<int:proposal_id>/decline")
-@family_view(Need.MANAGE)
-def decline_proposal(family: Family, proposal_id: int):
-    proposal = _proposal_of(family, proposal_id)
+@family_view(Need.MANAGE, load={"proposal_id": HouseholdProposal})
+def decline_proposal(family: Family, proposal: HouseholdProposal):
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:

@@ -9,44 +9,63 @@ from urllib.parse import urlsplit
 from coordinator.core import access_rule
 from coordinator.extensions import db
 from tests.families.conftest import act_as
+from tests.minutes.conftest import team  # noqa: F401  (the fixture: a family with a chair, a minute-taker, a guest)
 
-PERSONAS = ["anonymous", "outsider", "member", "lead", "admin"]
+# Who walks: nobody signed in; a practitioner outside the family; the family's lead professional; network
+# members who are the series' chair, its minute-taker, the health visitor (invited, owner of an action, asked
+# for an update) and the school (invited, a different agency); a GP invited by email (a guest); an
+# administrator who has not opened the record.
+PERSONAS = ["anonymous", "outsider", "lead", "chair", "taker", "member", "school", "guest", "admin"]
 
-# What each person gets, by rule: "signin" (redirect to sign-in), "allowed", "403", "404",
-# or "break_glass" (an administrator is asked for a reason first).
-EXPECTED = {
-    "public": dict(anonymous="allowed", outsider="allowed", member="allowed", lead="allowed", admin="allowed"),
-    "signed_in": dict(anonymous="signin", outsider="allowed", member="allowed", lead="allowed", admin="allowed"),
-    "admin": dict(anonymous="signin", outsider="403", member="403", lead="403", admin="allowed"),
-    "family:attend": dict(anonymous="signin", outsider="404", member="allowed", lead="allowed", admin="break_glass"),
-    "family:read": dict(anonymous="signin", outsider="404", member="allowed", lead="allowed", admin="break_glass"),
-    "family:attend+writer": dict(anonymous="signin", outsider="404", member="allowed", lead="403", admin="break_glass"),
-    "family:read+chair": dict(anonymous="signin", outsider="404", member="403", lead="allowed", admin="break_glass"),
-    "family:contribute": dict(anonymous="signin", outsider="404", member="allowed", lead="allowed", admin="403"),
-    "family:manage": dict(anonymous="signin", outsider="404", member="403", lead="allowed", admin="403"),
-    "family:manage:closed-ok": dict(anonymous="signin", outsider="404", member="403", lead="allowed", admin="403"),
-    "token": dict(anonymous="404", outsider="404", member="404", lead="404", admin="404"),
-    "family:break-glass": dict(anonymous="signin", outsider="404", member="404", lead="404", admin="allowed"),
+# What each person gets by the route's need ("signin": sent to sign in; "allowed"; "403"; "404"; "break_glass":
+# an administrator asked for a reason first).
+NETWORK = dict(lead="allowed", chair="allowed", taker="allowed", member="allowed", school="allowed")
+BY_RULE = {
+    "public": dict(anonymous="allowed", outsider="allowed", guest="allowed", admin="allowed", **NETWORK),
+    "signed_in": dict(anonymous="signin", outsider="allowed", guest="allowed", admin="allowed", **NETWORK),
+    "admin": dict(anonymous="signin", outsider="403", guest="403", admin="allowed",
+                  **{p: "403" for p in NETWORK}),
+    "token": {p: "404" for p in PERSONAS},
+    "family:break-glass": dict({p: "404" for p in PERSONAS}, anonymous="signin", admin="allowed"),
+    "family:attend": dict(anonymous="signin", outsider="404", guest="allowed", admin="break_glass", **NETWORK),
+    "family:read": dict(anonymous="signin", outsider="404", guest="404", admin="break_glass", **NETWORK),
+    "family:contribute": dict(anonymous="signin", outsider="404", guest="404", admin="403", **NETWORK),
+    "family:manage": dict(anonymous="signin", outsider="404", guest="404", admin="403", lead="allowed",
+                          chair="403", taker="403", member="403", school="403"),
+}
+BY_RULE["family:manage:closed-ok"] = BY_RULE["family:manage"]
+
+# Each predicate: who, of those the need lets through, it refuses, and how. Every predicate a route names
+# must be here, so a new one cannot be added without saying whom it lets in.
+REFUSED_BY = {
+    "may_see_series": {},  # the guest is invited to the walk's series
+    "may_see_meeting": {},
+    "may_answer_meeting": dict(lead="403"),  # the lead is not invited to the walk's series
+    "may_edit_minutes": dict(member="403", school="403"),
+    "may_read_minutes": {},
+    "may_make_family_copy": dict(taker="403", member="403", school="403"),
+    "may_decide_correction": dict(lead="403", taker="403", member="403", school="403"),
+    "may_update_action": dict(chair="403", taker="403", school="403"),  # the member owns the action
+    "may_write_update": dict(lead="403", chair="403", taker="403", school="403", guest="403"),  # HV's request
+    "may_read_update": dict(guest="404"),  # submitted: the network reads it; a guest only their own
+    "may_allow_several": dict(taker="403", member="403", school="403"),
+    # The walk's meeting is past its deadline: the health visitor, who sent an update, may read the pack; the
+    # school, which sent none, may not.
+    "may_see_pack": dict(school="403"),
 }
 
 
-def _url_values(world, outbox_message_id, request_id=None, submission_id=None, proposal_id=None):
-    return {
-        "ref": world.family.reference,
-        "child_id": world.child.id,
-        "member_id": world.person.id,
-        "membership_id": world.member_membership.id,
-        "user_id": world.member.id,
-        "agency_id": world.member.agency_id,
-        "message_id": outbox_message_id,
-        "token": "not-a-real-token",
-        "filename": "js/app.mjs",
-        "series_id": world.series.id,
-        "occurrence_id": world.series.occurrences[0].id,
-        "request_id": request_id,
-        "submission_id": submission_id,
-        "proposal_id": proposal_id,
-    }
+def expected(rule: str, method: str, persona: str) -> str:
+    base, *predicates = rule.split("+")
+    outcome = BY_RULE[base][persona]
+    for predicate in predicates:
+        if predicate.startswith("change:"):
+            if method not in ("POST", "PUT", "PATCH", "DELETE"):
+                continue
+            predicate = predicate.removeprefix("change:")
+        if outcome == "allowed":
+            outcome = REFUSED_BY[predicate].get(persona, "allowed")
+    return outcome
 
 
 def _outcome(response) -> str:
@@ -65,47 +84,57 @@ def _outcome(response) -> str:
     return "allowed"
 
 
-def test_every_route_answers_each_person_as_its_rule_says(app, world):
+def _walk_records(team):
+    """One of everything a route can name, in the team's family."""
+    from coordinator.minutes import services as minutes
     from coordinator.notify.mime import Email
     from coordinator.notify.services import enqueue
-
-    app.config["WTF_CSRF_ENABLED"] = False  # access is under test here, not forgery protection
-    message = enqueue("walk-test", Email(to="x@partnership.test", subject="s", text="t"), kind="test")
-    db.session.commit()
     from coordinator.submissions import services as updates
 
-    occurrence = world.series.occurrences[0]
+    message = enqueue("walk-test", Email(to="x@partnership.test", subject="s", text="t"), kind="test")
+    occurrence = team.meetings[-1]
     requests = {r.agency_id: r for r in updates.ensure_requests(occurrence)}
-    health_request = requests[world.member.agency_id]
+    health_request = requests[team.member.agency_id]
     health_request.state = updates.RequestState.OPEN
-    submission = updates.save(health_request, world.member, {"new-1-description": "A man with a red van",
-                                                             "new-1-presence": "VISITS", "new-1-source": "SEEN"},
-                              submit=True, expected_revision=None)
+    submission = updates.save(health_request, team.member, {"new-1-description": "A man with a red van",
+                                                            "new-1-presence": "VISITS", "new-1-source": "SEEN"},
+                              submit=True, expected_revision=None, now=occurrence.starts_at - timedelta(days=3))
     db.session.commit()
-    proposal = updates.pending_proposals(world.family)[0]
-    from coordinator.minutes import services as minutes_services
-
-    minutes = minutes_services.start_minutes(occurrence, world.lead)
-    action = minutes_services.add_action(occurrence, actor=world.lead, description="See the baby weekly",
-                                         owner=world.member, due=occurrence.starts_at.date() + timedelta(days=14),
-                                         intended_outcome="Ruby is seen")
-    minutes_services.send_decisions_summary(minutes, actor=world.lead)
-    minutes_services.send_for_approval(minutes, actor=world.lead)
-    minutes_services.approve(minutes, actor=world.lead)
-    version = minutes_services.publish(minutes, actor=world.lead)
-    correction = minutes_services.request_correction(version, world.member, section="decisions", text="Add the date")
+    proposal = updates.pending_proposals(team.family)[0]
+    record = minutes.start_minutes(occurrence, team.taker)
+    action = minutes.add_action(occurrence, actor=team.taker, description="See the baby weekly", owner=team.member,
+                                due=occurrence.day + timedelta(days=14), intended_outcome="Ruby is seen")
+    minutes.send_decisions_summary(record, actor=team.taker)
+    minutes.send_for_approval(record, actor=team.taker)
+    minutes.approve(record, actor=team.chair)
+    version = minutes.publish(record, actor=team.chair)
+    correction = minutes.request_correction(version, team.member, section="decisions", text="Add the date")
     db.session.commit()
-    values = _url_values(world, message.id, health_request.id, submission.id, proposal.id)
-    values.update(number=version.number, correction_id=correction.id, action_id=action.id)
-    people = {"outsider": world.outsider, "member": world.member, "lead": world.lead, "admin": world.admin}
+    return {
+        "ref": team.ref, "child_id": team.child.id, "member_id": team.mother.id,
+        "membership_id": team.world.member_membership.id, "user_id": team.member.id,
+        "agency_id": team.member.agency_id, "message_id": message.id, "token": "not-a-real-token",
+        "filename": "js/app.mjs", "series_id": team.series.id, "occurrence_id": occurrence.id,
+        "request_id": health_request.id, "submission_id": submission.id, "proposal_id": proposal.id,
+        "number": version.number, "correction_id": correction.id, "action_id": action.id,
+    }
 
-    undeclared, mismatches, walked = [], [], 0
+
+def test_every_route_answers_each_person_as_its_rule_says(app, team):
+    app.config["WTF_CSRF_ENABLED"] = False  # access is under test here, not forgery protection
+    values = _walk_records(team)
+    people = {"outsider": team.outsider, "lead": team.lead, "chair": team.chair, "taker": team.taker,
+              "member": team.member, "school": team.school, "guest": team.gp, "admin": team.admin}
+
+    undeclared, mismatches, walked, named = [], [], 0, set()
     for rule in app.url_map.iter_rules():
         declared = access_rule(app, rule.endpoint)
         if declared is None:
             undeclared.append(f"{rule.rule} ({rule.endpoint})")
             continue
-        assert declared in EXPECTED, f"{rule.endpoint}: unknown access rule {declared!r}"
+        base, *predicates = declared.split("+")
+        assert base in BY_RULE, f"{rule.endpoint}: unknown access rule {declared!r}"
+        named |= {p.removeprefix("change:") for p in predicates}
         missing = [arg for arg in rule.arguments if arg not in values]
         assert not missing, f"{rule.rule}: give the access walk a value for {missing}"
         url = rule.build({arg: values[arg] for arg in rule.arguments}, append_unknown=False)[1]
@@ -116,15 +145,29 @@ def test_every_route_answers_each_person_as_its_rule_says(app, world):
                     act_as(client, people[persona])
                 response = client.open(url, method=method, data={})
                 response.close()
-                got = _outcome(response)
-                want = EXPECTED[declared][persona]
+                got, want = _outcome(response), expected(declared, method, persona)
                 walked += 1
                 if got != want:
                     mismatches.append(f"{method} {url} [{declared}] as {persona}: got {got} "
                                       f"({response.status_code}), expected {want}")
     assert not undeclared, "routes with no access decision:\n" + "\n".join(undeclared)
     assert not mismatches, "\n".join(mismatches)
-    assert walked > 100
+    assert named == set(REFUSED_BY), "predicates named by routes and the walk's table differ"
+    assert walked > 600
+
+
+def test_every_predicate_of_every_policy_is_named_by_a_route(app):
+    """A predicate written in a policy module and never put on a route enforces nothing."""
+    import importlib
+    import inspect
+
+    defined = set()
+    for area in ("meetings", "submissions", "minutes"):
+        module = importlib.import_module(f"coordinator.{area}.policy")
+        defined |= {name for name, fn in inspect.getmembers(module, inspect.isfunction)
+                    if fn.__module__ == module.__name__ and hasattr(fn, "refusal")}
+    on_routes = {p.__name__ for view in app.view_functions.values() for p in getattr(view, "predicates", ())}
+    assert defined == on_routes == set(REFUSED_BY)
 
 
 def test_admin_can_read_a_family_after_stating_a_reason_and_the_lead_sees_it(app, world):
