@@ -1,13 +1,18 @@
 """The audit log: who did what to which record, when and from where. Append-only."""
 from __future__ import annotations
 
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from coordinator.audit.models import AuditEvent
 from coordinator.extensions import db
+from coordinator.timeutil import local_zone
 
 
 def request_address() -> str | None:
@@ -60,3 +65,42 @@ def _refuse_audit_changes(session, flush_context, instances):
 
 
 # The database refuses UPDATE and DELETE on audit_events too: triggers installed by migration 0001.
+
+
+# --- reading the log (administrators, information-governance officers) -------------------------------------
+
+def search(*, actor_id: int | None = None, family_id: int | None = None, start: date | None = None,
+           end: date | None = None):
+    """The log, newest first, filtered by who, which family and which local days (inclusive)."""
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if family_id is not None:
+        query = query.where(AuditEvent.family_id == family_id)
+    zone = local_zone()
+    if start:
+        query = query.where(AuditEvent.at >= datetime.combine(start, time(0), zone))
+    if end:
+        query = query.where(AuditEvent.at < datetime.combine(end + timedelta(days=1), time(0), zone))
+    return query
+
+
+CSV_HEADER = ["id", "time_utc", "actor_email", "action", "object_type", "object_id", "family_id", "address", "detail"]
+
+
+def csv_text(events) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for e in events:
+        # Every cell, not just the detail: an email address or a record id can begin with = + - too.
+        writer.writerow([csv_safe(str(value)) for value in (
+            e.id, e.at.isoformat(), e.actor.email if e.actor else "", e.action, e.object_type or "",
+            e.object_id or "", e.family_id or "", e.address or "", e.detail or "")])
+    return out.getvalue()
+
+
+def csv_safe(value: str) -> str:
+    # A cell starting with = + - @ (or a tab or carriage return before one) would be run as a formula by a
+    # spreadsheet (OWASP's list).
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

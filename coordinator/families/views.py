@@ -320,14 +320,7 @@ def add_member(family: Family):
             form.same_person.errors.append(
                 "Someone with this name is already recorded: say whether this is the same person")
         elif duplicates and form.same_person.data != "new":
-            existing = next(m for m in duplicates if str(m.id) == form.same_person.data)
-            kind = SightingKind[form.source_kind.data]
-            services.record_sighting(existing, actor=current_user, kind=kind,
-                                     on=form.first_recorded_on.data or today(), note=form.source_note.data or None)
-            db.session.commit()
-            flash(f"{existing.display_name} was already recorded, so no duplicate was made: your sighting was "
-                  "added to their record. Change their details here if what you know differs.", "success")
-            return redirect(url_for("families.show_member", ref=family.reference, member_id=existing.id))
+            return _sighting_of_the_same_person(family, form, duplicates)
         else:
             try:
                 member = services.add_member(
@@ -348,6 +341,17 @@ def add_member(family: Family):
                 return redirect(url_for("families.show", ref=family.reference))
     return render_template("families/member_form.html", form=form, family=family, member=None,
                            duplicates=duplicates, relationship_fields=_relationship_fields(form, family))
+
+
+def _sighting_of_the_same_person(family: Family, form, duplicates):
+    """The person added is someone already recorded: what was known becomes a sighting on their record."""
+    existing = next(m for m in duplicates if str(m.id) == form.same_person.data)
+    services.record_sighting(existing, actor=current_user, kind=SightingKind[form.source_kind.data],
+                             on=form.first_recorded_on.data or today(), note=form.source_note.data or None)
+    db.session.commit()
+    flash(f"{existing.display_name} was already recorded, so no duplicate was made: your sighting was "
+          "added to their record. Change their details here if what you know differs.", "success")
+    return redirect(url_for("families.show_member", ref=family.reference, member_id=existing.id))
 
 
 def _relationship_fields(form, family: Family):

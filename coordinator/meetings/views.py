@@ -147,6 +147,29 @@ def family_meetings(family: Family):
 @bp.route("/series/new", methods=["GET", "POST"])
 @family_view(Need.MANAGE)
 def new_series(family: Family):
+    people = {m.user_id: m.user for m in _network_choices(family)}
+    form = _series_form(family)
+    if form.validate_on_submit() and (checked := _checked_series(form, family)) is not None:
+        schedule, chosen, emails = checked
+        chair, minute_taker = people[form.chair_id.data], people.get(form.minute_taker_id.data)
+        notify = _confirmed()
+        if notify is None:
+            recipients = [p.email for p in chosen] + emails + [p.email for p in (chair, minute_taker) if p]
+            return _confirm_page(family, heading="Send the invitations?", summary=_describe(schedule),
+                                 recipients=recipients, warnings=services.schedule_holiday_warnings(schedule))
+        users = chosen + [services.user_for_external(e, current_user) for e in emails]
+        series = services.create_series(family, schedule, actor=current_user, chair=chair,
+                                        minute_taker=minute_taker, invitees=users, notify=notify)
+        db.session.commit()
+        flash("Meeting series set up." + (" Invitations are on their way." if notify else
+                                          " No invitations were sent."), "success")
+        return redirect(url_for("meetings.show_series", ref=family.reference, series_id=series.id))
+    return render_template("meetings/series_form.html", form=form, family=family, series=None,
+                           defaults=current_app.config["MEETING_TYPE_SETTINGS"])
+
+
+def _series_form(family: Family) -> SeriesForm:
+    """The set-up form, its choices the family's network; on first showing, the usual answers filled in."""
     form = SeriesForm()
     people = _network_choices(family)
     form.chair_id.choices = choices([(0, "Select the chair")] + [(m.user_id, f"{m.user.name} ({m.role.label})") for m in people])
@@ -158,40 +181,24 @@ def new_series(family: Family):
         form.interval.data = services.type_settings(MeetingType.PROFESSIONALS)["default_weeks"]
         form.invitee_ids.data = [m.user_id for m in people]
         form.start_time.data = "10:00"
-    if form.validate_on_submit():
-        if not form.chair_id.data:
-            form.chair_id.errors = ["Select the chair"]
-        else:
-            found = _invitees_from(form, family)
-            if found is not None:
-                chosen, emails = found
-                schedule = _schedule_from(form)
-                try:
-                    services.check_schedule(schedule)
-                except services.MeetingError as error:
-                    _field_error(form, error, "first_date")
-                else:
-                    notify = _confirmed()
-                    if notify is None:
-                        names = [p.email for p in chosen] + emails
-                        for person_id in (form.chair_id.data, form.minute_taker_id.data):
-                            person = next((m.user for m in people if m.user_id == person_id), None)
-                            if person:
-                                names.append(person.email)
-                        return _confirm_page(family, heading="Send the invitations?",
-                                             summary=_describe(schedule), recipients=names,
-                                             warnings=services.schedule_holiday_warnings(schedule))
-                    users = chosen + [services.user_for_external(e, current_user) for e in emails]
-                    chair = next(m.user for m in people if m.user_id == form.chair_id.data)
-                    minute_taker = next((m.user for m in people if m.user_id == form.minute_taker_id.data), None)
-                    series = services.create_series(family, schedule, actor=current_user, chair=chair,
-                                                    minute_taker=minute_taker, invitees=users, notify=notify)
-                    db.session.commit()
-                    flash("Meeting series set up." + (" Invitations are on their way." if notify else
-                                                      " No invitations were sent."), "success")
-                    return redirect(url_for("meetings.show_series", ref=family.reference, series_id=series.id))
-    return render_template("meetings/series_form.html", form=form, family=family, series=None,
-                           defaults=current_app.config["MEETING_TYPE_SETTINGS"])
+    return form
+
+
+def _checked_series(form: SeriesForm, family: Family):
+    """(schedule, chosen people, emails) when the set-up is sound; None with the form's errors set."""
+    if not form.chair_id.data:
+        form.chair_id.errors = ["Select the chair"]
+        return None
+    found = _invitees_from(form, family)
+    if found is None:
+        return None
+    schedule = _schedule_from(form)
+    try:
+        services.check_schedule(schedule)
+    except services.MeetingError as error:
+        _field_error(form, error, "first_date")
+        return None
+    return schedule, *found
 
 
 def _describe(schedule: services.Schedule) -> list[str]:

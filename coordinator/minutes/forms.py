@@ -134,3 +134,49 @@ class DecideCorrectionForm(FlaskForm):
     note = TextAreaField("A note to the person who asked (optional)", widget=GovTextArea(),
                          validators=[Optional(), Length(max=2000, message="The note must be 2000 characters or fewer")])
     submit = SubmitField("Save the decision", widget=GovSubmitInput())
+
+
+# The editor's review of earlier actions and its goal scores: one field per action and per goal, rendered by
+# templates/minutes/edit.html inside the editor's one form (no CSRF token of their own).
+
+def build_review_form(actions, **kwargs) -> FlaskForm:
+    class ReviewForm(FlaskForm):
+        class Meta:
+            csrf = False
+
+    for action in actions:
+        setattr(ReviewForm, f"review-{action.id}", RadioField(
+            action.description, choices=enum_choices(ActionStatus), validators=[Optional()]))
+        setattr(ReviewForm, f"review-{action.id}-comment", StringField(
+            "Evidence or comment", validators=[Optional(), Length(max=2000, message=(
+                f"The comment on \u201c{action.description[:60]}\u201d must be 2000 characters or fewer"))]))
+        setattr(ReviewForm, f"review-{action.id}-revision", HiddenField())
+    return ReviewForm(**kwargs)
+
+
+def build_scores_form(goals, **kwargs) -> FlaskForm:
+    class ScoresForm(FlaskForm):
+        class Meta:
+            csrf = False
+
+    for goal in goals:
+        message = f"The score for \u201c{goal.description[:60]}\u201d must be a whole number from 0 to 10"
+        setattr(ScoresForm, f"score-{goal.id}", _Score(
+            f"{goal.description}: score today (0 to 10)", message=message,
+            validators=[Optional(), NumberRange(min=0, max=10, message=message)]))
+        setattr(ScoresForm, f"score-{goal.id}-revision", HiddenField())
+    return ScoresForm(**kwargs)
+
+
+class _Score(WholeNumberField):
+    """A goal's score: its own message when something other than a whole number is typed."""
+
+    def __init__(self, label=None, validators=None, *, message: str, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.not_a_number = message
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(self.not_a_number) from None

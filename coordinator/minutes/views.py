@@ -33,6 +33,8 @@ from coordinator.minutes.forms import (
     GoalForm,
     NoteForm,
     build_minutes_form,
+    build_review_form,
+    build_scores_form,
 )
 from coordinator.minutes.models import (
     Acknowledgement,
@@ -99,50 +101,9 @@ def edit(family: Family, occurrence: Occurrence):
     if minutes.status is MinutesStatus.PUBLISHED:
         return _to_published(family, occurrence, minutes)
     editor = _Editor(family, occurrence, minutes)
-    if request.method == "GET":
-        return editor.render()
-    if not editor.form.validate_on_submit():
-        return editor.render()  # GOV.UK errors on the fields; nothing saved, everything typed re-shown
-    intent = request.form.get("intent", "save")
-    mine = {k: v for k, v in editor.form.data.items() if k not in ("csrf_token", "revision")}
-    for choice in request.form.getlist("keep_saved"):  # after a conflict: sections where they chose the saved text
-        mine[choice] = minutes.fields.get(choice)
-    try:
-        changed = services.save(minutes, mine, actor=current_user, expected_revision=form_revision(editor.form.revision.data))
-    except services.StaleMinutes as stale:
-        editor.show_conflict(mine, stale.saved)
-        return editor.render()
-    except services.MinutesError as error:  # published meanwhile
-        flash(str(error), "info")
-        return redirect(url_for("minutes.edit", ref=family.reference, occurrence_id=occurrence.id))
-    db.session.commit()  # the text is safe before whatever else the button asked for is tried
-    editor.form.revision.data = minutes.revision
-    step = EDITOR_STEPS.get(intent)
-    if step is None:
-        flash("Minutes saved." if changed else "Minutes saved: nothing had changed.", "success")
-        return _back_to_editor(family, occurrence)
-    try:
-        message = step(editor)
-    except services.StaleMinutes as stale:
-        db.session.rollback()
-        editor.show_conflict(mine, stale.saved)
-        return editor.render()
-    except services.MinutesError as error:
-        db.session.rollback()
-        if intent == "publish" and _published_meanwhile(occurrence):
-            flash("These minutes are already published", "info")  # a double click: the other request published
-            return _to_published(family, occurrence, services.minutes_for(occurrence))
-        editor.step_error(error, intent)
-        return editor.render()
-    if message is None:  # the step's own form has errors: shown beside it, the text already saved
-        db.session.rollback()
-        return editor.render()
-    db.session.commit()
-    flash(message, "success")
-    if intent == "publish":
-        return _to_published(family, occurrence, minutes)
-    return _back_to_editor(family, occurrence, EDITOR_ANCHORS.get(intent, ""))
-
+    if request.method == "GET" or not editor.form.validate_on_submit():
+        return editor.render()  # on a POST: GOV.UK errors on the fields, nothing saved, everything typed re-shown
+    return editor.press(request.form.get("intent", "save"))
 
 
 class _Editor:
@@ -163,9 +124,60 @@ class _Editor:
         self.action_form = _action_form(family, meta={"csrf": False}, **sub)
         self.goal_form = GoalForm(prefix="goal", meta={"csrf": False}, **sub)
         self.note_form = NoteForm(prefix="change", meta={"csrf": False}, **sub)
+        self.previous_actions = services.open_actions_before(occurrence)
+        self.goals = services.goals_of(family)
+        self.review_form = build_review_form(self.previous_actions, **sub)
+        self.scores_form = build_scores_form(self.goals, **sub)
         self.posted = request.form if posted else None
         self.conflict = None
         self.step_errors: list[dict] = []
+
+    def press(self, intent: str):
+        """Save the text, commit it, then do what the button asked for (EDITOR_STEPS) in a transaction of
+        its own: a step that fails leaves the text saved and the page showing why."""
+        family, occurrence, minutes = self.family, self.occurrence, self.minutes
+        mine = {k: v for k, v in self.form.data.items() if k not in ("csrf_token", "revision")}
+        for choice in request.form.getlist("keep_saved"):  # after a conflict: where they chose the saved text
+            mine[choice] = minutes.fields.get(choice)
+        try:
+            changed = services.save(minutes, mine, actor=current_user,
+                                    expected_revision=form_revision(self.form.revision.data))
+        except services.StaleMinutes as stale:
+            self.show_conflict(mine, stale.saved)
+            return self.render()
+        except services.MinutesError as error:  # published meanwhile
+            flash(str(error), "info")
+            return _back_to_editor(family, occurrence)
+        db.session.commit()
+        self.form.revision.data = minutes.revision
+        step = EDITOR_STEPS.get(intent)
+        if step is None:
+            flash("Minutes saved." if changed else "Minutes saved: nothing had changed.", "success")
+            return _back_to_editor(family, occurrence)
+        return self.run(intent, step, mine)
+
+    def run(self, intent: str, step, mine: dict):
+        try:
+            message = step(self)
+        except services.StaleMinutes as stale:
+            db.session.rollback()
+            self.show_conflict(mine, stale.saved)
+            return self.render()
+        except services.MinutesError as error:
+            db.session.rollback()
+            if intent == "publish" and _published_meanwhile(self.occurrence):
+                flash("These minutes are already published", "info")  # a double click: the other one published
+                return _to_published(self.family, self.occurrence, services.minutes_for(self.occurrence))
+            self.step_error(error, intent)
+            return self.render()
+        if message is None:  # the step's own form has errors: shown beside it, the text already saved
+            db.session.rollback()
+            return self.render()
+        db.session.commit()
+        flash(message, "success")
+        if intent == "publish":
+            return _to_published(self.family, self.occurrence, self.minutes)
+        return _back_to_editor(self.family, self.occurrence, EDITOR_ANCHORS.get(intent, ""))
 
     def show_conflict(self, mine: dict, saved: dict) -> None:
         differing = services.section_differences(mine, saved)
@@ -184,15 +196,15 @@ class _Editor:
     def render(self):
         occurrence, minutes = self.occurrence, self.minutes
         errors = list(self.step_errors)
-        for form in (self.form, self.action_form, self.goal_form, self.note_form):
+        for form in (self.form, self.action_form, self.goal_form, self.note_form, self.review_form, self.scores_form):
             errors += wtforms_errors(form)["errorList"] if form.errors else []
         return render_template(
             "minutes/edit.html", family=self.family, occurrence=occurrence, series=occurrence.series,
             minutes=minutes, form=self.form, invitees=self.invitees, agencies=self.agencies, children=self.children,
             members=self.members, conflict=self.conflict, page_errors=errors, posted=self.posted,
-            previous_actions=services.open_actions_before(occurrence),
+            previous_actions=self.previous_actions, review_form=self.review_form, scores_form=self.scores_form,
             agreed_actions=db.session.scalars(select(Action).where(Action.agreed_at_id == occurrence.id)).all(),
-            goals=services.goals_of(self.family), action_form=self.action_form, goal_form=self.goal_form,
+            goals=self.goals, action_form=self.action_form, goal_form=self.goal_form,
             note_form=self.note_form, may_approve=services.may_approve(occurrence, current_user),
             levels=services.service_levels(occurrence, minutes), statuses=list(ActionStatus))
 
@@ -220,36 +232,32 @@ def _step_add_goal(editor: _Editor) -> str | None:
 
 
 def _step_scores(editor: _Editor) -> str | None:
+    goals = services.goals_of(editor.family)
+    if not editor.scores_form.validate():
+        return None
     scored = 0
-    for goal in services.goals_of(editor.family):
-        raw = (request.form.get(f"score-{goal.id}") or "").strip()
-        if not raw:
-            continue
-        try:
-            score = int(raw)
-        except ValueError:
-            score = -1
-        if not 0 <= score <= 10:
-            raise services.MinutesError(
-                f"The score for \u201c{goal.description[:60]}\u201d must be a whole number from 0 to 10")
-        services.score_goal(goal, editor.occurrence, actor=current_user, score=score,
-                            expected_revision=form_revision(request.form.get(f"score-{goal.id}-revision")))
-        scored += 1
+    for goal in goals:
+        score = editor.scores_form[f"score-{goal.id}"].data
+        if score is not None:
+            services.score_goal(goal, editor.occurrence, actor=current_user, score=score,
+                                expected_revision=form_revision(editor.scores_form[f"score-{goal.id}-revision"].data))
+            scored += 1
     return f"Scores saved ({scored}), and the minutes saved."
 
 
 def _step_review(editor: _Editor) -> str | None:
-    occurrence, changed = editor.occurrence, 0
-    for action in services.open_actions_before(occurrence):
-        status = request.form.get(f"review-{action.id}")
-        comment = (request.form.get(f"review-{action.id}-comment") or "").strip()[:2000]
+    form, occurrence, changed = editor.review_form, editor.occurrence, 0
+    if not form.validate():
+        return None
+    for action in editor.previous_actions:
+        status, comment = form[f"review-{action.id}"].data, (form[f"review-{action.id}-comment"].data or "").strip()
         # A review is recorded once per meeting, and again only if the status or comment changes.
         already = any(h.reviewed_at_id == occurrence.id for h in action.history)
         unchanged = already and status == action.status.name and comment == (action.evidence or "")
-        if status and status in ActionStatus.__members__ and not unchanged:
+        if status and not unchanged:
             services.update_action(action, actor=current_user, status=ActionStatus[status], comment=comment,
                                    reviewed_at=occurrence,
-                                   expected_revision=form_revision(request.form.get(f"review-{action.id}-revision")))
+                                   expected_revision=form_revision(form[f"review-{action.id}-revision"].data))
             changed += 1
     return f"Review of {changed} action(s) saved, and the minutes saved."
 

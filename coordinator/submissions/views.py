@@ -69,64 +69,86 @@ def _values_from(submission: Submission | None, form_class_probe) -> dict:
 @bp.route("/updates/<int:request_id>", methods=["GET", "POST"])
 @family_view(Need.ATTEND, load=REQUEST, may=may_write_update)
 def update_form(family: Family, update_request: SubmissionRequest):
-    submission = services.submission_for(update_request, current_user)
-    members, men, children = _people(family)
-    actions = _open_actions(family, update_request.agency_id)
-    probe = build_update_form(members=members, men=men, children=children, actions=actions, formdata=None)
-    problem = conflict = None
+    page = _UpdatePage(family, update_request)
     if request.method == "GET":
+        return page.render(page.opened())
+    form = page.build()
+    submit = "submit" in request.form
+    if not page.valid(form, submit=submit):
+        return page.render(form)
+    try:
+        saved = services.save(update_request, current_user, form_to_data(form), submit=submit,
+                              expected_revision=form_revision(form.revision.data))
+    except services.StaleUpdate:  # another tab or a colleague saved first: both versions, nothing lost
+        return page.render(form, conflict=page.compared_with_saved(form))
+    except services.UpdateError as error:
+        return page.render(form, problem=str(error))
+    db.session.commit()
+    if submit:
+        flash("Your update has been submitted." + (" It was after the deadline, so it is marked late."
+                                                   if saved.late else ""), "success")
+        return redirect(url_for("submissions.show_submission", ref=family.reference, request_id=update_request.id,
+                                submission_id=saved.id))
+    flash("Draft saved. Nobody else sees a draft until you submit it.", "success")
+    return redirect(url_for("submissions.update_form", ref=family.reference, request_id=update_request.id))
+
+
+class _UpdatePage:
+    """The update form for one request, as the signed-in person writes it."""
+
+    def __init__(self, family: Family, update_request: SubmissionRequest):
+        self.family, self.update_request = family, update_request
+        self.submission = services.submission_for(update_request, current_user)
+        self.members, self.men, self.children = _people(family)
+        self.actions = _open_actions(family, update_request.agency_id)
+
+    def build(self, **kwargs):
+        return build_update_form(members=self.members, men=self.men, children=self.children, actions=self.actions,
+                                 **kwargs)
+
+    def saved_values(self, submission: Submission | None) -> dict:
+        return _values_from(submission, self.build(formdata=None))
+
+    def opened(self):
+        """The form as opened: the draft or submitted update, or what was typed when the session ran out."""
+        submission = self.submission
         raw = submission.fields.get("__unsaved__") if submission else None
         if raw:
-            form = build_update_form(members=members, men=men, children=children, actions=actions,
-                                     formdata=MultiDict([(k, v) for k, values in raw.items() for v in values]))
+            form = self.build(formdata=MultiDict([(k, v) for k, values in raw.items() for v in values]))
             flash("You were signed out while writing: what you had typed was kept and is shown below. "
                   "Check it, then save or submit.", "info")
         else:
-            form = build_update_form(members=members, men=men, children=children, actions=actions,
-                                     data=_values_from(submission, probe))
+            form = self.build(data=self.saved_values(submission))
         form.revision.data = submission.revision if submission else 0
         if submission is not None:
-            audit.record("update_viewed", object_type="submission", object_id=submission.id, family_id=family.id,
-                         detail="in the update form")
+            audit.record("update_viewed", object_type="submission", object_id=submission.id,
+                         family_id=self.family.id, detail="in the update form")
             db.session.commit()
-    else:
-        form = build_update_form(members=members, men=men, children=children, actions=actions)
-        submit = "submit" in request.form
+        return form
+
+    def valid(self, form, *, submit: bool) -> bool:
         valid = form.validate_on_submit()
         valid = check_dates_not_future(form) and valid
         valid = check_new_people(form) and valid
         if submit:
-            valid = check_complete(form, members=members, men=men, children=children) and valid
-        if valid:
-            try:
-                saved = services.save(update_request, current_user, form_to_data(form), submit=submit,
-                                      expected_revision=form_revision(form.revision.data))
-            except services.StaleUpdate:
-                # Someone saved first (another tab, a colleague): show what is saved beside what they typed;
-                # saving again now keeps theirs.
-                saved = services.submission_for(update_request, current_user)
-                saved_form = build_update_form(members=members, men=men, children=children, actions=actions,
-                                               formdata=None, data=_values_from(saved, probe))
-                conflict = differences(form, saved_form, label=_question_label(children))
-                form.revision.data = saved.revision if saved else 0
-            except services.UpdateError as error:
-                problem = str(error)
-            else:
-                db.session.commit()
-                if submit:
-                    flash("Your update has been submitted." + (" It was after the deadline, so it is marked late."
-                                                               if saved.late else ""), "success")
-                    return redirect(url_for("submissions.show_submission", ref=family.reference,
-                                            request_id=update_request.id, submission_id=saved.id))
-                flash("Draft saved. Nobody else sees a draft until you submit it.", "success")
-                return redirect(url_for("submissions.update_form", ref=family.reference, request_id=update_request.id))
-    occurrence = update_request.occurrence
-    return render_template(
-        "submissions/update_form.html", form=form, family=family, update_request=update_request,
-        submission=submission, members=members, men=men, children=children, actions=actions, sections=SECTIONS,
-        slots=range(1, NEW_PERSON_SLOTS + 1), occurrence=occurrence, series=occurrence.series,
-        past_deadline=services.is_past_deadline(update_request), problem=problem, conflict=conflict,
-        conflict_what="this update")
+            valid = check_complete(form, members=self.members, men=self.men, children=self.children) and valid
+        return valid
+
+    def compared_with_saved(self, form):
+        """What is saved now beside what was typed; saving again keeps what was typed."""
+        saved = services.submission_for(self.update_request, current_user)
+        form.revision.data = saved.revision if saved else 0
+        return differences(form, self.build(formdata=None, data=self.saved_values(saved)),
+                           label=_question_label(self.children))
+
+    def render(self, form, *, problem: str | None = None, conflict=None):
+        occurrence = self.update_request.occurrence
+        return render_template(
+            "submissions/update_form.html", form=form, family=self.family, update_request=self.update_request,
+            submission=self.submission, members=self.members, men=self.men, children=self.children,
+            actions=self.actions, sections=SECTIONS, slots=range(1, NEW_PERSON_SLOTS + 1), occurrence=occurrence,
+            series=occurrence.series, past_deadline=services.is_past_deadline(self.update_request), problem=problem,
+            conflict=conflict, conflict_what="this update")
 
 
 def _question_label(children):

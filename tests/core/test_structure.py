@@ -65,3 +65,14 @@ def test_no_area_patches_another_or_registers_template_globals():
         if re.search(r"^[a-z_]+_provider\s*=", text, re.MULTILINE):
             found.append(f"{path.relative_to(PACKAGE)} has a provider global")
     assert found == []
+
+
+def test_views_are_thin():
+    """A view parses, calls a service and renders or redirects: none is over 40 lines (helpers included)."""
+    long = []
+    for path in sorted(PACKAGE.rglob("views.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 40:
+                long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} "
+                            f"({node.end_lineno - node.lineno + 1} lines)")
+    assert long == []
