@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app coordinator
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install assets chromium bench clean
+.PHONY: run test lint install assets chromium bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,14 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-# Every suite. Set TEST_DATABASE_URL (as .ci/run does) to run each on PostgreSQL as well as SQLite.
-test: install assets chromium
+# The gates (ruff, mypy), then every suite. Set TEST_DATABASE_URL (as .ci/run does) to run each on
+# PostgreSQL as well as SQLite.
+test: install assets chromium lint
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: install
 	$(PY) -m bench

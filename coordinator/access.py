@@ -7,6 +7,7 @@ Rules: "public" (anyone), "signed_in" (any signed-in user), "admin" (administrat
 from __future__ import annotations
 
 from functools import wraps
+from typing import Any
 
 from flask import abort
 from flask_login import current_user
@@ -24,6 +25,16 @@ def signed_in(view):
     return view
 
 
+def declared(rule: str):
+    """For a view that checks access itself (the administrators' break-glass page): the rule it checks."""
+
+    def mark(view):
+        view.access_rule = rule
+        return view
+
+    return mark
+
+
 def require_admin():
     """None for an administrator; otherwise the sign-in redirect, or a 403."""
     if not current_user.is_authenticated:
@@ -38,8 +49,9 @@ def admin_only(view):
     def wrapper(*args, **kwargs):
         return require_admin() or view(*args, **kwargs)
 
-    wrapper.access_rule = "admin"
-    return wrapper
+    guarded: Any = wrapper
+    guarded.access_rule = "admin"
+    return guarded
 
 
 def rule_of(view) -> str | None:

@@ -111,7 +111,7 @@ def scheduler():
     """Run the scheduler process (one tick job; a database lease keeps it to one runner)."""
     from coordinator.scheduler.services import run_forever
 
-    run_forever(current_app._get_current_object())
+    run_forever(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @click.command("send-due")

@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from coordinator.extensions import db
+from coordinator.extensions import db, rows_matched
 
 
 def claim_revision(record, expected: int | None, stale: Exception) -> int:
@@ -29,10 +29,10 @@ def claim_revision(record, expected: int | None, stale: Exception) -> int:
         db.session.rollback()
         raise stale
     table = type(record).__table__
-    result = db.session.execute(
+    result = rows_matched(
         update(table).where(table.c.id == record.id, table.c.revision == current).values(revision=current + 1)
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if result != 1:
         db.session.rollback()
         raise stale
     set_committed_value(record, "revision", current + 1)
@@ -50,10 +50,10 @@ def hold_revision(record, expected: int | None, stale: Exception) -> None:
         raise stale
     db.session.flush()
     table = type(record).__table__
-    result = db.session.execute(
+    result = rows_matched(
         update(table).where(table.c.id == record.id, table.c.revision == current).values(revision=table.c.revision)
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if result != 1:
         db.session.rollback()
         raise stale
     db.session.refresh(record)

@@ -1,9 +1,12 @@
 """Extensions, created unbound and bound to the application in ``create_app``."""
+from typing import TYPE_CHECKING, cast
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints so Alembic migrations are stable and work on SQLite's batch mode too.
@@ -21,6 +24,17 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Every model's base class: Flask-SQLAlchemy's db.Model, which a type checker sees as the declarative Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def rows_matched(statement) -> int:
+    """Run an UPDATE or DELETE in the session: how many rows it matched (the test of a conditional write)."""
+    return cast(CursorResult, db.session.execute(statement)).rowcount

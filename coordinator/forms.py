@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from typing import TypeVar
 
 from wtforms.fields.choices import SelectChoice
 
@@ -62,11 +63,11 @@ class WholeNumberField(IntegerField):
 
 # --- a save that lost a race: what is saved now, beside what the person typed ---------------------------
 
-def form_revision(value, *, blank=-1) -> int | None:
-    """The revision a form was opened at, from its hidden field. ``blank`` is what an empty field means (a
-    form that adds passes None); a tampered value matches no saved revision, so it is refused as stale."""
+def form_revision(value) -> int:
+    """The revision a form was opened at, from its hidden field; a missing or tampered value matches no
+    saved revision, so the save is refused as stale."""
     if value in (None, ""):
-        return blank
+        return -1
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -140,3 +141,13 @@ class ButtonForm(FlaskForm):
     """A form that is only a button: its CSRF token is all it carries."""
 
     submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+T = TypeVar("T")
+
+
+def answered(value: T | None) -> T:
+    """A field's value that validation has made sure of (InputRequired): typed as present."""
+    if value is None:
+        raise ValueError("a required answer is missing: the form should not have validated")
+    return value

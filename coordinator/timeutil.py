@@ -1,7 +1,7 @@
 """Time: instants are stored in UTC; wall-clock times are shown in the configured zone."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -46,6 +46,6 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
-def today():
+def today() -> date:
     """Today in the service's zone (Europe/London by default), not the machine's."""
-    return to_local(utcnow()).date()
+    return utcnow().astimezone(local_zone()).date()

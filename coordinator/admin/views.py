@@ -74,7 +74,7 @@ def _agency_form(agency: Agency, *, new: bool):
             saved = agency_services.save_agency(
                 None if new else agency, name=form.name.data, kind=AgencyKind[form.kind.data],
                 secure_email_domain=form.secure_email_domain.data, active=form.active.data,
-                expected_revision=form_revision(form.revision.data, blank=None))
+                expected_revision=form_revision(form.revision.data))
         except agency_services.StaleAgency:
             conflict = differences(form, _fill_agency_form(AgencyForm(formdata=None, obj=agency), agency))
             form.revision.data = agency.revision
@@ -158,7 +158,7 @@ def user_edit(user_id: int):
         else:
             try:
                 auth_services.update_user(
-                    user, actor=current_user, expected_revision=form_revision(form.revision.data, blank=None),
+                    user, actor=current_user, expected_revision=form_revision(form.revision.data),
                     name=form.name.data.strip(), email=form.email.data, job_title=form.job_title.data or None,
                     agency_id=form.agency_id.data, role=Role[form.role.data], active=bool(form.active.data))
                 if form.send_invite.data and user.active:
@@ -258,7 +258,7 @@ def outbox_failed():
     failed = select(OutboxMessage).where(OutboxMessage.state == OutboxState.FAILED)
     if kind:
         failed = failed.where(OutboxMessage.kind == kind)
-    total = db.session.scalar(select(func.count()).select_from(failed.subquery()))
+    total = db.session.scalar(select(func.count()).select_from(failed.subquery())) or 0
     pages = max(1, -(-total // OUTBOX_PAGE_SIZE))
     page = min(max(1, request.args.get("page", 1, type=int)), pages)
     rows = db.session.scalars(failed.order_by(OutboxMessage.failed_at.desc(), OutboxMessage.id.desc())

@@ -5,7 +5,7 @@ import enum
 from sqlalchemy import Boolean, Enum, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coordinator.extensions import db
+from coordinator.extensions import Model
 from coordinator.timeutil import UTCDateTime, utcnow
 
 
@@ -29,7 +29,7 @@ class AgencyKind(enum.Enum):
         return self.value
 
 
-class Agency(db.Model):
+class Agency(Model):
     __tablename__ = "agencies"
     # Names are unique whatever their case ("Name" and "NAME" are one agency), enforced by the database so
     # that two administrators saving at once cannot both succeed.

@@ -38,7 +38,7 @@ def save_agency(agency: Agency | None, *, name: str, kind: AgencyKind, secure_em
     if name_taken(name, but=agency.id if agency else None):
         raise AgencyError(NAME_TAKEN)
     new = agency is None
-    if new:
+    if agency is None:
         agency = Agency()
         db.session.add(agency)
     else:

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordinator.extensions import db
+from coordinator.extensions import Model
 from coordinator.timeutil import UTCDateTime, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Append-only: the ORM refuses updates and deletes, and database triggers refuse them too."""
 
     __tablename__ = "audit_events"

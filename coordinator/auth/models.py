@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, func, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.agencies.models import Agency
-from coordinator.extensions import db
+from coordinator.extensions import Model
 from coordinator.timeutil import UTCDateTime, utcnow
 
 
@@ -21,7 +21,7 @@ class Role(enum.Enum):
         return self.value
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     # Stored lower-case, and unique whatever the case in the database too.
     __table_args__ = (Index("uq_users_email_lower", func.lower(text("email")), unique=True),)
@@ -62,7 +62,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email}>"
 
 
-class OneTimeCode(db.Model):
+class OneTimeCode(Model):
     """A short-lived, single-use sign-in code sent by email; only its keyed hash is stored."""
 
     __tablename__ = "one_time_codes"
@@ -81,7 +81,7 @@ class TokenPurpose(enum.Enum):
     INVITE = "invite"
 
 
-class UserToken(db.Model):
+class UserToken(Model):
     """A single-use emailed link token (password reset or invitation); only its hash is stored."""
 
     __tablename__ = "user_tokens"
@@ -97,7 +97,7 @@ class UserToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class SignInFailure(db.Model):
+class SignInFailure(Model):
     """One failed sign-in, keyed by the email typed (known or not) and by the request address."""
 
     __tablename__ = "sign_in_failures"

@@ -71,6 +71,14 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+def existing_user(email: str) -> User:
+    """The user with this email, who must exist (the demo's people, a command's argument checked already)."""
+    user = user_by_email(email)
+    if user is None:
+        raise LookupError(f"no user {email}")
+    return user
+
+
 # --- throttling -------------------------------------------------------------------------------------
 
 def _window_start(now: datetime) -> datetime:
@@ -137,7 +145,7 @@ def authenticate_password(email: str, password: str, address: str | None) -> Use
         _record_failure(email, address, "wrong password" if user else "unknown or inactive account")
         db.session.commit()
         raise SignInRefused("Enter a correct email address and password")
-    if _hasher().check_needs_rehash(user.password_hash):
+    if user.password_hash and _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     _signed_in(user, "password")
     return user
@@ -194,7 +202,7 @@ def authenticate_code(email: str, code: str, address: str | None) -> User:
             .order_by(OneTimeCode.id.desc())
         )
     code = "".join(ch for ch in (code or "") if ch.isdigit())
-    if row is None or row.tries >= current_app.config["ONE_TIME_CODE_MAX_TRIES"]:
+    if user is None or row is None or row.tries >= current_app.config["ONE_TIME_CODE_MAX_TRIES"]:
         _record_failure(email, address, "no valid code")
         db.session.commit()
         raise refused
@@ -224,7 +232,7 @@ def _too_many_recent(model, user: User, limit: int) -> bool:
     since = _window_start(utcnow())
     recent = db.session.scalar(select(func.count()).select_from(model).where(
         model.user_id == user.id, model.created_at >= since))
-    return recent >= limit
+    return (recent or 0) >= limit
 
 
 def request_password_reset(email: str) -> None:

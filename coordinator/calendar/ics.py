@@ -59,6 +59,7 @@ def vtimezone(zone_name: str, year: int | None = None) -> Timezone:
     tz = Timezone()
     tz.add("tzid", zone_name)
     transitions = _transitions(zone_name, year)
+    part: TimezoneDaylight | TimezoneStandard
     if not transitions:
         part = TimezoneStandard()
         offset = datetime(year, 1, 1, tzinfo=UTC).astimezone(zone).utcoffset()
@@ -148,7 +149,7 @@ def _people(event: Event, series, attendees) -> None:
         attendee.params["role"] = vText(person.role)
         attendee.params["partstat"] = vText("NEEDS-ACTION")
         attendee.params["rsvp"] = vText("TRUE")
-        event.add("attendee", attendee, encode=0)
+        event.add("attendee", attendee, encode=False)
 
 
 def _base_event(uid: str, series, *, sequence: int, stamp: datetime, start: datetime, end: datetime,

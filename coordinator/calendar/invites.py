@@ -64,7 +64,7 @@ def send_extra_request(occurrence: Occurrence, invitees: list[Invitee]) -> None:
     series = occurrence.series
     event = ics.extra_event(series, occurrence, sequence=series.sequence, stamp=utcnow(),
                             attendees=meetings.attendees(series), url=meetings.meeting_url(occurrence))
-    _send(series, invitees, method="REQUEST", events=[event], key=occurrence.extra_uid,
+    _send(series, invitees, method="REQUEST", events=[event], key=occurrence.extra_uid or "",
           subject=_subject(series, f"extra meeting on {_when(series, occurrence)}"), template="invite_request",
           url=meetings.meeting_url(occurrence), occurrence=occurrence, recurring=False)
 
@@ -74,7 +74,7 @@ def send_extra_cancel(occurrence: Occurrence, invitees: list[Invitee]) -> None:
     event = ics.extra_event(series, occurrence, sequence=series.sequence, stamp=utcnow(),
                             attendees=meetings.attendees(series), url=meetings.meeting_url(occurrence),
                             status="CANCELLED")
-    _send(series, invitees, method="CANCEL", events=[event], key=occurrence.extra_uid,
+    _send(series, invitees, method="CANCEL", events=[event], key=occurrence.extra_uid or "",
           subject=_subject(series, f"cancelled on {_when(series, occurrence)}"), template="invite_cancel",
           url=meetings.meeting_url(occurrence), occurrence=occurrence, recurring=False)
 

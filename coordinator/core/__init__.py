@@ -126,10 +126,46 @@ class SessionInterface(SecureCookieSessionInterface):
         return super().should_set_cookie(app, session)
 
 
+def _sessions_and_sign_in():
+    """Sign out after SESSION_IDLE_MINUTES without a request, and require sign-in everywhere but the public
+    pages. The monitoring and static endpoints never touch the session."""
+    if request.endpoint in SESSIONLESS_ENDPOINTS:
+        return None
+    session.permanent = True
+    if current_user.is_authenticated:
+        now = int(utcnow().timestamp())
+        last = session.get("seen")
+        if last is not None and now - int(last) > current_app.config["SESSION_IDLE_MINUTES"] * 60:
+            return _sign_out_idle()
+        session["seen"] = now
+    if request.endpoint is None or access_rule(current_app, request.endpoint) in ("public", "token"):
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def _sign_out_idle():
+    # A view may keep what was being typed (e.g. an agency's update) before the session ends.
+    keep = getattr(current_app.view_functions.get(request.endpoint or ""), "on_session_timeout", None)
+    resume = None
+    if keep is not None and request.method == "POST":
+        resume = keep(current_user._get_current_object(), request.view_args or {})
+    logout_user()
+    session.clear()
+    if resume:
+        session["next_after_sign_in"] = resume
+        flash("You were signed out because you had not done anything for a while. What you typed "
+              "has been kept: sign in again to carry on.", "info")
+        return redirect(url_for("auth.sign_in"))
+    flash("You were signed out because you had not done anything for a while. Sign in again to continue.", "info")
+    return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
     if app.config.get("PROXY_FIX_X_FOR"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]),
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]),  # type: ignore[method-assign]
                                 x_proto=1, x_host=1)
     app.register_blueprint(bp)
     _register_filters(app)
@@ -143,40 +179,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    @app.before_request
-    def idle_timeout():
-        """Sign out after SESSION_IDLE_MINUTES without a request, and require sign-in everywhere
-        but the public pages."""
-        if request.endpoint in SESSIONLESS_ENDPOINTS:
-            return None
-        session.permanent = True
-        if current_user.is_authenticated:
-            now = int(utcnow().timestamp())
-            last = session.get("seen")
-            if last is not None and now - int(last) > app.config["SESSION_IDLE_MINUTES"] * 60:
-                # A view may keep what was being typed (e.g. an agency's update) before the session ends.
-                keep = getattr(app.view_functions.get(request.endpoint), "on_session_timeout", None)
-                resume = None
-                if keep is not None and request.method == "POST":
-                    resume = keep(current_user._get_current_object(), request.view_args or {})
-                logout_user()
-                session.clear()
-                if resume:
-                    session["next_after_sign_in"] = resume
-                    flash("You were signed out because you had not done anything for a while. What you typed "
-                          "has been kept: sign in again to carry on.", "info")
-                    return redirect(url_for("auth.sign_in"))
-                flash("You were signed out because you had not done anything for a while. "
-                      "Sign in again to continue.", "info")
-                return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET"
-                                        else None))
-            session["seen"] = now
-        if request.endpoint is None or access_rule(app, request.endpoint) in ("public", "token"):
-            return None
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        return None
-
+    app.before_request(_sessions_and_sign_in)
     @app.after_request
     def security_headers(response):
         headers = response.headers

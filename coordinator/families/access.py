@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 from datetime import date, timedelta
 from functools import wraps
+from typing import Any
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
@@ -78,11 +79,11 @@ def active_break_glass(family: Family, user) -> BreakGlassAccess | None:
 
 def is_lead(family: Family, user) -> bool:
     on = today()
-    return db.session.scalar(
+    return bool(db.session.scalar(
         select(exists().where(NetworkMembership.family_id == family.id,
                               NetworkMembership.role == NetworkRole.LEAD,
                               current_membership_clause(user.id, on)))
-    )
+    ))
 
 
 class Decision(enum.Enum):
@@ -174,11 +175,12 @@ def family_view(need: Need, *, allow_closed: bool = False, audit_view: bool = Tr
                 db.session.commit()
             return view(family, *args, **kwargs)
 
-        wrapper.access_rule = (f"family:{need.value}" + (":closed-ok" if allow_closed else "")
+        guarded: Any = wrapper
+        guarded.access_rule = (f"family:{need.value}" + (":closed-ok" if allow_closed else "")
                                + "".join(f"+{p.__name__}" for p in checks)
                                + "".join(f"+change:{p.__name__}" for p in changes))
-        wrapper.predicates = checks + changes
-        return wrapper
+        guarded.predicates = checks + changes
+        return guarded
 
     return decorate
 

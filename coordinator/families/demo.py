@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from coordinator.auth.services import user_by_email
+from coordinator.auth.services import existing_user
 from coordinator.extensions import db
 from coordinator.families import services
 from coordinator.families.models import (
@@ -27,10 +27,10 @@ def load_demo_families() -> list[Family]:
     existing = db.session.scalars(select(Family).where(Family.family_name.in_(DEMO_FAMILY_NAMES))).all()
     if existing:
         return list(existing)
-    lead = user_by_email("lead@demo.invalid")
-    chair = user_by_email("chair@demo.invalid")
-    health = user_by_email("health@demo.invalid")
-    school = user_by_email("school@demo.invalid")
+    lead = existing_user("lead@demo.invalid")
+    chair = existing_user("chair@demo.invalid")
+    health = existing_user("health@demo.invalid")
+    school = existing_user("school@demo.invalid")
     t = today()
 
     def network(family, members):

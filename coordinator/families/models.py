@@ -19,7 +19,7 @@ from coordinator.agencies.models import Agency
 from coordinator.audit.services import append_only
 from coordinator.auth.models import User
 from coordinator.enums import Labelled, stored_enum
-from coordinator.extensions import db
+from coordinator.extensions import Model
 from coordinator.timeutil import UTCDateTime, utcnow
 
 
@@ -92,7 +92,7 @@ CONCERNS = {
 }
 
 
-class Family(db.Model):
+class Family(Model):
     __tablename__ = "families"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -125,7 +125,7 @@ class Family(db.Model):
         return f"<Family {self.reference}>"
 
 
-class Child(db.Model):
+class Child(Model):
     __tablename__ = "children"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -153,13 +153,13 @@ class Child(db.Model):
 
 def person_label(name: str | None, description: str | None, sex: str | None) -> str:
     """How a person of the household is named everywhere: their name, or "Unknown man: <description>"."""
-    if (name or "").strip():
+    if name and name.strip():
         return name.strip()
     noun = {"MALE": "Unknown man", "FEMALE": "Unknown woman"}.get(sex or "", "Unknown person")
     return f"{noun}: {description}" if description else noun
 
 
-class HouseholdMember(db.Model):
+class HouseholdMember(Model):
     """Anyone who lives in or visits the home, or is a significant adult living elsewhere."""
 
     __tablename__ = "household_members"
@@ -208,7 +208,7 @@ class HouseholdMember(db.Model):
         return [label for key, label in CONCERNS.items() if getattr(self, key)]
 
 
-class ChildRelationship(db.Model):
+class ChildRelationship(Model):
     """How a household member is related to one child of the family."""
 
     __tablename__ = "child_relationships"
@@ -223,7 +223,7 @@ class ChildRelationship(db.Model):
     child: Mapped[Child] = relationship()
 
 
-class HouseholdSighting(db.Model):
+class HouseholdSighting(Model):
     """A professional's confirmation that a person is (or is not) around: seen, told of, or not seen."""
 
     __tablename__ = "household_sightings"
@@ -243,7 +243,7 @@ class HouseholdSighting(db.Model):
 
 
 @append_only
-class HouseholdMemberVersion(db.Model):
+class HouseholdMemberVersion(Model):
     """Append-only history: the member as it was after each change, so the household on any date can be
     shown. ``snapshot`` is JSON of the member's fields and relationships."""
 
@@ -261,7 +261,7 @@ class HouseholdMemberVersion(db.Model):
     recorded_by: Mapped[User | None] = relationship()
 
 
-class NetworkMembership(db.Model):
+class NetworkMembership(Model):
     """Membership of a family's professional network: the need-to-know access list."""
 
     __tablename__ = "network_memberships"
@@ -291,7 +291,7 @@ class NetworkMembership(db.Model):
                 and (self.until_date is None or self.until_date >= on))
 
 
-class BreakGlassAccess(db.Model):
+class BreakGlassAccess(Model):
     """An administrator's time-limited opening of a family they are not in the network of, with the reason."""
 
     __tablename__ = "break_glass_access"

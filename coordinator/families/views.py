@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from wtforms import SelectField
 from wtforms.validators import Optional as OptionalValidator
 
-from coordinator.access import signed_in
+from coordinator.access import declared, signed_in
 from coordinator.auth.services import user_by_email
 from coordinator.extensions import db
 from coordinator.families import services
@@ -91,7 +91,7 @@ def my_families():
     facts = merged_caseload_facts(answers(caseload_facts, family_ids=ids), ids)  # from the areas above
     rows = [(family, services.household_flags(family, last_meeting=last_meetings.get(family.id)),
              services.lead_of(family), facts[family.id]) for family in families]
-    pages = max(1, math.ceil(total / size))
+    pages = max(1, math.ceil((total or 0) / size))
     return render_template("families/my_families.html", rows=rows, search=search, sort=sort, descending=descending,
                            page=page, pages=pages, total=total)
 
@@ -124,10 +124,10 @@ def show(family: Family):
     others = [m for m in current if not services.is_man_or_father(m)]
     left = [m for m in family.members if m not in current]
     lead_view = is_lead(family, current_user)
-    break_glass = []
+    break_glass: list[BreakGlassAccess] = []
     if lead_view:
-        break_glass = db.session.scalars(select(BreakGlassAccess).where(BreakGlassAccess.family_id == family.id)
-                                         .order_by(BreakGlassAccess.opened_at.desc()).limit(10)).all()
+        break_glass = list(db.session.scalars(select(BreakGlassAccess).where(BreakGlassAccess.family_id == family.id)
+                                         .order_by(BreakGlassAccess.opened_at.desc()).limit(10)))
     return render_template(
         "families/show.html", family=family, flags=flags, men=men, others=others, left=left,
         network=services.current_network(family), lead=services.lead_of(family), can_manage=lead_view,
@@ -504,6 +504,7 @@ def remove_network_member(family: Family, membership: NetworkMembership):
 # --- break glass ------------------------------------------------------------------------------------
 
 @bp.route("/<ref>/break-glass", methods=["GET", "POST"])
+@declared("family:break-glass")
 def break_glass(ref: str):
     family = db.session.scalar(select(Family).where(Family.reference == ref.upper()))
     if family is None or not current_user.is_admin:
@@ -518,5 +519,3 @@ def break_glass(ref: str):
     return render_template("families/break_glass.html", form=form, family=family,
                            minutes=current_app.config["BREAK_GLASS_MINUTES"])
 
-
-break_glass.access_rule = "family:break-glass"

@@ -11,7 +11,7 @@ from datetime import date, time, timedelta
 
 from sqlalchemy import select
 
-from coordinator.auth.services import user_by_email
+from coordinator.auth.services import existing_user
 from coordinator.extensions import db
 from coordinator.families.models import Family, NetworkRole
 from coordinator.families.services import current_network
@@ -71,7 +71,7 @@ def _harrow(family: Family, lead) -> MeetingSeries:
 
 
 def load_demo_meetings() -> list[MeetingSeries]:
-    lead = user_by_email("lead@demo.invalid")
+    lead = existing_user("lead@demo.invalid")
     made = []
     change = _clock_change_after(date.today())
     plans = {

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.enums import Labelled, stored_enum
-from coordinator.extensions import db
+from coordinator.extensions import Model
 from coordinator.families.models import Family
 from coordinator.timeutil import UTCDateTime, utcnow
 
@@ -54,7 +54,7 @@ class Response(Labelled):
     REPORT_ONLY = "Sending a report only"
 
 
-class MeetingSeries(db.Model):
+class MeetingSeries(Model):
     __tablename__ = "meeting_series"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -138,7 +138,7 @@ class MeetingSeries(db.Model):
         return current_app.config.get("MEETINGS_ORGANISER_NAME") or self.organiser.name
 
 
-class Occurrence(db.Model):
+class Occurrence(Model):
     __tablename__ = "occurrences"
     __table_args__ = (UniqueConstraint("series_id", "original_start"),)
 
@@ -186,7 +186,7 @@ class Occurrence(db.Model):
         return self.online_link or self.series.online_link
 
 
-class Invitee(db.Model):
+class Invitee(Model):
     __tablename__ = "invitees"
     __table_args__ = (UniqueConstraint("series_id", "email"),)
 
@@ -201,7 +201,7 @@ class Invitee(db.Model):
     user: Mapped[User] = relationship()
 
 
-class InvitationResponse(db.Model):
+class InvitationResponse(Model):
     """An invitee's answer for one meeting, given in the application."""
 
     __tablename__ = "invitation_responses"
@@ -220,7 +220,7 @@ class InvitationResponse(db.Model):
     user: Mapped[User] = relationship()
 
 
-class CalendarFeed(db.Model):
+class CalendarFeed(Model):
     """A user's personal calendar feed. Its URL carries a token signed with the application key and this
     per-user secret; resetting the secret invalidates every earlier URL."""
 

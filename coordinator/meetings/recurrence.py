@@ -64,10 +64,10 @@ class Rule:
     @property
     def until_utc(self) -> datetime | None:
         """UNTIL in UTC: the end of the last day, in the series' zone."""
-        if not self.until_date:
+        until = self.until_local
+        if until is None:
             return None
-        zone = ZoneInfo(self.zone)
-        return self.until_local.replace(tzinfo=zone).astimezone(timezone.utc)
+        return until.replace(tzinfo=ZoneInfo(self.zone)).astimezone(timezone.utc)
 
     def dateutil_rule(self) -> rrule.rrule:
         kwargs = dict(dtstart=self.dtstart, interval=self.interval, count=self.count, until=self.until_local)

@@ -6,7 +6,7 @@ invitee in the outbox, in the same transaction as the change (unless the organis
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -453,7 +453,7 @@ def _drop(series: MeetingSeries, occurrence: Occurrence) -> None:
         occurrence.updated_at = utcnow()
 
 
-def _truncate(series: MeetingSeries, *, keep: list[Occurrence], spare: list[Occurrence] = ()) -> None:
+def _truncate(series: MeetingSeries, *, keep: list[Occurrence], spare: Sequence[Occurrence] = ()) -> None:
     """Cut the rule after the last meeting in ``keep``; drop the later (never held) occurrences, except
     those in ``spare`` (which the caller deletes itself)."""
     now = utcnow()
@@ -590,8 +590,8 @@ def series_health(series: MeetingSeries, now: datetime | None = None) -> SeriesH
 
 
 def series_of_family(family: Family) -> list[MeetingSeries]:
-    return db.session.scalars(select(MeetingSeries).where(MeetingSeries.family_id == family.id)
-                              .order_by(MeetingSeries.created_at)).all()
+    return list(db.session.scalars(select(MeetingSeries).where(MeetingSeries.family_id == family.id)
+                              .order_by(MeetingSeries.created_at)))
 
 
 def meeting_url(occurrence: Occurrence) -> str:

@@ -2,6 +2,8 @@
 step that shows who will receive an update, and lets the organiser choose not to send one."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from email_validator import EmailNotValidError, validate_email
 from flask import (
     Blueprint,
@@ -20,7 +22,7 @@ from coordinator.extensions import db
 from coordinator.families.access import Need, family_view, is_lead, membership_of
 from coordinator.families.models import Family, NetworkRole
 from coordinator.families.services import current_network
-from coordinator.forms import ButtonForm, choices, differences, form_revision
+from coordinator.forms import ButtonForm, answered, choices, differences, form_revision
 from coordinator.meetings import services
 from coordinator.meetings.forms import (
     CancelForm,
@@ -31,7 +33,6 @@ from coordinator.meetings.forms import (
     ScheduleForm,
     SeriesForm,
 )
-from coordinator.meetings.policy import may_answer_meeting, may_see_meeting, may_see_series
 from coordinator.meetings.models import (
     InvitationResponse,
     MeetingSeries,
@@ -42,6 +43,7 @@ from coordinator.meetings.models import (
     SeriesEnd,
     SeriesStatus,
 )
+from coordinator.meetings.policy import may_answer_meeting, may_see_meeting, may_see_series
 from coordinator.timeutil import utcnow
 
 bp = Blueprint("meetings", __name__, url_prefix="/families/<ref>")
@@ -59,8 +61,8 @@ def _confirmed() -> bool | None:
     return None if choice is None else choice == "yes"
 
 
-def _confirm_page(family, *, heading: str, summary: list[str], recipients: list[str], cancels: list[str] = (),
-                  warnings: list[str] = ()):
+def _confirm_page(family, *, heading: str, summary: list[str], recipients: list[str],
+                  cancels: Sequence[str] = (), warnings: Sequence[str] = ()):
     replay = [(k, v) for k, values in request.form.lists() for v in values if k not in ("csrf_token", "notify")]
     return render_template("meetings/confirm.html", family=family, heading=heading, summary=summary,
                            recipients=sorted(set(recipients)), cancels=sorted(set(cancels)), warnings=warnings,
@@ -70,8 +72,8 @@ def _confirm_page(family, *, heading: str, summary: list[str], recipients: list[
 def _schedule_from(form: ScheduleForm, meeting_type: MeetingType | None = None) -> services.Schedule:
     return services.Schedule(
         meeting_type=meeting_type or MeetingType[form.meeting_type.data], first_date=form.first_date.data,
-        start_time=form.start_time.time, duration_minutes=form.duration_minutes.data,
-        recurrence=Recurrence[form.recurrence.data], interval=form.interval.data, end_kind=SeriesEnd[form.end_kind.data],
+        start_time=answered(form.start_time.time), duration_minutes=answered(form.duration_minutes.data),
+        recurrence=Recurrence[form.recurrence.data], interval=answered(form.interval.data), end_kind=SeriesEnd[form.end_kind.data],
         until_date=form.until_date.data, count=form.count.data, timezone=current_app.config["TIMEZONE"],
         location=(form.location.data or "").strip() or None, online_link=(form.online_link.data or "").strip() or None)
 
@@ -120,7 +122,7 @@ def _external_users(form, family: Family) -> list | None:
     return users
 
 
-def _invitees_from(form, family: Family) -> list | None:
+def _invitees_from(form, family: Family) -> tuple[list, list[str]] | None:
     by_id = {m.user_id: m.user for m in _network_choices(family)}
     unknown = [i for i in (form.invitee_ids.data or []) if i not in by_id]
     if unknown:
@@ -294,15 +296,15 @@ def add_extra(family: Family, series: MeetingSeries):
         notify = _confirmed()
         try:
             if notify is None:
-                services.check_extra(series, on=form.new_date.data, at=form.new_time.time,
-                                     duration_minutes=form.duration_minutes.data)
+                services.check_extra(series, on=form.new_date.data, at=answered(form.new_time.time),
+                                     duration_minutes=answered(form.duration_minutes.data))
                 return _confirm_page(family, heading="Add this extra meeting?",
                                      summary=[f"An extra meeting on {form.new_date.data.strftime('%A %-d %B %Y')} at "
                                               f"{form.new_time.data}"],
                                      recipients=[i.email for i in series.current_invitees],
                                      warnings=services.holiday_warning(form.new_date.data))
-            occurrence = services.add_extra(series, actor=current_user, on=form.new_date.data, at=form.new_time.time,
-                                            duration_minutes=form.duration_minutes.data,
+            occurrence = services.add_extra(series, actor=current_user, on=form.new_date.data, at=answered(form.new_time.time),
+                                            duration_minutes=answered(form.duration_minutes.data),
                                             location=form.location.data, online_link=form.online_link.data,
                                             expected_revision=form_revision(form.revision.data), notify=notify)
         except services.MeetingError as error:
@@ -387,7 +389,7 @@ def move_occurrence(family: Family, occurrence: Occurrence):
     if form.validate_on_submit():
         notify = _confirmed()
         try:
-            services.check_move(occurrence, on=form.new_date.data, at=form.new_time.time,
+            services.check_move(occurrence, on=form.new_date.data, at=answered(form.new_time.time),
                                 duration_minutes=form.duration_minutes.data)
             if notify is None:
                 return _confirm_page(family, heading="Move this meeting?",
@@ -397,7 +399,7 @@ def move_occurrence(family: Family, occurrence: Occurrence):
                                      recipients=[i.email for i in series.current_invitees],
                                      warnings=services.holiday_warning(form.new_date.data))
             services.move_occurrence(occurrence, actor=current_user, new_date=form.new_date.data,
-                                     new_time=form.new_time.time, duration_minutes=form.duration_minutes.data,
+                                     new_time=answered(form.new_time.time), duration_minutes=form.duration_minutes.data,
                                      location=form.location.data, online_link=form.online_link.data,
                                      expected_revision=form_revision(form.revision.data), notify=notify)
         except services.StaleSeries:

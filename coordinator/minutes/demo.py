@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from coordinator.auth.services import user_by_email
+from coordinator.auth.services import existing_user
 from coordinator.extensions import db
 from coordinator.families.models import Family
 from coordinator.meetings.models import MeetingSeries, OccurrenceStatus
@@ -22,11 +22,13 @@ GOALS = [
 
 def load_demo_minutes() -> None:
     harrow = db.session.scalar(select(Family).where(Family.family_name == "Harrow"))
-    series = db.session.scalar(select(MeetingSeries).where(MeetingSeries.family_id == harrow.id)) if harrow else None
-    if series is None or db.session.scalar(select(Minutes.id).where(Minutes.family_id == harrow.id)):
+    if harrow is None or db.session.scalar(select(Minutes.id).where(Minutes.family_id == harrow.id)):
         return
-    lead, chair = user_by_email("lead@demo.invalid"), user_by_email("chair@demo.invalid")
-    health, school = user_by_email("health@demo.invalid"), user_by_email("school@demo.invalid")
+    series = db.session.scalar(select(MeetingSeries).where(MeetingSeries.family_id == harrow.id))
+    if series is None:
+        return
+    lead, chair = existing_user("lead@demo.invalid"), existing_user("chair@demo.invalid")
+    health, school = existing_user("health@demo.invalid"), existing_user("school@demo.invalid")
     held = [o for o in series.occurrences if o.status is OccurrenceStatus.HELD]
     goals, actions = [], {}
     for n, occurrence in enumerate(held):
@@ -72,7 +74,7 @@ def load_demo_minutes() -> None:
             services.add_action(occurrence, actor=lead, description="Refer Kelly to the perinatal mental health team",
                                 owner=lead, due=held[-1].day + timedelta(weeks=8),
                                 intended_outcome="Kelly has support for her mood")
-        for goal, (_, scores) in zip(goals, GOALS):
+        for goal, (_, scores) in zip(goals, GOALS, strict=True):
             services.score_goal(goal, occurrence, actor=lead, score=scores[n])
         services.send_decisions_summary(minutes, actor=lead)
         services.send_for_approval(minutes, actor=lead)

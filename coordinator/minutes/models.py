@@ -11,7 +11,8 @@ from coordinator.agencies.models import Agency
 from coordinator.audit.services import append_only
 from coordinator.auth.models import User
 from coordinator.enums import Labelled, stored_enum
-from coordinator.extensions import db
+from coordinator.extensions import Model
+from coordinator.families.models import Family
 from coordinator.meetings.models import Occurrence
 from coordinator.timeutil import UTCDateTime, utcnow
 
@@ -23,7 +24,7 @@ class MinutesStatus(Labelled):
     PUBLISHED = "Published"
 
 
-class Minutes(db.Model):
+class Minutes(Model):
     """The working copy of one meeting's minutes. Published text lives in MinutesVersion, never here."""
 
     __tablename__ = "minutes"
@@ -55,7 +56,7 @@ class Minutes(db.Model):
 
 
 @append_only
-class MinutesRevision(db.Model):
+class MinutesRevision(Model):
     """Append-only: every saved state of the working copy, with who saved it."""
 
     __tablename__ = "minutes_revisions"
@@ -72,7 +73,7 @@ class MinutesRevision(db.Model):
 
 
 @append_only
-class MinutesVersion(db.Model):
+class MinutesVersion(Model):
     """A published version: frozen. The database refuses any UPDATE or DELETE of these rows; a version is
     superseded when a later one of the same minutes exists."""
 
@@ -101,7 +102,7 @@ class MinutesVersion(db.Model):
 
 
 @append_only
-class Acknowledgement(db.Model):
+class Acknowledgement(Model):
     __tablename__ = "acknowledgements"
     __table_args__ = (UniqueConstraint("version_id", "user_id"),)
 
@@ -119,7 +120,7 @@ class CorrectionState(Labelled):
     DECLINED = "Declined"
 
 
-class CorrectionRequest(db.Model):
+class CorrectionRequest(Model):
     __tablename__ = "correction_requests"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -145,7 +146,7 @@ class ActionStatus(Labelled):
     NOT_DONE = "Not done"
 
 
-class Action(db.Model):
+class Action(Model):
     """One action in the family's action log, agreed at a meeting and reviewed at the next ones."""
 
     __tablename__ = "actions"
@@ -169,11 +170,12 @@ class Action(db.Model):
     owner: Mapped[User] = relationship()
     owner_agency: Mapped[Agency] = relationship()
     agreed_at: Mapped[Occurrence] = relationship()
-    history: Mapped[list[ActionUpdate]] = relationship(order_by="ActionUpdate.id")
+    history: Mapped[list[ActionUpdate]] = relationship(order_by="ActionUpdate.id", back_populates="action")
+    family: Mapped[Family] = relationship()
 
 
 @append_only
-class ActionUpdate(db.Model):
+class ActionUpdate(Model):
     """Append-only history of an action's status, including each review at a meeting."""
 
     __tablename__ = "action_updates"
@@ -187,9 +189,10 @@ class ActionUpdate(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     by: Mapped[User] = relationship()
+    action: Mapped[Action] = relationship(back_populates="history")
 
 
-class Goal(db.Model):
+class Goal(Model):
     """What life should be like for the child, agreed at a meeting, scored 0-10 whenever reviewed."""
 
     __tablename__ = "goals"
@@ -204,7 +207,7 @@ class Goal(db.Model):
     scores: Mapped[list[GoalScore]] = relationship(order_by="GoalScore.id")
 
 
-class GoalScore(db.Model):
+class GoalScore(Model):
     __tablename__ = "goal_scores"
     __table_args__ = (UniqueConstraint("goal_id", "occurrence_id"),)
 
@@ -218,7 +221,7 @@ class GoalScore(db.Model):
     occurrence: Mapped[Occurrence] = relationship()
 
 
-class DecisionsSummary(db.Model):
+class DecisionsSummary(Model):
     """The decisions and actions sent to attendees within a working day of the meeting (frozen)."""
 
     __tablename__ = "decisions_summaries"

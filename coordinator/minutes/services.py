@@ -144,14 +144,15 @@ def prefill(occurrence: Occurrence) -> dict:
     for invitee in series.current_invitees:
         answer = responses.get(invitee.user_id)
         status = {Response.ATTENDING: "present", Response.DEPUTY: "present", Response.APOLOGIES: "apologies",
-                  Response.REPORT_ONLY: "report_received"}.get(answer.response if answer else None, "")
+                  Response.REPORT_ONLY: "report_received"}.get(answer.response, "") if answer else ""
         if status in ("", "apologies") and invitee.user.agency_id in submitted_agencies:
             status = "report_received" if status == "" else status
         content[f"attendance-{invitee.user_id}"] = status
         content[f"deputy-{invitee.user_id}"] = (answer.deputy_name or "") if answer else ""
     for submission in submissions:
         data = submission.fields
-        facts, opinion = [], []
+        facts: list[str] = []
+        opinion: list[str] = []
         counts = [(k, data.get(k)) for k in ("appointments_offered", "appointments_attended", "was_not_brought",
                                              "family_cancelled", "no_answer_visits")]
         if any(v not in (None, "") for _, v in counts):
@@ -348,7 +349,8 @@ def snapshot(minutes: Minutes) -> dict:
             agencies[int(key.split("-")[1])] = True
     from coordinator.agencies.models import Agency
 
-    agency_info = [{"agency": db.session.get(Agency, aid).name, "facts": fields.get(f"agency-{aid}-facts", ""),
+    names = {a.id: a.name for a in db.session.scalars(select(Agency).where(Agency.id.in_(agencies)))}
+    agency_info = [{"agency": names.get(aid, ""), "facts": fields.get(f"agency-{aid}-facts", ""),
                     "opinion": fields.get(f"agency-{aid}-opinion", "")} for aid in sorted(agencies)]
     scales = []
     for key, value in fields.items():
@@ -383,8 +385,8 @@ def snapshot(minutes: Minutes) -> dict:
         "agency_information": agency_info,
         "scales": sorted(scales, key=lambda s: (s["child"], s["agency"])),
         "actions_agreed": [_action_row(a) for a in agreed],
-        "actions_reviewed": [{"action": db.session.get(Action, u.action_id).description, "status": u.status.label,
-                              "comment": u.comment or ""} for u in reviewed],
+        "actions_reviewed": [{"action": u.action.description, "status": u.status.label, "comment": u.comment or ""}
+                             for u in reviewed],
         "goals": goals,
         "next_meeting": health,
         "distribution": [u.name for u in distribution(occurrence)],
@@ -571,8 +573,8 @@ def service_levels(occurrence: Occurrence, minutes: Minutes | None, on: date | N
     on = on or today()
     decisions_due = add_working_days(day, int(cfg["DECISIONS_SUMMARY_WORKING_DAYS"]))
     minutes_due = add_working_days(day, int(cfg["MINUTES_PUBLISH_WORKING_DAYS"]))
-    published = minutes is not None and bool(minutes.versions)
-    first_published = minutes.versions[0].published_at.astimezone(local_zone()).date() if published else None
+    first_published = (minutes.versions[0].published_at.astimezone(local_zone()).date()
+                       if minutes is not None and minutes.versions else None)
     decisions_sent = minutes.decisions_sent_at.astimezone(local_zone()).date() if minutes and minutes.decisions_sent_at else None
     return ServiceLevels(
         decisions_due, minutes_due,
@@ -625,23 +627,23 @@ def update_action(action: Action, *, actor: User, status: ActionStatus, comment:
 
 
 def actions_of(family: Family) -> list[Action]:
-    return db.session.scalars(select(Action).where(Action.family_id == family.id)
-                              .order_by(Action.due_date, Action.id)).all()
+    return list(db.session.scalars(select(Action).where(Action.family_id == family.id)
+                              .order_by(Action.due_date, Action.id)))
 
 
 def open_actions_before(occurrence: Occurrence) -> list[Action]:
     """Open actions agreed at earlier meetings: carried into this meeting's minutes for review."""
 
-    return db.session.scalars(
+    return list(db.session.scalars(
         select(Action).join(Occurrence, Action.agreed_at_id == Occurrence.id)
         .where(Action.family_id == occurrence.series.family_id, Occurrence.starts_at < occurrence.starts_at,
                Action.status == ActionStatus.OPEN)
-        .order_by(Action.due_date, Action.id)).all()
+        .order_by(Action.due_date, Action.id)))
 
 
 def open_actions_for_agency(family: Family, agency_id: int) -> list[Action]:
-    return db.session.scalars(select(Action).where(Action.family_id == family.id, Action.owner_agency_id == agency_id,
-                                                   Action.status == ActionStatus.OPEN).order_by(Action.id)).all()
+    return list(db.session.scalars(select(Action).where(Action.family_id == family.id, Action.owner_agency_id == agency_id,
+                                                   Action.status == ActionStatus.OPEN).order_by(Action.id)))
 
 
 def overdue_actions(family: Family, on: date | None = None) -> list[Action]:
@@ -663,7 +665,7 @@ def remind_overdue(now: datetime | None = None, may_go_on: Callable[[], bool] = 
         key = f"action-overdue:{action.id}:{action.due_date.isoformat()}"
         if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
             continue
-        family = db.session.get(Family, action.family_id)
+        family = action.family
         enqueue_template(key, to=action.owner.email, subject=f"An action for ref {family.reference} is overdue",
                          template="action_overdue", kind="action_overdue", family_id=family.id,
                          url=external_url("minutes.action", ref=family.reference, action_id=action.id))
@@ -703,7 +705,7 @@ def score_goal(goal: Goal, occurrence: Occurrence, *, actor: User, score: int,
 
 
 def goals_of(family: Family) -> list[Goal]:
-    return db.session.scalars(select(Goal).where(Goal.family_id == family.id).order_by(Goal.id)).all()
+    return list(db.session.scalars(select(Goal).where(Goal.family_id == family.id).order_by(Goal.id)))
 
 
 # Published versions are append-only in the ORM (@append_only) and in the database: triggers installed by
@@ -718,7 +720,7 @@ class Line:
     points: list[tuple[date, int]]
 
 
-def outcome_charts(family: Family) -> dict[str, list[Line]]:
+def outcome_charts(family: Family) -> dict:
     """Goal scores, and each agency's safety scale per child, over the family's meetings."""
     from coordinator.agencies.models import Agency
     from coordinator.submissions.models import Submission, SubmissionStatus

@@ -18,13 +18,6 @@ from coordinator.families.models import Family, NetworkRole
 from coordinator.forms import ButtonForm, choices, differences, form_revision
 from coordinator.meetings.models import Occurrence
 from coordinator.minutes import services
-from coordinator.minutes.policy import (
-    may_decide_correction,
-    may_edit_minutes,
-    may_make_family_copy,
-    may_read_minutes,
-    may_update_action,
-)
 from coordinator.minutes.forms import (
     ActionForm,
     ActionStatusForm,
@@ -44,6 +37,13 @@ from coordinator.minutes.models import (
     DecisionsSummary,
     MinutesStatus,
     MinutesVersion,
+)
+from coordinator.minutes.policy import (
+    may_decide_correction,
+    may_edit_minutes,
+    may_make_family_copy,
+    may_read_minutes,
+    may_update_action,
 )
 
 # The meeting a route names.
@@ -129,7 +129,7 @@ class _Editor:
         self.review_form = build_review_form(self.previous_actions, **sub)
         self.scores_form = build_scores_form(self.goals, **sub)
         self.posted = request.form if posted else None
-        self.conflict = None
+        self.conflict: list | None = None
         self.step_errors: list[dict] = []
 
     def press(self, intent: str):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, parseaddr
+from typing import cast
 
 
 @dataclass
@@ -62,7 +63,7 @@ def render(email: Email, *, sender: str, message_id: str) -> EmailMessage:
         alternative.add_alternative(ics, subtype="calendar", charset="UTF-8", cte="7bit")
     else:
         alternative.add_alternative(ics.encode("utf-8"), maintype="text", subtype="calendar", cte="base64")
-    calendar_part = alternative.get_payload()[-1]
+    calendar_part = cast(EmailMessage, alternative.get_payload()[-1])  # type: ignore[index]
     calendar_part.replace_header("Content-Type", f"text/calendar; charset=UTF-8; method={email.calendar.method}")
     msg.make_mixed()
     if "MIME-Version" not in msg:

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Enum, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coordinator.extensions import db
+from coordinator.extensions import Model
 from coordinator.timeutil import UTCDateTime, utcnow
 
 
@@ -17,7 +17,7 @@ class OutboxState(enum.Enum):
     FAILED = "failed"  # permanent failure, or out of attempts: shown to administrators
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

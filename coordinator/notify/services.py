@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app, render_template
 from sqlalchemy import case, func, select, update
 
-from coordinator.extensions import db
+from coordinator.extensions import db, rows_matched
 from coordinator.notify.mime import CalendarPart, Email, message_id_for, render
 from coordinator.notify.models import OutboxMessage, OutboxState
 from coordinator.notify.transports import (
@@ -104,15 +104,15 @@ def _release_claims(whose) -> int:
     now = utcnow()
     limit = current_app.config["OUTBOX_MAX_ATTEMPTS"]
     sending = (OutboxMessage.state == OutboxState.SENDING, whose)
-    exhausted = db.session.execute(
+    exhausted = rows_matched(
         update(OutboxMessage).where(*sending, OutboxMessage.attempts >= limit)
         .values(state=OutboxState.FAILED, failed_at=now, claimed_by=None, claimed_at=None,
                 last_error=f"sending was interrupted {limit} times (the sender stopped in the middle)"))
-    released = db.session.execute(
+    released = rows_matched(
         update(OutboxMessage).where(*sending)
         .values(state=OutboxState.PENDING, claimed_by=None, claimed_at=None))
     db.session.commit()
-    return exhausted.rowcount + released.rowcount
+    return exhausted + released
 
 
 def claim_due(holder: str, now: datetime, limit: int) -> list[int]:
@@ -133,12 +133,12 @@ def claim_due(holder: str, now: datetime, limit: int) -> list[int]:
     else:
         # SQLite has no row locks: a conditional update that only one writer can win, checked by row count.
         for message_id in db.session.scalars(due).all():
-            result = db.session.execute(
+            result = rows_matched(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.PENDING)
                 .values(**claim)
             )
-            if result.rowcount == 1:
+            if result == 1:
                 claimed.append(message_id)
     db.session.commit()
     return claimed
@@ -214,7 +214,10 @@ def _send_one(transport, sender: str, message_id: int, holder: str, now: datetim
         log.exception("outbox message %s: unexpected error while sending", message_id)
         db.session.rollback()
         _reset(transport)  # whatever state the connection was left in, the next message starts clean
-        message = db.session.get(OutboxMessage, message_id)
+        reloaded = db.session.get(OutboxMessage, message_id)
+        if reloaded is None:  # gone meanwhile: nothing more to record
+            return "retry"
+        message = reloaded
         outcome = _retry_or_fail(message, now, f"{type(exc).__name__}: {exc}", expected=False)
     else:
         outcome, message.state = "sent", OutboxState.SENT
@@ -306,9 +309,9 @@ def resend_failed(kind: str | None = None) -> int:
     query = update(OutboxMessage).where(OutboxMessage.state == OutboxState.FAILED)
     if kind:
         query = query.where(OutboxMessage.kind == kind)
-    result = db.session.execute(query.values(state=OutboxState.PENDING, attempts=0, next_attempt_at=now, due_at=now,
+    result = rows_matched(query.values(state=OutboxState.PENDING, attempts=0, next_attempt_at=now, due_at=now,
                                              failed_at=None, last_error=None))
-    return result.rowcount
+    return result
 
 
 WAITING = (OutboxState.PENDING, OutboxState.SENDING)

@@ -104,10 +104,8 @@ class SmtpTransport:
 
     def close(self):
         if self._smtp is not None:
-            try:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
                 self._smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
             self._drop()
 
 

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coordinator.extensions import db
+from coordinator.extensions import Model
 from coordinator.timeutil import UTCDateTime
 
 
-class SchedulerLease(db.Model):
+class SchedulerLease(Model):
     """The single-runner lease: whoever holds an unexpired row runs the jobs."""
 
     __tablename__ = "scheduler_leases"

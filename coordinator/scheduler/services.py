@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from coordinator.extensions import db
+from coordinator.extensions import db, rows_matched
 from coordinator.scheduler.models import SchedulerLease
 from coordinator.scheduler.registry import DUE_JOBS
 from coordinator.scheduler.signals import lease_taken_over
@@ -38,13 +38,13 @@ def acquire_lease(holder: str, now: datetime | None = None) -> bool:
     if renew_lease(holder, now):
         return True
     expires = now + timedelta(seconds=current_app.config["SCHEDULER_LEASE_SECONDS"])
-    taken = db.session.execute(
+    taken = rows_matched(
         update(SchedulerLease)
         .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.expires_at < now)
         .values(holder=holder, acquired_at=now, expires_at=expires, heartbeat_at=now,
                 epoch=SchedulerLease.epoch + 1)
     )
-    if taken.rowcount == 1:
+    if taken == 1:
         db.session.commit()
         _on_takeover(holder)
         return True
@@ -67,13 +67,13 @@ def renew_lease(holder: str, now: datetime | None = None) -> bool:
     """Renew the lease ``holder`` holds; False (and nothing changed) if another process holds it now."""
     now = now or utcnow()
     expires = now + timedelta(seconds=current_app.config["SCHEDULER_LEASE_SECONDS"])
-    renewed = db.session.execute(
+    renewed = rows_matched(
         update(SchedulerLease)
         .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder)
         .values(expires_at=expires, heartbeat_at=now)
     )
     db.session.commit()
-    return renewed.rowcount == 1
+    return renewed == 1
 
 
 # Set by SIGTERM (or SIGINT): jobs stop at their next step, the sender after the message in hand.

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
-from coordinator.auth.services import user_by_email
+from coordinator.auth.services import existing_user
 from coordinator.extensions import db
 from coordinator.families.models import Family
 from coordinator.meetings.models import MeetingSeries, OccurrenceStatus
@@ -70,12 +70,20 @@ def _school(members, children, scale, *, seen_on, withhold=False, wnb=0):
     return data
 
 
+def _agency_of(user) -> int:
+    assert user.agency_id is not None, f"demo user {user.email} has no agency"
+    return user.agency_id
+
+
 def load_demo_updates() -> None:
     harrow = db.session.scalar(select(Family).where(Family.family_name == "Harrow"))
     if harrow is None or db.session.scalar(select(Submission.id).where(Submission.family_id == harrow.id)):
         return
     series = db.session.scalar(select(MeetingSeries).where(MeetingSeries.family_id == harrow.id))
-    health, school = user_by_email("health@demo.invalid"), user_by_email("school@demo.invalid")
+    if series is None:
+        return
+    health, school = existing_user("health@demo.invalid"), existing_user("school@demo.invalid")
+    health_agency, school_agency = _agency_of(health), _agency_of(school)
     members = {m.name: m for m in harrow.members if m.name}
     children = {c.name: c for c in harrow.children}
     now = utcnow()
@@ -84,11 +92,11 @@ def load_demo_updates() -> None:
         requests = {r.agency_id: r for r in services.ensure_requests(occurrence)}
         for request in requests.values():
             request.state, request.sent_at = RequestState.OPEN, _at(request.send_on)
-        when = _at(requests[health.agency_id].deadline, 8) - timedelta(days=2)
+        when = _at(requests[health_agency].deadline, 8) - timedelta(days=2)
         seen = (when - timedelta(days=3)).date()
-        services.save(requests[health.agency_id], health, _health(members, children, HEALTH_SCALES[n], seen_on=seen),
+        services.save(requests[health_agency], health, _health(members, children, HEALTH_SCALES[n], seen_on=seen),
                       submit=True, expected_revision=None, now=when)
-        services.save(requests[school.agency_id], school, _school(members, children, SCHOOL_SCALES[n], seen_on=seen),
+        services.save(requests[school_agency], school, _school(members, children, SCHOOL_SCALES[n], seen_on=seen),
                       submit=True, expected_revision=None, now=when)
         for request in requests.values():
             request.state = RequestState.CLOSED
@@ -99,14 +107,14 @@ def load_demo_updates() -> None:
     for request in requests.values():
         services._email_request(request, "request", f"update-request:{request.id}")
         request.state, request.sent_at = RequestState.OPEN, _at(request.send_on)
-    deadline = requests[health.agency_id].deadline
+    deadline = requests[health_agency].deadline
     seen = deadline - timedelta(days=4)
-    first = services.save(requests[health.agency_id], health, _health(members, children, 4, seen_on=seen, wnb=1),
+    first = services.save(requests[health_agency], health, _health(members, children, 4, seen_on=seen, wnb=1),
                           submit=True, expected_revision=None, now=_at(deadline, 8) - timedelta(days=3))
-    services.save(requests[health.agency_id], health,
+    services.save(requests[health_agency], health,
                   _health(members, children, 3, seen_on=seen, new_man=True, wnb=2),
                   submit=True, expected_revision=first.revision, now=_at(deadline, 8) - timedelta(days=1))
-    services.save(requests[school.agency_id], school,
+    services.save(requests[school_agency], school,
                   _school(members, children, 7, seen_on=seen, withhold=True, wnb=1),
                   submit=True, expected_revision=None, now=now)  # after the deadline: late
     for family in db.session.scalars(select(Family).where(Family.family_name.in_(["Okafor", "Patel"]))):

@@ -12,7 +12,8 @@ from coordinator.agencies.models import Agency
 from coordinator.audit.services import append_only
 from coordinator.auth.models import User
 from coordinator.enums import Labelled, stored_enum
-from coordinator.extensions import db
+from coordinator.extensions import Model
+from coordinator.families.models import Family
 from coordinator.meetings.models import Occurrence
 from coordinator.timeutil import UTCDateTime, utcnow
 
@@ -29,7 +30,7 @@ class SubmissionStatus(Labelled):
     SUBMITTED = "Submitted"
 
 
-class SubmissionRequest(db.Model):
+class SubmissionRequest(Model):
     """A request to one agency (through a named professional) for its update before one meeting."""
 
     __tablename__ = "submission_requests"
@@ -55,7 +56,7 @@ class SubmissionRequest(db.Model):
     submissions: Mapped[list[Submission]] = relationship(back_populates="request", order_by="Submission.id")
 
 
-class Submission(db.Model):
+class Submission(Model):
     """One agency's update. Its fields live in ``data`` (JSON, the sections of domain.md); every
     submitted version is kept in SubmissionVersion."""
 
@@ -101,7 +102,7 @@ class Submission(db.Model):
 
 
 @append_only
-class SubmissionVersion(db.Model):
+class SubmissionVersion(Model):
     """Append-only: each submitted version of an update, as it was."""
 
     __tablename__ = "submission_versions"
@@ -124,7 +125,7 @@ class ProposalState(Labelled):
     DECLINED = "Not added"
 
 
-class HouseholdProposal(db.Model):
+class HouseholdProposal(Model):
     """A person an agency's update says lives in or visits the home, not yet on the family's record. The
     lead professional accepts them into the household with one click; nothing is added silently."""
 
@@ -142,6 +143,7 @@ class HouseholdProposal(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     submission: Mapped[Submission] = relationship()
+    family: Mapped[Family] = relationship()
 
     @property
     def fields(self) -> dict:

@@ -89,6 +89,26 @@ def build_pack(occurrence: Occurrence) -> Pack:
     return pack
 
 
+def _children_not_seen_alone(pack: Pack, last_meeting_day: date | None) -> list[Attention]:
+    """Every born child no agency has seen alone since the last meeting."""
+    items = []
+    for child in pack.family.children:
+        if child.is_unborn:
+            continue
+        seen_alone = False
+        for sub in pack.submissions:
+            data = sub.fields
+            last_seen = data.get(f"child-{child.id}-last_seen")
+            if data.get(f"child-{child.id}-seen_alone") == "yes" and (
+                    last_meeting_day is None or (last_seen and date.fromisoformat(last_seen) >= last_meeting_day)):
+                seen_alone = True
+        if not seen_alone:
+            since = (f"since the last meeting on {last_meeting_day.strftime('%-d %B %Y')}" if last_meeting_day
+                     else "by any agency")
+            items.append(Attention("not_seen_alone", f"{child.display_name} has not been seen alone {since}"))
+    return items
+
+
 def _attention(pack: Pack) -> list[Attention]:
     cfg = current_app.config
     family, items = pack.family, []
@@ -105,19 +125,7 @@ def _attention(pack: Pack) -> list[Attention]:
     for flag in flags.father_concerns:
         items.append(Attention("men", flag.text))
 
-    for child in family.children:
-        if child.is_unborn:
-            continue
-        seen_alone = False
-        for sub in pack.submissions:
-            data = sub.fields
-            last_seen = data.get(f"child-{child.id}-last_seen")
-            if data.get(f"child-{child.id}-seen_alone") == "yes" and (
-                    last_meeting_day is None or (last_seen and date.fromisoformat(last_seen) >= last_meeting_day)):
-                seen_alone = True
-        if not seen_alone:
-            since = f"since the last meeting on {last_meeting_day.strftime('%-d %B %Y')}" if last_meeting_day else "by any agency"
-            items.append(Attention("not_seen_alone", f"{child.display_name} has not been seen alone {since}"))
+    items += _children_not_seen_alone(pack, last_meeting_day)
 
     if pack.submissions and not any(s.fields.get("da_asked") == "yes" for s in pack.submissions):
         items.append(Attention("domestic_abuse", "No agency asked about domestic abuse"))

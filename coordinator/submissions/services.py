@@ -399,16 +399,16 @@ def allow_several(request: SubmissionRequest, *, actor: User) -> None:
 # --- household proposals --------------------------------------------------------------------------------
 
 def pending_proposals(family: Family) -> list[HouseholdProposal]:
-    return db.session.scalars(select(HouseholdProposal).where(HouseholdProposal.family_id == family.id,
+    return list(db.session.scalars(select(HouseholdProposal).where(HouseholdProposal.family_id == family.id,
                                                              HouseholdProposal.state == ProposalState.PENDING)
-                              .order_by(HouseholdProposal.id)).all()
+                              .order_by(HouseholdProposal.id)))
 
 
 def accept_proposal(proposal: HouseholdProposal, *, actor: User):
     if proposal.state is not ProposalState.PENDING:
         raise UpdateError("This person has already been dealt with")
     person = proposal.fields
-    family = db.session.get(Family, proposal.family_id)
+    family = proposal.family
     relationship = Relationship[person["relationship"]] if person.get("relationship") else Relationship.UNKNOWN
     member = family_services.add_member(
         family, actor=actor, relationships={c.id: relationship for c in family.children},

@@ -32,7 +32,13 @@ from coordinator.submissions.models import (
     Submission,
     SubmissionRequest,
 )
-from coordinator.submissions.policy import may_allow_several, may_allow_several_for, may_read_update, may_see_pack, may_write_update
+from coordinator.submissions.policy import (
+    may_allow_several,
+    may_allow_several_for,
+    may_read_update,
+    may_see_pack,
+    may_write_update,
+)
 from coordinator.submissions.signals import open_actions_for_agency
 
 # The update request a route names, passed to the view as ``update_request`` (not to hide flask's ``request``).
@@ -281,8 +287,8 @@ def accept_proposal(family: Family, proposal: HouseholdProposal):
         return redirect(url_for("families.show", ref=family.reference))
     db.session.commit()
     flash(f"{member.display_name} added to the household.", "success")
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/families/")
-                    else url_for("families.show", ref=family.reference))
+    back = request.form.get("back") or ""
+    return redirect(back if back.startswith("/families/") else url_for("families.show", ref=family.reference))
 
 
 @bp.post("/proposals/<int:proposal_id>/decline")

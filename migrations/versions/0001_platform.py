@@ -1,13 +1,12 @@
 """platform: agencies, users, sign-in, audit, outbox, scheduler lease
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 06:37:20.712575
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'

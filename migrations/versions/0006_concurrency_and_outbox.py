@@ -6,9 +6,8 @@ unique agency names and user emails, and when each outbox message was first due 
 Revision ID: 0006
 Revises: 0005
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0006'
 down_revision = '0005'

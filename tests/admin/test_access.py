@@ -98,8 +98,8 @@ def test_an_administrator_opens_every_admin_page(admin_client, admin_routes):
 
 def test_an_administrator_resends_a_failed_email(admin_client, admin, failed_message):
     page = page_of(admin_client.get("/admin/outbox"))
-    assert ["Invite", "someone@nhs.test", "You have been given access", "8", "550 mailbox unavailable"] == \
-        page.table_rows()[0][1:6]
+    assert page.table_rows()[0][1:6] == \
+        ["Invite", "someone@nhs.test", "You have been given access", "8", "550 mailbox unavailable"]
     token = csrf_from(page.html)
     response = admin_client.post(f"/admin/outbox/{failed_message.id}/resend", data={"csrf_token": token})
     assert response.status_code == 302

@@ -88,9 +88,8 @@ def test_adding_events_is_of_course_allowed(event):
 def test_raw_sql_updates_and_deletes_are_refused_by_the_database(event, backend, sql):
     before = count()
     # Straight to the database, past the ORM, on a connection of its own.
-    with pytest.raises(DBAPIError) as refused:
-        with db.engine.begin() as conn:
-            conn.execute(text(sql), {"id": event.id})
+    with pytest.raises(DBAPIError) as refused, db.engine.begin() as conn:
+        conn.execute(text(sql), {"id": event.id})
     assert "audit_events is append-only" in str(refused.value)
     assert count() == before
     assert stored(event.id) == ORIGINAL

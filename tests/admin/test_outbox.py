@@ -11,8 +11,8 @@ from coordinator.extensions import db
 from coordinator.notify.models import OutboxMessage, OutboxState
 from coordinator.timeutil import utcnow
 from tests.admin.conftest import audit_events
-from tests.families.helpers import Page
 from tests.conftest import csrf_from
+from tests.families.helpers import Page
 from tests.notify.conftest import queue, queue_many
 
 

@@ -9,7 +9,14 @@ from coordinator.auth.models import OneTimeCode
 from coordinator.extensions import db
 from coordinator.timeutil import utcnow
 from tests.auth.conftest import (
-    audit_events, code_in, html_body, messages_to, plain_body, text_of, who_is_signed_in, without_csrf,
+    audit_events,
+    code_in,
+    html_body,
+    messages_to,
+    plain_body,
+    text_of,
+    who_is_signed_in,
+    without_csrf,
 )
 from tests.conftest import send_all, submit
 

@@ -9,7 +9,14 @@ from coordinator.auth.models import UserToken
 from coordinator.extensions import db
 from coordinator.timeutil import utcnow
 from tests.auth.conftest import (
-    audit_events, fresh, html_body, link_in, messages_to, plain_body, text_of, who_is_signed_in,
+    audit_events,
+    fresh,
+    html_body,
+    link_in,
+    messages_to,
+    plain_body,
+    text_of,
+    who_is_signed_in,
 )
 from tests.conftest import PASSWORD, csrf_from, send_all, sign_in, submit
 

@@ -16,10 +16,9 @@ from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 from coordinator.extensions import db
-from coordinator.timeutil import today
 from coordinator.meetings import services
 from coordinator.meetings.models import OccurrenceStatus, SeriesStatus
-from coordinator.timeutil import utcnow
+from coordinator.timeutil import today, utcnow
 from tests.calendar import helpers, itip
 
 LONDON = ZoneInfo("Europe/London")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 from coordinator.extensions import db
-from coordinator.timeutil import today
 from coordinator.meetings import services
 from coordinator.meetings.models import MeetingType, OccurrenceStatus
+from coordinator.timeutil import today
 from tests.calendar import helpers, itip
 
 

@@ -9,9 +9,8 @@ from collections import Counter
 from datetime import time, timedelta
 
 from coordinator.extensions import db
-from coordinator.timeutil import today
 from coordinator.meetings import services
-from coordinator.timeutil import utcnow
+from coordinator.timeutil import today, utcnow
 from tests.calendar import helpers, itip
 
 
@@ -67,7 +66,7 @@ def test_every_message_of_a_series_life(calendar_world, make_user):
     db.session.expire_all()
     seen = Counter()
     uids = set()
-    for recipient, message in world.messages():
+    for _recipient, message in world.messages():
         text, method = helpers.calendar_of_message(message)
         calendar = itip.parse(text)
         uid = calendar.subs("VEVENT")[0].value("UID")

@@ -18,8 +18,8 @@ MIGRATIONS = ROOT / "migrations" / "versions"
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(ROOT / "migrations"))
@@ -53,9 +53,8 @@ def assert_ready(url: str) -> None:
     try:
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO audit_events (at, action) VALUES (CURRENT_TIMESTAMP, 'probe')"))
-        with pytest.raises(DBAPIError, match="append-only"):
-            with engine.begin() as conn:
-                conn.execute(text("DELETE FROM audit_events"))
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text("DELETE FROM audit_events"))
     finally:
         engine.dispose()
 
@@ -68,9 +67,9 @@ def test_init_db_creates_the_tables_on_an_empty_database(empty_app, empty_databa
     assert_ready(empty_database_url)
 
     # and the application works on it straight away
-    from tests.conftest import PASSWORD, sign_in
     from coordinator.auth import services
     from coordinator.auth.models import Role
+    from tests.conftest import PASSWORD, sign_in
 
     services.create_user(email="first.admin@partnership.test", name="First Admin", role=Role.ADMIN,
                          password=PASSWORD)

@@ -14,9 +14,9 @@ import pytest
 
 from tests.browser.conftest import live_server  # noqa: F401  (the fixture: the app served in threads)
 from tests.conftest import PASSWORD
+from tests.families.conftest import world  # noqa: F401
 from tests.families.helpers import Page, form_payload
 from tests.minutes.conftest import team  # noqa: F401  (the fixture, re-used here)
-from tests.families.conftest import world  # noqa: F401
 
 ROUNDS = 50  # each race is run this many times
 

@@ -38,9 +38,9 @@ def race_a_field(browsers, url: str, field: str, label: str, stored, rounds: int
     for n in range(rounds):
         forms = [browser.form(url) for browser in browsers]
         texts = [f"Round {n}: typed by person {who}" for who in range(len(browsers))]
-        for form, text in zip(forms, texts):
+        for form, text in zip(forms, texts, strict=True):
             form[field] = [text]
-        responses = together(*[lambda b=b, f=f: b.post(url, f) for b, f in zip(browsers, forms)])
+        responses = together(*[lambda b=b, f=f, url=url: b.post(url, f) for b, f in zip(browsers, forms, strict=True)])
         winner, loser = one_saved(responses)
         shown_side_by_side(responses[loser], label, texts[winner], texts[loser])
         assert stored() == texts[winner], n
@@ -82,9 +82,9 @@ def test_adding_and_removing_the_same_professional(team, browser_for, make_user)
     add = f"/families/{team.ref}/network/add"
     for n in range(ROUNDS):
         forms = [browser.form(add) for browser in lead]
-        for form, who in zip(forms, "AB"):
+        for form, who in zip(forms, "AB", strict=True):
             form.update({"email": [police.email], "role": ["MEMBER"], "reason": [f"Round {n}: added by {who}"]})
-        responses = together(*[lambda b=b, f=f: b.post(add, f) for b, f in zip(lead, forms)])
+        responses = together(*[lambda b=b, f=f: b.post(add, f) for b, f in zip(lead, forms, strict=True)])
         winner, loser = one_saved(responses)
         assert "Pat Constable is already in this family's network" in responses[loser].page.summary_errors().values()
         db.session.rollback()
@@ -94,9 +94,9 @@ def test_adding_and_removing_the_same_professional(team, browser_for, make_user)
 
         remove = f"/families/{team.ref}/network/{current[0].id}/remove"
         forms = [browser.form(remove) for browser in lead]
-        for form, who in zip(forms, "AB"):
+        for form, who in zip(forms, "AB", strict=True):
             form["reason"] = [f"Round {n}: removed by {who}"]
-        responses = together(*[lambda b=b, f=f: b.post(remove, f) for b, f in zip(lead, forms)])
+        responses = together(*[lambda b=b, f=f, remove=remove: b.post(remove, f) for b, f in zip(lead, forms, strict=True)])
         winner, loser = one_saved(responses)
         assert "This person is no longer in the network" in responses[loser].page.summary_errors().values()
         assert fresh(NetworkMembership, current[0].id).removed_reason == f"Round {n}: removed by {'AB'[winner]}"
@@ -115,9 +115,9 @@ def test_moving_the_same_meeting(team, browser_for):
     for n in range(ROUNDS):
         forms = [browser.form(url) for browser in lead]
         places = [f"Round {n}: room {who}" for who in "AB"]
-        for form, place, minute in zip(forms, places, ("10", "40")):
+        for form, place, minute in zip(forms, places, ("10", "40"), strict=True):
             form.update({"location": [place], "new_time": [f"11:{minute}"], "notify": ["no"]})
-        responses = together(*[lambda b=b, f=f: b.post(url, f) for b, f in zip(lead, forms)])
+        responses = together(*[lambda b=b, f=f, url=url: b.post(url, f) for b, f in zip(lead, forms, strict=True)])
         winner, loser = one_saved(responses)
         shown_side_by_side(responses[loser], "Place (if different)", places[winner], places[loser])
         assert fresh(Occurrence, meeting.id).location == places[winner]
@@ -160,9 +160,9 @@ def test_first_drafts_of_the_same_update(team, browser_for, make_user):
         url = f"/families/{team.ref}/updates/{request.id}"
         forms = [browser.form(url) for browser in visitors]
         texts = [f"Round {n}: first draft by {who}" for who in "AB"]
-        for form, text in zip(forms, texts):
+        for form, text in zip(forms, texts, strict=True):
             form.update({"worries": [text], "draft": ["1"]})
-        responses = together(*[lambda b=b, f=f: b.post(url, f) for b, f in zip(visitors, forms)])
+        responses = together(*[lambda b=b, f=f, url=url: b.post(url, f) for b, f in zip(visitors, forms, strict=True)])
         winner, loser = one_saved(responses)
         shown_side_by_side(responses[loser], "What are you worried about?", texts[winner], texts[loser])
         db.session.rollback()
@@ -183,11 +183,11 @@ def test_drafts_and_amendments_of_the_same_update(team, browser_for, make_user):
         button = "draft" if n < ROUNDS // 2 else "submit"  # drafts, then amendments of the submitted update
         forms = [browser.form(url) for browser in visitors]
         texts = [f"Round {n}: {button} by {who}" for who in "AB"]
-        for form, text in zip(forms, texts):
+        for form, text in zip(forms, texts, strict=True):
             form.update({k: v if isinstance(v, list) else [str(v)] for k, v in complete_answers(team.world).items()
                          if not isinstance(v, list) or k not in form})
             form.update({"worries": [text], button: ["1"]})
-        responses = together(*[lambda b=b, f=f: b.post(url, f) for b, f in zip(visitors, forms)])
+        responses = together(*[lambda b=b, f=f, url=url: b.post(url, f) for b, f in zip(visitors, forms, strict=True)])
         winner, loser = one_saved(responses)
         shown_side_by_side(responses[loser], "What are you worried about?", texts[winner], texts[loser])
         db.session.rollback()
@@ -212,9 +212,9 @@ def test_two_minute_takers_saving_at_once(team, browser_for):
     for n in range(ROUNDS):
         forms = [browser.form(url) for browser in editors]
         texts = [f"Round {n}: decisions written by {who}" for who in ("the minute-taker", "the chair")]
-        for form, text in zip(forms, texts):
+        for form, text in zip(forms, texts, strict=True):
             form.update({"decisions": [text], "intent": ["save"]})
-        responses = together(*[lambda b=b, f=f: b.post(url, f) for b, f in zip(editors, forms)])
+        responses = together(*[lambda b=b, f=f, url=url: b.post(url, f) for b, f in zip(editors, forms, strict=True)])
         winner, loser = one_saved(responses)
         page = responses[loser].page
         assert "Someone else saved these minutes while you were editing" in page.text
@@ -241,9 +241,9 @@ def test_an_action_updated_by_its_owner_and_the_lead_at_once(team, browser_for):
     for n in range(ROUNDS):
         forms = [browser.form(url) for browser in people]
         texts = [f"Round {n}: noted by the {who}" for who in ("owner", "lead")]
-        for form, text in zip(forms, texts):
+        for form, text in zip(forms, texts, strict=True):
             form.update({"status": ["OPEN"], "comment": [text]})
-        responses = together(*[lambda b=b, f=f: b.post(url, f) for b, f in zip(people, forms)])
+        responses = together(*[lambda b=b, f=f, url=url: b.post(url, f) for b, f in zip(people, forms, strict=True)])
         winner, loser = one_saved(responses)
         shown_side_by_side(responses[loser], "Evidence or comment", texts[winner], texts[loser])
         assert fresh(Action, action.id).evidence == texts[winner]
@@ -267,9 +267,9 @@ def test_a_goal_scored_by_two_people_at_once(team, browser_for):
     for n in range(ROUNDS):
         forms = [browser.form(url) for browser in editors]
         scores = [str(n % 11), str((n + 5) % 11)]
-        for form, score in zip(forms, scores):
+        for form, score in zip(forms, scores, strict=True):
             form.update({f"score-{goal.id}": [score], "intent": ["scores"]})
-        responses = together(*[lambda b=b, f=f: b.post(url, f) for b, f in zip(editors, forms)])
+        responses = together(*[lambda b=b, f=f, url=url: b.post(url, f) for b, f in zip(editors, forms, strict=True)])
         winner, loser = one_saved(responses)
         page = responses[loser].page
         assert any("Someone else scored the goal" in m for m in page.summary_errors().values())
@@ -290,9 +290,9 @@ def test_two_administrators_adding_the_same_agency_in_different_case(team, brows
     for n in range(ROUNDS):
         names = [f"Northshire Youth Service {n}", f"NORTHSHIRE YOUTH SERVICE {n}"]
         forms = [browser.form("/admin/agencies/new") for browser in admins]
-        for form, name in zip(forms, names):
+        for form, name in zip(forms, names, strict=True):
             form.update({"name": [name], "kind": ["OTHER"]})
-        responses = together(*[lambda b=b, f=f: b.post("/admin/agencies/new", f) for b, f in zip(admins, forms)])
+        responses = together(*[lambda b=b, f=f: b.post("/admin/agencies/new", f) for b, f in zip(admins, forms, strict=True)])
         winner, loser = one_saved(responses)
         assert "An agency with this name already exists" in responses[loser].page.summary_errors().values()
         assert responses[loser].page.value("name") == names[loser]
@@ -318,10 +318,10 @@ def test_two_administrators_adding_the_same_email_in_different_case(team, browse
     for n in range(ROUNDS):
         emails = [f"new.worker{n}@council.test", f"New.Worker{n}@COUNCIL.test"]
         forms = [browser.form("/admin/users/new") for browser in admins]
-        for form, email, who in zip(forms, emails, "AB"):
+        for form, email, who in zip(forms, emails, "AB", strict=True):
             form.update({"name": [f"New Worker {who}"], "email": [email], "agency_id": [str(team.lead.agency_id)],
                          "role": ["PRACTITIONER"], "send_invite": []})
-        responses = together(*[lambda b=b, f=f: b.post("/admin/users/new", f) for b, f in zip(admins, forms)])
+        responses = together(*[lambda b=b, f=f: b.post("/admin/users/new", f) for b, f in zip(admins, forms, strict=True)])
         winner, loser = one_saved(responses)
         assert "A user with this email address already exists" in responses[loser].page.summary_errors().values()
         db.session.rollback()

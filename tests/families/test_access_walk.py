@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-
 from coordinator.core import access_rule
 from coordinator.extensions import db
 from tests.families.conftest import act_as

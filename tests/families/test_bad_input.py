@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from coordinator.extensions import db
-from coordinator.timeutil import today
 from coordinator.families.models import Child, HouseholdMember, HouseholdSighting, SightingKind
+from coordinator.timeutil import today
 from tests.families.conftest import act_as
 from tests.families.helpers import (
     Page,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from coordinator.extensions import db
-from coordinator.timeutil import today
 from coordinator.families.models import Family, HouseholdMember, Presence
+from coordinator.timeutil import today
 from tests.families.conftest import act_as
 from tests.families.helpers import Page, date_fields, post_form, table_counts
+
 
 def assert_conflict(page: Page, what: str, shown: dict[str, tuple[str, str]]) -> None:
     """The second save's page: an error, the comparison of each differing question, the form kept."""

@@ -9,9 +9,9 @@ import pytest
 from coordinator.auth.services import user_by_email
 from coordinator.extensions import db
 from coordinator.families import services
-from coordinator.timeutil import today
 from coordinator.families.demo import load_demo_families
 from coordinator.families.models import Child, Family, PlanType
+from coordinator.timeutil import today
 from tests.families.conftest import act_as
 from tests.families.helpers import Page
 

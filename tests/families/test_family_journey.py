@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 from coordinator.extensions import db
 from coordinator.families import services
-from coordinator.timeutil import today
 from coordinator.families.models import (
     Child,
     Family,
@@ -20,6 +19,7 @@ from coordinator.families.models import (
     Sex,
     SightingKind,
 )
+from coordinator.timeutil import today
 from tests.families.conftest import act_as
 from tests.families.helpers import Page, child_data, family_data, member_data, post_form
 

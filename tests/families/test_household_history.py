@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from coordinator.extensions import db
-from coordinator.timeutil import today
 from coordinator.families.models import HouseholdMember, HouseholdMemberVersion
-from coordinator.timeutil import local_zone
+from coordinator.timeutil import local_zone, today
 from tests.families.conftest import act_as
 from tests.families.helpers import (
     Page,

@@ -8,8 +8,8 @@ import pytest
 
 from coordinator.extensions import db
 from coordinator.families import services
-from coordinator.timeutil import today
 from coordinator.families.models import NetworkRole, PlanType, Presence, Relationship, Sex, SightingKind
+from coordinator.timeutil import today
 from tests.families.conftest import act_as
 from tests.families.helpers import Page, counting_queries
 

@@ -15,8 +15,8 @@ from tests.minutes.helpers import (
     health_update,
     meeting_day,
     open_page,
-    school_update,
     press,
+    school_update,
 )
 
 GOAL = "The baby is cared for every day by adults who meet her needs"
@@ -86,7 +86,7 @@ def test_the_family_page_charts_goal_scores_and_safety_scales_over_three_meeting
     for meeting, first_score, second_score in ((meetings[1], "5", "2"), (meetings[2], "6", "4")):
         assert press(team, client, meeting, "scores",
                      {f"score-{goal.id}": first_score, f"score-{second_goal.id}": second_score}).status_code == 302
-    for meeting, health, school in zip(meetings, (3, 4, 6), (5, 5, 7)):
+    for meeting, health, school in zip(meetings, (3, 4, 6), (5, 5, 7), strict=True):
         give_update(meeting, team.member, health_update(team, scale=health))
         give_update(meeting, team.school, school_update(team, scale=school, withhold=False))
 

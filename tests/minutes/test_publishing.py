@@ -24,13 +24,13 @@ from tests.minutes.helpers import (
     banners,
     count,
     give_update,
+    has_button,
     health_update,
     last_weekday_on_or_before,
     meeting_day,
     minutes_of,
     open_page,
     outbox,
-    has_button,
     press,
     read_mail,
     send_form,
@@ -215,9 +215,8 @@ def test_the_database_refuses_to_change_a_published_version(team, client_for, st
     approved(team, client_for, meeting)
     assert press(team, client_for(team.chair), meeting, "publish").status_code == 302
     frozen = versions_of(meeting)[0].content
-    with pytest.raises(Exception) as refused:
-        with db.engine.begin() as connection:
-            connection.execute(text(statement))
+    with pytest.raises(Exception) as refused, db.engine.begin() as connection:
+        connection.execute(text(statement))
     assert "published minutes cannot be" in str(refused.value)
     assert [v.content for v in versions_of(meeting)] == [frozen]
 
@@ -322,7 +321,7 @@ def test_two_publishes_at_the_same_moment_give_one_version_and_one_email_each(te
     assert [v.number for v in versions_of(meeting)] == [1]
     assert len(outbox("minutes_published")) == len(team.distribution)
     assert len(audit_events("minutes_published")) == 1
-    for client, response in zip(clicks, responses):
+    for client, response in zip(clicks, responses, strict=True):
         page = Page(client.get(response.headers["Location"], follow_redirects=True))
         assert page.status_code == 200 and "Minutes, version 1" in page.heading
     send_all()

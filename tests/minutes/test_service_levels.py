@@ -9,9 +9,9 @@ from coordinator.minutes import services
 from coordinator.minutes.models import DecisionsSummary
 from tests.conftest import send_all
 from tests.minutes.helpers import (
+    Page,
     answer_invitations,
     assert_no_names,
-    Page,
     banners,
     count,
     has_button,

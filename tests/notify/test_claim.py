@@ -28,7 +28,7 @@ def test_concurrent_claims_never_share_a_message(app, backend):
         now = utcnow() + timedelta(seconds=1)
         barrier = threading.Barrier(SENDERS)
 
-        def sender(n: int, limit: int) -> list[int]:
+        def sender(n: int, limit: int, barrier=barrier, now=now) -> list[int]:
             got: list[int] = []
             with app.app_context():  # its own application context, so its own session and connection
                 try:

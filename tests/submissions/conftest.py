@@ -18,7 +18,6 @@ from coordinator.extensions import db
 from tests.families.conftest import World, act_as, world  # noqa: F401  (the fixture, re-used here)
 from tests.families.helpers import Page, field_names, form_payload
 
-
 # --- the people ---------------------------------------------------------------------------------------
 
 @dataclass
@@ -204,10 +203,7 @@ class Clock:
         """``set(datetime)`` or ``set(date, time)``: a wall-clock time in London."""
         from zoneinfo import ZoneInfo
 
-        if len(args) == 1:
-            moment = args[0]
-        else:
-            moment = datetime.combine(args[0], args[1], ZoneInfo("Europe/London"))
+        moment = args[0] if len(args) == 1 else datetime.combine(args[0], args[1], ZoneInfo("Europe/London"))
         self.now = moment.astimezone(timezone.utc)
         return self.now
 

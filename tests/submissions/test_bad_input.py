@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from coordinator.extensions import db
-from coordinator.timeutil import today
 from coordinator.submissions.models import HouseholdProposal, Submission, SubmissionRequest, SubmissionVersion
+from coordinator.timeutil import today
 from tests.conftest import csrf_from
 from tests.families.helpers import Page, assert_form_error, form_payload
 from tests.submissions.conftest import (

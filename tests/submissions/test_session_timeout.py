@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from coordinator.audit.models import AuditEvent
 from coordinator.extensions import db
-from coordinator.timeutil import today
 from coordinator.submissions.models import Submission, SubmissionRequest, SubmissionStatus
+from coordinator.timeutil import today
 from tests.conftest import sign_in
 from tests.families.helpers import Page
 from tests.submissions.conftest import (

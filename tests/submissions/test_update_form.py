@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from coordinator.audit.models import AuditEvent
 from coordinator.extensions import db
-from coordinator.timeutil import today
 from coordinator.families.models import HouseholdMember, HouseholdSighting, Relationship, SightingKind
 from coordinator.submissions.models import (
     HouseholdProposal,
@@ -19,6 +18,7 @@ from coordinator.submissions.models import (
     SubmissionStatus,
     SubmissionVersion,
 )
+from coordinator.timeutil import today
 from tests.conftest import csrf_from
 from tests.families.helpers import Page, form_payload
 from tests.submissions.conftest import (
