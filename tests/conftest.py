@@ -13,8 +13,6 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from flask.testing import FlaskClient
 
-pytest_plugins: list[str] = []
-
 from coordinator import create_app
 from coordinator.extensions import db
 
@@ -94,22 +92,38 @@ def backend(request):
     return request.param
 
 
-def _database_for_test(backend: str, migrated_databases, tmp_path: Path) -> str:
-    source = migrated_databases(backend)
-    if backend == "sqlite":
-        target = tmp_path / "test.db"
-        shutil.copy(source, target)
-        return f"sqlite:///{target}"
-    from sqlalchemy import create_engine, text
+class WorkerDatabase:
+    """One database per backend and test process, emptied before each test: SQLite by copying the migrated
+    template back over it; PostgreSQL by deleting every row (triggers off for the session, so the
+    append-only tables empty too) and restarting the sequences, in one round trip. TRUNCATE would take
+    a fifth of a second a test."""
 
-    engine = create_engine(source.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
-        if tables:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-    engine.dispose()
-    return source
+    def __init__(self, backend: str, template: str, directory: Path):
+        self.backend, self.template = backend, template
+        if backend == "sqlite":
+            self.path = directory / "worker.db"
+            self.url = f"sqlite:///{self.path}"
+        else:
+            self.url = template
+        self._empty_sql: str | None = None
+
+    def empty(self, engine) -> None:
+        if self.backend == "sqlite":
+            engine.dispose()  # no connection may outlive the file it was opened on
+            shutil.copy(self.template, self.path)
+            return
+        from sqlalchemy import text
+
+        with engine.begin() as conn:
+            if self._empty_sql is None:
+                tables = [r[0] for r in conn.execute(text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+                sequences = [r[0] for r in conn.execute(text(
+                    "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'"))]
+                self._empty_sql = "; ".join(["SET LOCAL session_replication_role = replica"]
+                                            + [f'DELETE FROM "{t}"' for t in tables]
+                                            + [f'ALTER SEQUENCE "{s}" RESTART' for s in sequences])
+            conn.exec_driver_sql(self._empty_sql)
 
 
 def app_config(database_url: str, tmp_path: Path, **extra) -> dict:
@@ -129,9 +143,29 @@ def app_config(database_url: str, tmp_path: Path, **extra) -> dict:
     return config
 
 
+@pytest.fixture(scope="session")
+def worker_apps(migrated_databases, tmp_path_factory):
+    """One application per backend and test process, built once: its templates are compiled once, not for
+    every test. Each test gets it back with its settings as built and its database emptied (``app``)."""
+    made: dict[str, tuple] = {}
+
+    def get(backend: str):
+        if backend not in made:
+            directory = tmp_path_factory.mktemp(f"app-{backend}")
+            database = WorkerDatabase(backend, migrated_databases(backend), directory)
+            application = create_app(app_config(database.url, directory))
+            made[backend] = (application, dict(application.config), database)
+        return made[backend]
+
+    yield get
+    for application, _, _ in made.values():
+        with application.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture
-def database_url(backend, migrated_databases, tmp_path):
-    return _database_for_test(backend, migrated_databases, tmp_path)
+def database_url(backend, worker_apps):
+    return worker_apps(backend)[2].url
 
 
 class IsolatedClient(FlaskClient):
@@ -145,13 +179,18 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
-    application = create_app(app_config(database_url, tmp_path))
+def app(backend, worker_apps, tmp_path):
+    """The process's application for this backend: settings as built (a test may change its own), mail
+    written under the test's own directory, an empty database, an application context pushed."""
+    application, settings, database = worker_apps(backend)
+    application.config.clear()
+    application.config.update(settings)
+    application.config["MAIL_DIR"] = str(tmp_path / "mail")
     application.test_client_class = IsolatedClient
     with application.app_context():
+        database.empty(db.engine)
         yield application
         db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from tests.families.conftest import world  # noqa: F401  (the fixture, re-used h
 from tests.notify.conftest import all_message_ids, queue_many, received, states, wait_until
 
 STOP_WITHIN = 5  # seconds, from SIGTERM to the process gone
+BACKLOG = 250
 
 
 def stopped_within(schedulers, process) -> float:
@@ -36,8 +37,8 @@ def lease_free_now() -> bool:
 
 
 def test_sigterm_during_a_backlog_stops_within_seconds_and_sends_nothing_twice(app, slow_smtp_server, schedulers):
-    slow_smtp_server.handler.delay = 0.05
-    queue_many(400, "backlog")  # about 20 s of sending
+    slow_smtp_server.handler.delay = 0.02
+    queue_many(BACKLOG, "backlog")  # several seconds of sending
     expected = all_message_ids()
     first = schedulers.start(slow_smtp_server)
     wait_until(lambda: len(slow_smtp_server.messages) >= 20, timeout=30, message="the backlog under way")
@@ -45,13 +46,13 @@ def test_sigterm_during_a_backlog_stops_within_seconds_and_sends_nothing_twice(a
     assert stopped_within(schedulers, first) < STOP_WITHIN
     counts = states()
     assert "sending" not in counts, counts  # what it had claimed and not sent went back to the queue
-    assert 20 <= counts["sent"] < 400 and counts["sent"] + counts["pending"] == 400
+    assert 20 <= counts["sent"] < BACKLOG and counts["sent"] + counts["pending"] == BACKLOG
     assert lease_free_now()  # given up at once: the next scheduler need not wait the lease out
     assert "stopped" in schedulers.output(first)
 
     second = schedulers.start(slow_smtp_server)
     try:
-        wait_until(lambda: states() == {"sent": 400}, timeout=60, message="the rest sent by the next scheduler")
+        wait_until(lambda: states() == {"sent": BACKLOG}, timeout=60, message="the rest sent by the next scheduler")
     finally:
         schedulers.stop(second)
     assert received(slow_smtp_server) == {message_id: 1 for message_id in expected}  # each once
