@@ -78,7 +78,7 @@ class Defaults:
     SCHEDULER_LEASE_SECONDS = 60
     # On SIGTERM the scheduler finishes the message or step in hand and exits; if that takes longer than
     # this (a relay that never answers), it exits anyway and the next holder sends the message.
-    SCHEDULER_STOP_GRACE_SECONDS = 4
+    SCHEDULER_STOP_GRACE_SECONDS = 3
 
     AUDIT_PAGE_SIZE = 50
 
