@@ -127,6 +127,7 @@ def plain_feed_data(user):
     from sqlalchemy import select
 
     from coordinator.extensions import db
+    from coordinator.meetings import queries as meeting_queries
     from coordinator.meetings import services as meetings
     from coordinator.meetings.models import Invitee, MeetingSeries
 
@@ -141,13 +142,13 @@ def plain_feed_data(user):
                     attendees=people, sequence=series.sequence, last_modified=series.updated_at, zone=zone)
         master = dict(base, uid=series.uid, start=series.first_start,
                       end=series.first_start + timedelta(minutes=series.duration_minutes),
-                      url=meetings.series_url(series),
+                      url=meeting_queries.series_url(series),
                       location=", ".join(p for p in (series.location, series.online_link) if p) or None,
                       status="CONFIRMED", rrule=series.rule.ical_rrule(), recurrence_id=None)
         data.append(master)
         for o in series.rule_occurrences:
             if o.status_name in ("MOVED", "CANCELLED"):
-                data.append(dict(base, uid=series.uid, start=o.starts_at, end=o.ends_at, url=meetings.meeting_url(o),
+                data.append(dict(base, uid=series.uid, start=o.starts_at, end=o.ends_at, url=meeting_queries.meeting_url(o),
                                  location=", ".join(p for p in (o.where, o.link) if p) or None,
                                  status="CANCELLED" if o.status_name == "CANCELLED" else "CONFIRMED", rrule=None,
                                  recurrence_id=o.original_start))

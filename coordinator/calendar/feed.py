@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from coordinator.calendar import ics
 from coordinator.extensions import db
+from coordinator.meetings import queries as meeting_queries
 from coordinator.meetings import services as meetings
 from coordinator.meetings.models import (
     CalendarFeed,
@@ -77,13 +78,13 @@ def feed_ics(user) -> str:
         people = meetings.attendees(series)
         if series.rule_occurrences:
             events.extend(ics.series_events(series, sequence=series.sequence, stamp=stamp, attendees=people,
-                                            url_for_occurrence=meetings.meeting_url,
-                                            series_url=meetings.series_url(series), cancelled_as_overrides=True))
+                                            url_for_occurrence=meeting_queries.meeting_url,
+                                            series_url=meeting_queries.series_url(series), cancelled_as_overrides=True))
         for extra in series.occurrences:
             if extra.is_extra:
                 events.append(ics.extra_event(
                     series, extra, sequence=series.sequence, stamp=stamp, attendees=people,
-                    url=meetings.meeting_url(extra),
+                    url=meeting_queries.meeting_url(extra),
                     status="CANCELLED" if extra.status is OccurrenceStatus.CANCELLED else "CONFIRMED"))
     calendar = ics.to_ics(events, method=None, zones=zones or {current_app.config["TIMEZONE"]})
     return calendar.replace("CALSCALE:GREGORIAN\r\n",

@@ -4,6 +4,7 @@ the family's reference only."""
 from __future__ import annotations
 
 from coordinator.calendar import ics
+from coordinator.meetings import queries as meeting_queries
 from coordinator.meetings import services as meetings
 from coordinator.meetings.models import (
     Invitee,
@@ -43,10 +44,10 @@ def send_series_request(series: MeetingSeries, invitees: list[Invitee]) -> None:
     """The whole series as it stands: master (RRULE, EXDATEs) and every moved meeting."""
     stamp = utcnow()
     events = ics.series_events(series, sequence=series.sequence, stamp=stamp, attendees=meetings.attendees(series),
-                               url_for_occurrence=meetings.meeting_url, series_url=meetings.series_url(series))
+                               url_for_occurrence=meeting_queries.meeting_url, series_url=meeting_queries.series_url(series))
     what = "invitation" if series.sequence == 0 else "updated"
     _send(series, invitees, method="REQUEST", events=events, key=series.uid, subject=_subject(series, what),
-          template="invite_request", url=meetings.series_url(series))
+          template="invite_request", url=meeting_queries.series_url(series))
 
 
 def send_occurrence_cancel(occurrence: Occurrence, invitees: list[Invitee]) -> None:
@@ -54,29 +55,29 @@ def send_occurrence_cancel(occurrence: Occurrence, invitees: list[Invitee]) -> N
     if occurrence.is_extra:
         return send_extra_cancel(occurrence, invitees)
     event = ics.occurrence_cancel_event(series, occurrence, sequence=series.sequence, stamp=utcnow(),
-                                        attendees=meetings.attendees(series), url=meetings.meeting_url(occurrence))
+                                        attendees=meetings.attendees(series), url=meeting_queries.meeting_url(occurrence))
     _send(series, invitees, method="CANCEL", events=[event], key=f"{series.uid}:{occurrence.original_start.isoformat()}",
           subject=_subject(series, f"cancelled on {_when(series, occurrence)}"), template="invite_cancel",
-          url=meetings.meeting_url(occurrence), occurrence=occurrence, recurring=False)
+          url=meeting_queries.meeting_url(occurrence), occurrence=occurrence, recurring=False)
 
 
 def send_extra_request(occurrence: Occurrence, invitees: list[Invitee]) -> None:
     series = occurrence.series
     event = ics.extra_event(series, occurrence, sequence=series.sequence, stamp=utcnow(),
-                            attendees=meetings.attendees(series), url=meetings.meeting_url(occurrence))
+                            attendees=meetings.attendees(series), url=meeting_queries.meeting_url(occurrence))
     _send(series, invitees, method="REQUEST", events=[event], key=occurrence.extra_uid or "",
           subject=_subject(series, f"extra meeting on {_when(series, occurrence)}"), template="invite_request",
-          url=meetings.meeting_url(occurrence), occurrence=occurrence, recurring=False)
+          url=meeting_queries.meeting_url(occurrence), occurrence=occurrence, recurring=False)
 
 
 def send_extra_cancel(occurrence: Occurrence, invitees: list[Invitee]) -> None:
     series = occurrence.series
     event = ics.extra_event(series, occurrence, sequence=series.sequence, stamp=utcnow(),
-                            attendees=meetings.attendees(series), url=meetings.meeting_url(occurrence),
+                            attendees=meetings.attendees(series), url=meeting_queries.meeting_url(occurrence),
                             status="CANCELLED")
     _send(series, invitees, method="CANCEL", events=[event], key=occurrence.extra_uid or "",
           subject=_subject(series, f"cancelled on {_when(series, occurrence)}"), template="invite_cancel",
-          url=meetings.meeting_url(occurrence), occurrence=occurrence, recurring=False)
+          url=meeting_queries.meeting_url(occurrence), occurrence=occurrence, recurring=False)
 
 
 def send_series_truncated(series: MeetingSeries, invitees: list[Invitee], *, had_past: bool) -> None:
@@ -86,20 +87,20 @@ def send_series_truncated(series: MeetingSeries, invitees: list[Invitee], *, had
     if had_past:
         stamp = utcnow()
         events = ics.series_events(series, sequence=series.sequence, stamp=stamp,
-                                   attendees=meetings.attendees(series), url_for_occurrence=meetings.meeting_url,
-                                   series_url=meetings.series_url(series))
+                                   attendees=meetings.attendees(series), url_for_occurrence=meeting_queries.meeting_url,
+                                   series_url=meeting_queries.series_url(series))
         _send(series, invitees, method="REQUEST", events=events, key=series.uid,
               subject=_subject(series, "no further meetings in this series"), template="invite_ended",
-              url=meetings.series_url(series))
+              url=meeting_queries.series_url(series))
     else:
         send_series_cancel(series, invitees)
 
 
 def send_series_cancel(series: MeetingSeries, invitees: list[Invitee]) -> None:
     event = ics.series_cancel_event(series, sequence=series.sequence, stamp=utcnow(),
-                                    attendees=meetings.attendees(series), url=meetings.series_url(series))
+                                    attendees=meetings.attendees(series), url=meeting_queries.series_url(series))
     _send(series, invitees, method="CANCEL", events=[event], key=series.uid,
-          subject=_subject(series, "cancelled"), template="invite_cancel", url=meetings.series_url(series))
+          subject=_subject(series, "cancelled"), template="invite_cancel", url=meeting_queries.series_url(series))
 
 
 def send_removed(series: MeetingSeries, removed: list[Invitee]) -> None:

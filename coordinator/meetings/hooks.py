@@ -4,12 +4,12 @@ from flask import render_template
 
 from coordinator.families import signals as families
 from coordinator.hooks import fills, on
-from coordinator.meetings import services
+from coordinator.meetings import queries as meeting_queries
 
 
 @on(families.last_meeting_dates)
 def last_meeting_dates(sender, family_ids):
-    return services.last_meeting_dates(family_ids)
+    return meeting_queries.last_meeting_dates(family_ids)
 
 
 @on(families.caseload_facts)
@@ -17,10 +17,10 @@ def caseload_facts(sender, family_ids):
     return {family_id: families.CaseloadFacts(
         tags=[families.Tag("Meetings overdue")] if entry["overdue"] else [],
         next_meeting=entry["next"].starts_at if entry["next"] else None)
-        for family_id, entry in services.caseload_meetings(family_ids).items()}
+        for family_id, entry in meeting_queries.caseload_meetings(family_ids).items()}
 
 
 @fills("family.sections", priority=10)
 def family_meetings(family, **context):
     return render_template("meetings/_family_section.html", family=family,
-                           meetings=services.caseload_meetings([family.id])[family.id])
+                           meetings=meeting_queries.caseload_meetings([family.id])[family.id])

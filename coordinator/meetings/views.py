@@ -23,6 +23,7 @@ from coordinator.families.access import Need, family_view, is_lead, membership_o
 from coordinator.families.models import Family, NetworkRole
 from coordinator.families.services import current_network
 from coordinator.forms import ButtonForm, answered, choices, differences, form_revision
+from coordinator.meetings import queries as meeting_queries
 from coordinator.meetings import services
 from coordinator.meetings.forms import (
     CancelForm,
@@ -140,8 +141,8 @@ def _invitees_from(form, family: Family) -> tuple[list, list[str]] | None:
 @bp.get("/meetings")
 @family_view(Need.READ)
 def family_meetings(family: Family):
-    series_list = services.series_of_family(family)
-    health = {s.id: services.series_health(s) for s in series_list}
+    series_list = meeting_queries.series_of_family(family)
+    health = {s.id: meeting_queries.series_health(s) for s in series_list}
     return render_template("meetings/family_meetings.html", family=family, series_list=series_list, health=health,
                            can_manage=_can_manage(family))
 
@@ -158,7 +159,7 @@ def new_series(family: Family):
         if notify is None:
             recipients = [p.email for p in chosen] + emails + [p.email for p in (chair, minute_taker) if p]
             return _confirm_page(family, heading="Send the invitations?", summary=_describe(schedule),
-                                 recipients=recipients, warnings=services.schedule_holiday_warnings(schedule))
+                                 recipients=recipients, warnings=meeting_queries.schedule_holiday_warnings(schedule))
         users = chosen + [services.user_for_external(e, current_user) for e in emails]
         series = services.create_series(family, schedule, actor=current_user, chair=chair,
                                         minute_taker=minute_taker, invitees=users, notify=notify)
@@ -221,7 +222,7 @@ def _describe(schedule: services.Schedule) -> list[str]:
 @family_view(Need.ATTEND, load={"series_id": MeetingSeries}, may=may_see_series)
 def show_series(family: Family, series: MeetingSeries):
     return render_template("meetings/series.html", family=family, series=series,
-                           health=services.series_health(series), warnings=services.bank_holiday_warnings(series),
+                           health=meeting_queries.series_health(series), warnings=meeting_queries.bank_holiday_warnings(series),
                            can_manage=_can_manage(family) and series.status is SeriesStatus.ACTIVE, now=utcnow())
 
 
@@ -248,7 +249,7 @@ def change_schedule(family: Family, series: MeetingSeries):
                                      summary=[f"Meetings from {schedule.first_date.strftime('%-d %B %Y')} are replaced by:"]
                                      + _describe(schedule) + ["Meetings before that date, and held ones, stay as they are."],
                                      recipients=[i.email for i in series.current_invitees],
-                                     warnings=services.schedule_holiday_warnings(schedule))
+                                     warnings=meeting_queries.schedule_holiday_warnings(schedule))
             new = services.split_series(series, schedule, actor=current_user,
                                         expected_revision=form_revision(form.revision.data), notify=notify)
         except services.MeetingError as error:
@@ -302,7 +303,7 @@ def add_extra(family: Family, series: MeetingSeries):
                                      summary=[f"An extra meeting on {form.new_date.data.strftime('%A %-d %B %Y')} at "
                                               f"{form.new_time.data}"],
                                      recipients=[i.email for i in series.current_invitees],
-                                     warnings=services.holiday_warning(form.new_date.data))
+                                     warnings=meeting_queries.holiday_warning(form.new_date.data))
             occurrence = services.add_extra(series, actor=current_user, on=form.new_date.data, at=answered(form.new_time.time),
                                             duration_minutes=answered(form.duration_minutes.data),
                                             location=form.location.data, online_link=form.online_link.data,
@@ -375,7 +376,7 @@ def show_occurrence(family: Family, occurrence: Occurrence):
     return render_template("meetings/occurrence.html", family=family, occurrence=occurrence, series=series,
                            responses=responses, mine=mine, invited=invited, now=utcnow(),
                            can_manage=_can_manage(family), button_form=ButtonForm(),
-                           holiday=services.holiday_warning(occurrence.starts_at.astimezone(series.zone).date()))
+                           holiday=meeting_queries.holiday_warning(occurrence.starts_at.astimezone(series.zone).date()))
 
 
 @bp.route("/meetings/<int:occurrence_id>/move", methods=["GET", "POST"])
@@ -397,7 +398,7 @@ def move_occurrence(family: Family, occurrence: Occurrence):
                                               f" to {form.new_date.data.strftime('%A %-d %B %Y')} at {form.new_time.data}",
                                               "Only this meeting moves; the others stay as they are."],
                                      recipients=[i.email for i in series.current_invitees],
-                                     warnings=services.holiday_warning(form.new_date.data))
+                                     warnings=meeting_queries.holiday_warning(form.new_date.data))
             services.move_occurrence(occurrence, actor=current_user, new_date=form.new_date.data,
                                      new_time=answered(form.new_time.time), duration_minutes=form.duration_minutes.data,
                                      location=form.location.data, online_link=form.online_link.data,

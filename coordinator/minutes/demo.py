@@ -11,6 +11,7 @@ from coordinator.auth.services import existing_user
 from coordinator.extensions import db
 from coordinator.families.models import Family
 from coordinator.meetings.models import MeetingSeries, OccurrenceStatus
+from coordinator.minutes import actions as minutes_actions
 from coordinator.minutes import services
 from coordinator.minutes.models import ActionStatus, Minutes
 
@@ -52,30 +53,30 @@ def load_demo_minutes() -> None:
         due = occurrence.day + timedelta(days=14)
         if n == 0:
             for description, _ in GOALS:
-                goals.append(services.add_goal(occurrence, actor=lead, description=description))
-            actions["hv"] = services.add_action(occurrence, actor=lead, description="Health visitor to see Ruby every week",
+                goals.append(minutes_actions.add_goal(occurrence, actor=lead, description=description))
+            actions["hv"] = minutes_actions.add_action(occurrence, actor=lead, description="Health visitor to see Ruby every week",
                                                 owner=health, due=due, intended_outcome="Ruby's care is seen, not reported")
-            actions["school"] = services.add_action(occurrence, actor=lead, description="School to offer Jack a breakfast club place",
+            actions["school"] = minutes_actions.add_action(occurrence, actor=lead, description="School to offer Jack a breakfast club place",
                                                     owner=school, due=due, intended_outcome="Jack starts the day fed")
-            actions["dean"] = services.add_action(occurrence, actor=lead, description="Social worker to meet Dean Carter",
+            actions["dean"] = minutes_actions.add_action(occurrence, actor=lead, description="Social worker to meet Dean Carter",
                                                   owner=lead, due=due, intended_outcome="Dean's role in the home is known")
         if n == 1:
-            services.update_action(actions["hv"], actor=lead, status=ActionStatus.DONE,
+            minutes_actions.update_action(actions["hv"], actor=lead, status=ActionStatus.DONE,
                                    comment="Seen weekly since the last meeting", reviewed_at=occurrence)
-            services.update_action(actions["dean"], actor=lead, status=ActionStatus.NOT_DONE,
+            minutes_actions.update_action(actions["dean"], actor=lead, status=ActionStatus.NOT_DONE,
                                    comment="Two visits, no answer", reviewed_at=occurrence)
-            actions["dean2"] = services.add_action(occurrence, actor=lead, description="Social worker to meet Dean Carter, "
+            actions["dean2"] = minutes_actions.add_action(occurrence, actor=lead, description="Social worker to meet Dean Carter, "
                                                    "with the police if needed", owner=lead, due=due,
                                                    intended_outcome="Dean's role in the home is known")
         if n == 2:
-            services.update_action(actions["school"], actor=lead, status=ActionStatus.NOT_POSSIBLE,
+            minutes_actions.update_action(actions["school"], actor=lead, status=ActionStatus.NOT_POSSIBLE,
                                    comment="The breakfast club closed; free school meals arranged instead",
                                    reviewed_at=occurrence)
-            services.add_action(occurrence, actor=lead, description="Refer Kelly to the perinatal mental health team",
+            minutes_actions.add_action(occurrence, actor=lead, description="Refer Kelly to the perinatal mental health team",
                                 owner=lead, due=held[-1].day + timedelta(weeks=8),
                                 intended_outcome="Kelly has support for her mood")
         for goal, (_, scores) in zip(goals, GOALS, strict=True):
-            services.score_goal(goal, occurrence, actor=lead, score=scores[n])
+            minutes_actions.score_goal(goal, occurrence, actor=lead, score=scores[n])
         services.send_decisions_summary(minutes, actor=lead)
         services.send_for_approval(minutes, actor=lead)
         services.approve(minutes, actor=chair)

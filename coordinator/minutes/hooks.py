@@ -5,6 +5,8 @@ from flask import render_template
 
 from coordinator.families import signals as families
 from coordinator.hooks import fills, on
+from coordinator.minutes import actions as minutes_actions
+from coordinator.minutes import outcomes as minutes_outcomes
 from coordinator.minutes import services
 from coordinator.submissions.signals import open_actions_for_agency
 
@@ -12,13 +14,13 @@ from coordinator.submissions.signals import open_actions_for_agency
 @on(families.caseload_facts)
 def caseload_facts(sender, family_ids):
     return {family_id: families.CaseloadFacts(tags=[families.Tag(f"{count} action{'s' if count > 1 else ''} overdue")])
-            for family_id, count in services.overdue_actions_by_family(family_ids).items() if count}
+            for family_id, count in minutes_actions.overdue_actions_by_family(family_ids).items() if count}
 
 
 @fills("family.sections", priority=20)
 def family_actions_and_outcomes(family, **context):
-    return render_template("minutes/_family_sections.html", family=family, overdue=services.overdue_actions(family),
-                           overdue_minutes=services.overdue_minutes(family), charts=services.outcome_charts(family))
+    return render_template("minutes/_family_sections.html", family=family, overdue=minutes_actions.overdue_actions(family),
+                           overdue_minutes=minutes_outcomes.overdue_minutes(family), charts=minutes_outcomes.outcome_charts(family))
 
 
 @fills("meeting.links", priority=20)
@@ -29,4 +31,4 @@ def meeting_minutes(family, occurrence, user, **context):
 
 @on(open_actions_for_agency)
 def open_actions(family, agency_id):
-    return services.open_actions_for_agency(family, agency_id)
+    return minutes_actions.open_actions_for_agency(family, agency_id)

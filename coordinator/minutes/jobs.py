@@ -1,4 +1,4 @@
-from coordinator.minutes.services import remind_overdue
+from coordinator.minutes.actions import remind_overdue
 from coordinator.scheduler.registry import due_job
 
 

@@ -1,12 +1,11 @@
-"""Minutes: the working copy, approval, publishing frozen versions, acknowledgements and corrections;
-the family's action log and goals. Emails say only that something is there to read, with a link."""
+"""Minutes: the working copy, approval, publishing frozen versions, acknowledgements, corrections and the
+decisions summary. (The action log and goals are in ``actions``; what the family page charts and flags, in
+``outcomes``.) Emails say only that something is there to read, with a link."""
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -17,7 +16,6 @@ from coordinator.concurrency import claim_revision, hold_revision
 from coordinator.extensions import db
 from coordinator.families import services as family_services
 from coordinator.families.models import (
-    Family,
     HouseholdMember,
     NetworkMembership,
     NetworkRole,
@@ -33,13 +31,11 @@ from coordinator.meetings.workdays import add_working_days
 from coordinator.minutes.models import (
     Acknowledgement,
     Action,
-    ActionStatus,
     ActionUpdate,
     CorrectionRequest,
     CorrectionState,
     DecisionsSummary,
     Goal,
-    GoalScore,
     Minutes,
     MinutesRevision,
     MinutesStatus,
@@ -557,212 +553,3 @@ def send_decisions_summary(minutes: Minutes, *, actor: User, expected_revision: 
     audit.record("decisions_summary_sent", object_type="minutes", object_id=minutes.id, family_id=minutes.family_id,
                  actor=actor)
     return summary
-
-
-@dataclass
-class ServiceLevels:
-    decisions_due: date
-    minutes_due: date
-    decisions_late: bool
-    minutes_late: bool
-
-
-def service_levels(occurrence: Occurrence, minutes: Minutes | None, on: date | None = None) -> ServiceLevels:
-    cfg = current_app.config
-    day = occurrence.day
-    on = on or today()
-    decisions_due = add_working_days(day, int(cfg["DECISIONS_SUMMARY_WORKING_DAYS"]))
-    minutes_due = add_working_days(day, int(cfg["MINUTES_PUBLISH_WORKING_DAYS"]))
-    first_published = (minutes.versions[0].published_at.astimezone(local_zone()).date()
-                       if minutes is not None and minutes.versions else None)
-    decisions_sent = minutes.decisions_sent_at.astimezone(local_zone()).date() if minutes and minutes.decisions_sent_at else None
-    return ServiceLevels(
-        decisions_due, minutes_due,
-        decisions_late=(decisions_sent or on) > decisions_due,
-        minutes_late=(first_published or on) > minutes_due,
-    )
-
-
-# --- actions ---------------------------------------------------------------------------------------------
-
-def add_action(occurrence: Occurrence, *, actor: User, description: str, owner: User | None, due: date | None,
-               intended_outcome: str | None) -> Action:
-    if not (description or "").strip():
-        raise MinutesError("Describe the action", "description")
-    if owner is None:
-        raise MinutesError("Choose who owns the action", "owner_id")
-    if due is None:
-        raise MinutesError("Enter the date it is due by", "due_date")
-    if due < occurrence.day:
-        raise MinutesError("The due date cannot be before the meeting", "due_date")
-    if owner.agency_id is None:
-        raise MinutesError("The owner must belong to an agency", "owner_id")
-    action = Action(family_id=occurrence.series.family_id, agreed_at_id=occurrence.id, description=description.strip(),
-                    owner_agency_id=owner.agency_id, owner_id=owner.id, due_date=due,
-                    intended_outcome=(intended_outcome or "").strip() or None, status=ActionStatus.OPEN)
-    db.session.add(action)
-    db.session.flush()
-    db.session.add(ActionUpdate(action_id=action.id, status=ActionStatus.OPEN, comment="Agreed at the meeting",
-                                reviewed_at_id=occurrence.id, by_id=actor.id))
-    audit.record("action_added", object_type="action", object_id=action.id, family_id=action.family_id, actor=actor)
-    return action
-
-
-class StaleAction(MinutesError):
-    """The action was updated by someone else since the page was opened."""
-
-
-def update_action(action: Action, *, actor: User, status: ActionStatus, comment: str | None,
-                  reviewed_at: Occurrence | None = None, expected_revision: int | None = None) -> None:
-    claim_revision(action, expected_revision, StaleAction(
-        f"Someone else updated the action \u201c{action.description[:80]}\u201d while you were working on it"))
-    action.status = status
-    if comment:
-        action.evidence = comment.strip()
-    action.updated_at = utcnow()
-    db.session.add(ActionUpdate(action_id=action.id, status=status, comment=(comment or "").strip() or None,
-                                reviewed_at_id=reviewed_at.id if reviewed_at else None, by_id=actor.id))
-    audit.record("action_updated", object_type="action", object_id=action.id, family_id=action.family_id,
-                 actor=actor, detail=status.name)
-
-
-def actions_of(family: Family) -> list[Action]:
-    return list(db.session.scalars(select(Action).where(Action.family_id == family.id)
-                              .order_by(Action.due_date, Action.id)))
-
-
-def open_actions_before(occurrence: Occurrence) -> list[Action]:
-    """Open actions agreed at earlier meetings: carried into this meeting's minutes for review."""
-
-    return list(db.session.scalars(
-        select(Action).join(Occurrence, Action.agreed_at_id == Occurrence.id)
-        .where(Action.family_id == occurrence.series.family_id, Occurrence.starts_at < occurrence.starts_at,
-               Action.status == ActionStatus.OPEN)
-        .order_by(Action.due_date, Action.id)))
-
-
-def open_actions_for_agency(family: Family, agency_id: int) -> list[Action]:
-    return list(db.session.scalars(select(Action).where(Action.family_id == family.id, Action.owner_agency_id == agency_id,
-                                                   Action.status == ActionStatus.OPEN).order_by(Action.id)))
-
-
-def overdue_actions(family: Family, on: date | None = None) -> list[Action]:
-    on = on or today()
-    return [a for a in actions_of(family) if a.status is ActionStatus.OPEN and a.due_date < on]
-
-
-def remind_overdue(now: datetime | None = None, may_go_on: Callable[[], bool] = lambda: True) -> int:
-    """The scheduler's job: tell each owner, once per due date, that an action of theirs is overdue. One
-    reminder at a time, each committed, asking ``may_go_on`` before the next."""
-    on = (now or utcnow()).astimezone(local_zone()).date()
-    sent = 0
-    from coordinator.notify.models import OutboxMessage
-
-    overdue = db.session.scalars(select(Action).where(Action.status == ActionStatus.OPEN, Action.due_date < on)).all()
-    for action in overdue:
-        if not may_go_on():
-            break
-        key = f"action-overdue:{action.id}:{action.due_date.isoformat()}"
-        if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
-            continue
-        family = action.family
-        enqueue_template(key, to=action.owner.email, subject=f"An action for ref {family.reference} is overdue",
-                         template="action_overdue", kind="action_overdue", family_id=family.id,
-                         url=external_url("minutes.action", ref=family.reference, action_id=action.id))
-        db.session.commit()
-        sent += 1
-    db.session.commit()
-    return sent
-
-
-# --- goals --------------------------------------------------------------------------------------------
-
-def add_goal(occurrence: Occurrence, *, actor: User, description: str) -> Goal:
-    if not (description or "").strip():
-        raise MinutesError("Describe the goal: what life should be like for the child", "description")
-    goal = Goal(family_id=occurrence.series.family_id, agreed_at_id=occurrence.id, description=description.strip())
-    db.session.add(goal)
-    db.session.flush()
-    audit.record("goal_added", object_type="goal", object_id=goal.id, family_id=goal.family_id, actor=actor)
-    return goal
-
-
-def score_goal(goal: Goal, occurrence: Occurrence, *, actor: User, score: int,
-               expected_revision: int | None = None) -> GoalScore:
-    if score is None or not 0 <= int(score) <= 10:
-        raise MinutesError("The score must be a whole number from 0 to 10", "score")
-    claim_revision(goal, expected_revision, MinutesError(
-        f"Someone else scored the goal \u201c{goal.description[:80]}\u201d while you were working on it", "score"))
-    row = db.session.scalar(select(GoalScore).where(GoalScore.goal_id == goal.id, GoalScore.occurrence_id == occurrence.id))
-    if row is None:
-        row = GoalScore(goal_id=goal.id, occurrence_id=occurrence.id, score=int(score), recorded_by_id=actor.id)
-        db.session.add(row)
-        goal.scores.append(row)
-    row.score = int(score)
-    audit.record("goal_scored", object_type="goal", object_id=goal.id, family_id=goal.family_id, actor=actor,
-                 detail=str(score))
-    return row
-
-
-def goals_of(family: Family) -> list[Goal]:
-    return list(db.session.scalars(select(Goal).where(Goal.family_id == family.id).order_by(Goal.id)))
-
-
-# Published versions are append-only in the ORM (@append_only) and in the database: triggers installed by
-# migration 0005 refuse UPDATE and DELETE on minutes_versions.
-
-
-# --- "has anything changed for the children?" ---------------------------------------------------------
-
-@dataclass
-class Line:
-    label: str
-    points: list[tuple[date, int]]
-
-
-def outcome_charts(family: Family) -> dict:
-    """Goal scores, and each agency's safety scale per child, over the family's meetings."""
-    from coordinator.agencies.models import Agency
-    from coordinator.submissions.models import Submission, SubmissionStatus
-
-    goals = [Line(g.description, sorted((s.occurrence.day, s.score) for s in g.scores)) for g in goals_of(family)]
-    scales: dict[str, list[Line]] = {}
-    rows = db.session.execute(
-        select(Submission, Occurrence).join(Occurrence, Submission.occurrence_id == Occurrence.id)
-        .where(Submission.family_id == family.id, Submission.status == SubmissionStatus.SUBMITTED)
-        .order_by(Occurrence.starts_at)).all()
-    agencies = {a.id: a.name for a in db.session.scalars(select(Agency))}
-    for child in family.children:
-        per_agency: dict[str, list[tuple[date, int]]] = {}
-        for submission, occurrence in rows:
-            value = submission.fields.get(f"child-{child.id}-scale")
-            if value in (None, ""):
-                continue
-            per_agency.setdefault(agencies[submission.agency_id], []).append((occurrence.day, int(value)))
-        if per_agency:
-            scales[child.display_name] = [Line(agency, points) for agency, points in sorted(per_agency.items())]
-    return {"goals": [g for g in goals if g.points], "scales": scales}
-
-
-def overdue_actions_by_family(family_ids: list[int], on: date | None = None) -> dict[int, int]:
-    """For "My families": how many open actions are past their due date, per family, in one query."""
-    if not family_ids:
-        return {}
-    on = on or today()
-    rows = db.session.execute(
-        select(Action.family_id, func.count()).where(Action.family_id.in_(family_ids), Action.status == ActionStatus.OPEN,
-                                                     Action.due_date < on).group_by(Action.family_id)).all()
-    return {family_id: count for family_id, count in rows}
-
-
-def overdue_minutes(family: Family, on: date | None = None) -> list[Occurrence]:
-    """Past meetings whose full minutes are not published by their service-level date."""
-    from coordinator.meetings.models import MeetingSeries
-
-    on = on or today()
-    rows = db.session.execute(
-        select(Occurrence, Minutes).join(MeetingSeries).outerjoin(Minutes, Minutes.occurrence_id == Occurrence.id)
-        .where(MeetingSeries.family_id == family.id, Occurrence.status != OccurrenceStatus.CANCELLED,
-               Occurrence.starts_at <= utcnow())).all()
-    return [occ for occ, minutes in rows
-            if not (minutes and minutes.versions) and service_levels(occ, minutes, on).minutes_late]

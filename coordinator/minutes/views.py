@@ -17,6 +17,8 @@ from coordinator.families.access import Need, family_view, is_lead
 from coordinator.families.models import Family, NetworkRole
 from coordinator.forms import ButtonForm, choices, differences, form_revision
 from coordinator.meetings.models import Occurrence
+from coordinator.minutes import actions as minutes_actions
+from coordinator.minutes import outcomes as minutes_outcomes
 from coordinator.minutes import services
 from coordinator.minutes.forms import (
     ActionForm,
@@ -78,7 +80,7 @@ def family_minutes(family: Family):
         .where(MeetingSeries.family_id == family.id, Occurrence.status != OccurrenceStatus.CANCELLED,
                Occurrence.starts_at <= services.utcnow())
         .order_by(Occurrence.starts_at.desc())).all()
-    levels = {occ.id: services.service_levels(occ, minutes) for occ, minutes in rows}
+    levels = {occ.id: minutes_outcomes.service_levels(occ, minutes) for occ, minutes in rows}
     return render_template("minutes/family_minutes.html", family=family, rows=rows, levels=levels,
                            may_edit=lambda occ: services.may_edit(occ, current_user))
 
@@ -124,8 +126,8 @@ class _Editor:
         self.action_form = _action_form(family, meta={"csrf": False}, **sub)
         self.goal_form = GoalForm(prefix="goal", meta={"csrf": False}, **sub)
         self.note_form = NoteForm(prefix="change", meta={"csrf": False}, **sub)
-        self.previous_actions = services.open_actions_before(occurrence)
-        self.goals = services.goals_of(family)
+        self.previous_actions = minutes_actions.open_actions_before(occurrence)
+        self.goals = minutes_actions.goals_of(family)
         self.review_form = build_review_form(self.previous_actions, **sub)
         self.scores_form = build_scores_form(self.goals, **sub)
         self.posted = request.form if posted else None
@@ -206,7 +208,7 @@ class _Editor:
             agreed_actions=db.session.scalars(select(Action).where(Action.agreed_at_id == occurrence.id)).all(),
             goals=self.goals, action_form=self.action_form, goal_form=self.goal_form,
             note_form=self.note_form, may_approve=services.may_approve(occurrence, current_user),
-            levels=services.service_levels(occurrence, minutes), statuses=list(ActionStatus))
+            levels=minutes_outcomes.service_levels(occurrence, minutes), statuses=list(ActionStatus))
 
 
 def _step_add_action(editor: _Editor) -> str | None:
@@ -216,7 +218,7 @@ def _step_add_action(editor: _Editor) -> str | None:
     owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
     if owner is not None and owner.id not in {m.user_id for m in family_services.current_network(editor.family)}:
         raise services.MinutesError("Choose the owner from the family's network", "owner_id")
-    services.add_action(editor.occurrence, actor=current_user, description=form.description.data, owner=owner,
+    minutes_actions.add_action(editor.occurrence, actor=current_user, description=form.description.data, owner=owner,
                         due=form.due_date.data, intended_outcome=form.intended_outcome.data)
     return "Action added, and the minutes saved."
 
@@ -225,21 +227,21 @@ def _step_add_goal(editor: _Editor) -> str | None:
     form = editor.goal_form
     if not form.validate():
         return None
-    goal = services.add_goal(editor.occurrence, actor=current_user, description=form.description.data)
+    goal = minutes_actions.add_goal(editor.occurrence, actor=current_user, description=form.description.data)
     if form.score.data is not None:
-        services.score_goal(goal, editor.occurrence, actor=current_user, score=form.score.data)
+        minutes_actions.score_goal(goal, editor.occurrence, actor=current_user, score=form.score.data)
     return "Goal added, and the minutes saved."
 
 
 def _step_scores(editor: _Editor) -> str | None:
-    goals = services.goals_of(editor.family)
+    goals = minutes_actions.goals_of(editor.family)
     if not editor.scores_form.validate():
         return None
     scored = 0
     for goal in goals:
         score = editor.scores_form[f"score-{goal.id}"].data
         if score is not None:
-            services.score_goal(goal, editor.occurrence, actor=current_user, score=score,
+            minutes_actions.score_goal(goal, editor.occurrence, actor=current_user, score=score,
                                 expected_revision=form_revision(editor.scores_form[f"score-{goal.id}-revision"].data))
             scored += 1
     return f"Scores saved ({scored}), and the minutes saved."
@@ -255,7 +257,7 @@ def _step_review(editor: _Editor) -> str | None:
         already = any(h.reviewed_at_id == occurrence.id for h in action.history)
         unchanged = already and status == action.status.name and comment == (action.evidence or "")
         if status and not unchanged:
-            services.update_action(action, actor=current_user, status=ActionStatus[status], comment=comment,
+            minutes_actions.update_action(action, actor=current_user, status=ActionStatus[status], comment=comment,
                                    reviewed_at=occurrence,
                                    expected_revision=form_revision(form[f"review-{action.id}-revision"].data))
             changed += 1
@@ -444,7 +446,7 @@ def decide_correction(family: Family, correction: CorrectionRequest):
 @bp.get("/actions")
 @family_view(Need.READ)
 def action_log(family: Family):
-    return render_template("minutes/actions.html", family=family, actions=services.actions_of(family),
+    return render_template("minutes/actions.html", family=family, actions=minutes_actions.actions_of(family),
                            today=family_services.today())
 
 
@@ -459,9 +461,9 @@ def action_page(family: Family, action: Action):
         form.revision.data = action.revision
     if request.method == "POST" and form.validate_on_submit():
         try:
-            services.update_action(action, actor=current_user, status=ActionStatus[form.status.data],
+            minutes_actions.update_action(action, actor=current_user, status=ActionStatus[form.status.data],
                                    comment=form.comment.data, expected_revision=form_revision(form.revision.data))
-        except services.StaleAction:
+        except minutes_actions.StaleAction:
             saved = ActionStatusForm(formdata=None)
             saved.status.data, saved.comment.data = action.status.name, action.evidence
             conflict = differences(form, saved)

@@ -22,6 +22,7 @@ def second_meeting(app, make_user):
     from coordinator.families.models import NetworkRole, PlanType, Sex
     from coordinator.meetings import services as meetings
     from coordinator.meetings.models import MeetingType, Recurrence, SeriesEnd
+    from coordinator.minutes import actions as minutes_actions
     from coordinator.minutes import services as minutes
 
     lead = make_user("lead@council.test", "Lee Lead")
@@ -40,10 +41,10 @@ def second_meeting(app, make_user):
     db.session.flush()
     first, second = sorted(series.occurrences, key=lambda o: o.starts_at)
     minutes.start_minutes(first, lead)
-    minutes.add_action(first, actor=lead, description="Health visitor to weigh Ruby weekly", owner=partner,
+    minutes_actions.add_action(first, actor=lead, description="Health visitor to weigh Ruby weekly", owner=partner,
                        due=date.today() - timedelta(days=2), intended_outcome=None)
-    goal = minutes.add_goal(first, actor=lead, description="Ruby is fed and warm every day")
-    minutes.score_goal(goal, first, actor=lead, score=3)
+    goal = minutes_actions.add_goal(first, actor=lead, description="Ruby is fed and warm every day")
+    minutes_actions.score_goal(goal, first, actor=lead, score=3)
     db.session.commit()
     return family, second
 

@@ -227,12 +227,13 @@ def test_two_minute_takers_saving_at_once(team, browser_for):
 
 
 def test_an_action_updated_by_its_owner_and_the_lead_at_once(team, browser_for):
+    from coordinator.minutes import actions as minutes_actions
     from coordinator.minutes import services
     from coordinator.minutes.models import Action, ActionUpdate
 
     meeting = team.meetings[0]
     services.start_minutes(meeting, team.taker)
-    action = services.add_action(meeting, actor=team.taker, description="Health visitor to weigh the baby",
+    action = minutes_actions.add_action(meeting, actor=team.taker, description="Health visitor to weigh the baby",
                                  owner=team.member, due=meeting.starts_at.date() + timedelta(days=30),
                                  intended_outcome=None)
     db.session.commit()
@@ -253,12 +254,13 @@ def test_an_action_updated_by_its_owner_and_the_lead_at_once(team, browser_for):
 
 
 def test_a_goal_scored_by_two_people_at_once(team, browser_for):
+    from coordinator.minutes import actions as minutes_actions
     from coordinator.minutes import services
     from coordinator.minutes.models import GoalScore
 
     first, second = team.meetings[:2]
     services.start_minutes(first, team.taker)
-    goal = services.add_goal(first, actor=team.taker, description="The baby is fed and warm every day")
+    goal = minutes_actions.add_goal(first, actor=team.taker, description="The baby is fed and warm every day")
     db.session.commit()
     url = f"/families/{team.ref}/minutes/{second.id}/edit"
     editors = [browser_for(team.taker), browser_for(team.chair)]

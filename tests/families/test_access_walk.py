@@ -85,6 +85,7 @@ def _outcome(response) -> str:
 
 def _walk_records(team):
     """One of everything a route can name, in the team's family."""
+    from coordinator.minutes import actions as minutes_actions
     from coordinator.minutes import services as minutes
     from coordinator.notify.mime import Email
     from coordinator.notify.services import enqueue
@@ -101,7 +102,7 @@ def _walk_records(team):
     db.session.commit()
     proposal = updates.pending_proposals(team.family)[0]
     record = minutes.start_minutes(occurrence, team.taker)
-    action = minutes.add_action(occurrence, actor=team.taker, description="See the baby weekly", owner=team.member,
+    action = minutes_actions.add_action(occurrence, actor=team.taker, description="See the baby weekly", owner=team.member,
                                 due=occurrence.day + timedelta(days=14), intended_outcome="Ruby is seen")
     minutes.send_decisions_summary(record, actor=team.taker)
     minutes.send_for_approval(record, actor=team.taker)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from coordinator.extensions import db
+from coordinator.meetings import queries as meeting_queries
 from coordinator.meetings import services
 from coordinator.meetings.models import MeetingSeries, MeetingType, OccurrenceStatus
 from tests.families.helpers import Page
@@ -69,7 +70,7 @@ def test_the_last_held_meeting_longer_ago_than_the_maximum(app, world):
     series = create_series(world, today() + timedelta(days=10), interval=10)
     shift_into_past(series, 70)
     held(series, 0)
-    health = services.series_health(db.session.get(MeetingSeries, series.id))
+    health = meeting_queries.series_health(db.session.get(MeetingSeries, series.id))
     assert health.last_held is not None and health.next_meeting is not None
     assert_flagged(app, world, series, "No meeting recorded as held for more than 8 weeks")
 
@@ -92,7 +93,7 @@ def test_recent_held_meetings_and_a_next_one_in_time_are_not_overdue(app, world)
     series = create_series(world, today() + timedelta(days=22), interval=6)
     shift_into_past(series, 84)
     held(series, 0, 1)
-    health = services.series_health(db.session.get(MeetingSeries, series.id))
+    health = meeting_queries.series_health(db.session.get(MeetingSeries, series.id))
     assert health.overdue is None and health.last_held is not None and health.next_meeting is not None
     assert_not_flagged(app, world, series)
 
@@ -102,7 +103,7 @@ def test_the_maximum_is_per_meeting_type(app, world):
     series = create_series(world, today() + timedelta(days=43), interval=9, meeting_type=MeetingType.CIN_REVIEW)
     shift_into_past(series, 63)
     held(series, 0)
-    assert services.series_health(db.session.get(MeetingSeries, series.id)).overdue is None
+    assert meeting_queries.series_health(db.session.get(MeetingSeries, series.id)).overdue is None
     assert_not_flagged(app, world, series)
 
     app.config["MEETING_TYPE_SETTINGS"] = {**app.config["MEETING_TYPE_SETTINGS"],

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from coordinator.extensions import db
+from coordinator.minutes import actions as minutes_actions
 from coordinator.minutes import services
 from coordinator.minutes.models import Action, ActionStatus, ActionUpdate
 from tests.conftest import send_all
@@ -32,7 +33,7 @@ from tests.minutes.helpers import (
 
 def add_action(team, meeting, description, owner, due, outcome=None):
     services.start_minutes(meeting, team.taker)
-    action = services.add_action(meeting, actor=team.taker, description=description, owner=owner, due=due,
+    action = minutes_actions.add_action(meeting, actor=team.taker, description=description, owner=owner, due=due,
                                  intended_outcome=outcome)
     db.session.commit()
     return action
@@ -171,7 +172,7 @@ def test_overdue_open_actions_are_flagged_on_the_family_page_and_the_action_log(
     add_action(team, first, "School to offer a breakfast club place", team.school, today() + timedelta(days=20))
     finished = add_action(team, first, "Health visitor to weigh the baby", team.member,
                           meeting_day(first) + timedelta(days=7))
-    services.update_action(finished, actor=team.member, status=ActionStatus.DONE, comment="Done")
+    minutes_actions.update_action(finished, actor=team.member, status=ActionStatus.DONE, comment="Done")
     db.session.commit()
 
     client = client_for(team.member)
@@ -195,11 +196,11 @@ def test_the_owner_of_an_overdue_action_is_emailed_a_link_once_per_due_date(team
                        today() + timedelta(days=20))
     finished = add_action(team, first, "Social worker to meet the father", team.lead,
                           meeting_day(first) + timedelta(days=7))
-    services.update_action(finished, actor=team.lead, status=ActionStatus.DONE, comment="Met him")
+    minutes_actions.update_action(finished, actor=team.lead, status=ActionStatus.DONE, comment="Met him")
     db.session.commit()
 
-    assert services.remind_overdue() == 1
-    assert services.remind_overdue() == 0  # the job runs every few minutes: still one email
+    assert minutes_actions.remind_overdue() == 1
+    assert minutes_actions.remind_overdue() == 0  # the job runs every few minutes: still one email
     send_all()
     mails = read_mail(smtp_server)
     assert len(mails) == 1
@@ -213,15 +214,15 @@ def test_the_owner_of_an_overdue_action_is_emailed_a_link_once_per_due_date(team
     # A new due date, missed too: one more reminder.
     db.session.get(Action, late.id).due_date = today() - timedelta(days=1)
     db.session.commit()
-    assert services.remind_overdue() == 1
-    assert services.remind_overdue() == 0
+    assert minutes_actions.remind_overdue() == 1
+    assert minutes_actions.remind_overdue() == 0
     send_all()
     assert len(read_mail(smtp_server)) == 2
 
     # The job goes by the time it is given: three weeks on, the school's action is overdue too.
     from coordinator.timeutil import utcnow
 
-    assert services.remind_overdue(utcnow() + timedelta(days=21)) == 1
+    assert minutes_actions.remind_overdue(utcnow() + timedelta(days=21)) == 1
     send_all()
     mail = read_mail(smtp_server)[-1]
     assert mail.to == [team.school.email]

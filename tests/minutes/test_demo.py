@@ -8,6 +8,7 @@ from coordinator.auth.services import user_by_email
 from coordinator.extensions import db
 from coordinator.families.models import Family
 from coordinator.meetings.models import MeetingSeries, OccurrenceStatus
+from coordinator.minutes import outcomes as minutes_outcomes
 from coordinator.minutes import services
 from coordinator.minutes.models import Acknowledgement, Action, ActionStatus, CorrectionRequest, CorrectionState
 from tests.families.conftest import act_as
@@ -59,7 +60,7 @@ def test_harrow_has_three_or_more_held_meetings_with_published_minutes_one_corre
 def test_harrow_has_actions_in_every_status_and_scores_that_change(app, harrow):
     statuses = {a.status for a in db.session.scalars(select(Action).where(Action.family_id == harrow.id))}
     assert statuses == set(ActionStatus)
-    charts = services.outcome_charts(harrow)
+    charts = minutes_outcomes.outcome_charts(harrow)
     assert charts["goals"]
     for line in charts["goals"]:
         assert len(line.points) >= 3 and len({score for _, score in line.points}) > 1, line.label

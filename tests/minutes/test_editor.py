@@ -80,12 +80,13 @@ def test_an_absent_agency_that_sent_its_update_is_recorded_as_report_received(te
 
 
 def test_open_actions_from_earlier_meetings_are_listed_for_review(team, client_for):
+    from coordinator.minutes import actions as minutes_actions
     from coordinator.minutes import services
     from tests.minutes.helpers import meeting_day
 
     first, second = team.meetings[0], team.meetings[1]
     services.start_minutes(first, team.taker)
-    action = services.add_action(first, actor=team.taker, description="Health visitor to weigh the baby weekly",
+    action = minutes_actions.add_action(first, actor=team.taker, description="Health visitor to weigh the baby weekly",
                                  owner=team.member, due=meeting_day(first), intended_outcome="Weight is watched")
     db.session.commit()
 

@@ -6,10 +6,10 @@ from tests.families.conftest import act_as
 
 
 def test_overdue_actions_are_flagged_in_my_families(app, world):
-    from coordinator.minutes import services as minutes
+    from coordinator.minutes import actions as minutes_actions
 
     occurrence = world.series.occurrences[0]
-    action = minutes.add_action(occurrence, actor=world.lead, description="See the baby", owner=world.member,
+    action = minutes_actions.add_action(occurrence, actor=world.lead, description="See the baby", owner=world.member,
                                 due=occurrence.starts_at.date() + timedelta(days=1), intended_outcome=None)
     db.session.commit()
     client = app.test_client()

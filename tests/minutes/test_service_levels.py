@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, time
 
 from coordinator.extensions import db
+from coordinator.minutes import actions as minutes_actions
+from coordinator.minutes import outcomes as minutes_outcomes
 from coordinator.minutes import services
 from coordinator.minutes.models import DecisionsSummary
 from tests.conftest import send_all
@@ -40,24 +42,24 @@ def christmas_meeting(team):
 
 def test_decisions_are_due_a_working_day_after_the_meeting_and_the_minutes_fifteen(team):
     meeting = christmas_meeting(team)
-    levels = services.service_levels(meeting, None, on=date(2025, 12, 19))
+    levels = minutes_outcomes.service_levels(meeting, None, on=date(2025, 12, 19))
     assert levels.decisions_due == date(2025, 12, 22)  # the Monday
     assert levels.minutes_due == date(2026, 1, 14)  # skipping the weekends and three bank holidays
     assert not levels.decisions_late and not levels.minutes_late
-    levels = services.service_levels(meeting, None, on=date(2025, 12, 22))
+    levels = minutes_outcomes.service_levels(meeting, None, on=date(2025, 12, 22))
     assert not levels.decisions_late
-    levels = services.service_levels(meeting, None, on=date(2025, 12, 23))
+    levels = minutes_outcomes.service_levels(meeting, None, on=date(2025, 12, 23))
     assert levels.decisions_late and not levels.minutes_late
-    levels = services.service_levels(meeting, None, on=date(2026, 1, 14))
+    levels = minutes_outcomes.service_levels(meeting, None, on=date(2026, 1, 14))
     assert not levels.minutes_late
-    levels = services.service_levels(meeting, None, on=date(2026, 1, 15))
+    levels = minutes_outcomes.service_levels(meeting, None, on=date(2026, 1, 15))
     assert levels.minutes_late
 
 
 def test_the_settings_change_the_service_levels(app, team):
     meeting = christmas_meeting(team)
     app.config.update(DECISIONS_SUMMARY_WORKING_DAYS=2, MINUTES_PUBLISH_WORKING_DAYS=5)
-    levels = services.service_levels(meeting, None, on=date(2025, 12, 19))
+    levels = minutes_outcomes.service_levels(meeting, None, on=date(2025, 12, 19))
     assert (levels.decisions_due, levels.minutes_due) == (date(2025, 12, 23), date(2025, 12, 30))
 
 
@@ -90,7 +92,7 @@ def test_sending_the_decisions_summary_emails_the_attendees_a_link(team, client_
     meeting = team.meetings[2]
     answer_invitations(team, meeting)  # the chair attends, the GP's deputy comes
     services.start_minutes(meeting, team.taker)
-    services.add_action(meeting, actor=team.taker, description="Health visitor to see the baby weekly",
+    minutes_actions.add_action(meeting, actor=team.taker, description="Health visitor to see the baby weekly",
                         owner=team.member, due=meeting_day(meeting), intended_outcome=None)
     db.session.commit()
     taker = client_for(team.taker)

@@ -1,0 +1,85 @@
+"""Is anything changing for the children, and is the work on time: goal scores and each agency's safety
+scales over the family's meetings, the minutes' service levels, minutes overdue."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+
+from coordinator.extensions import db
+from coordinator.families.models import Family
+from coordinator.meetings.models import Occurrence, OccurrenceStatus
+from coordinator.meetings.workdays import add_working_days
+from coordinator.minutes.actions import goals_of
+from coordinator.minutes.models import Minutes
+from coordinator.timeutil import local_zone, today, utcnow
+
+
+@dataclass
+class ServiceLevels:
+    decisions_due: date
+    minutes_due: date
+    decisions_late: bool
+    minutes_late: bool
+
+
+def service_levels(occurrence: Occurrence, minutes: Minutes | None, on: date | None = None) -> ServiceLevels:
+    cfg = current_app.config
+    day = occurrence.day
+    on = on or today()
+    decisions_due = add_working_days(day, int(cfg["DECISIONS_SUMMARY_WORKING_DAYS"]))
+    minutes_due = add_working_days(day, int(cfg["MINUTES_PUBLISH_WORKING_DAYS"]))
+    first_published = (minutes.versions[0].published_at.astimezone(local_zone()).date()
+                       if minutes is not None and minutes.versions else None)
+    decisions_sent = minutes.decisions_sent_at.astimezone(local_zone()).date() if minutes and minutes.decisions_sent_at else None
+    return ServiceLevels(
+        decisions_due, minutes_due,
+        decisions_late=(decisions_sent or on) > decisions_due,
+        minutes_late=(first_published or on) > minutes_due,
+    )
+
+
+@dataclass
+class Line:
+    label: str
+    points: list[tuple[date, int]]
+
+
+def outcome_charts(family: Family) -> dict:
+    """Goal scores, and each agency's safety scale per child, over the family's meetings."""
+    from coordinator.agencies.models import Agency
+    from coordinator.submissions.models import Submission, SubmissionStatus
+
+    goals = [Line(g.description, sorted((s.occurrence.day, s.score) for s in g.scores)) for g in goals_of(family)]
+    scales: dict[str, list[Line]] = {}
+    rows = db.session.execute(
+        select(Submission, Occurrence).join(Occurrence, Submission.occurrence_id == Occurrence.id)
+        .where(Submission.family_id == family.id, Submission.status == SubmissionStatus.SUBMITTED)
+        .order_by(Occurrence.starts_at)).all()
+    agencies = {a.id: a.name for a in db.session.scalars(select(Agency))}
+    for child in family.children:
+        per_agency: dict[str, list[tuple[date, int]]] = {}
+        for submission, occurrence in rows:
+            value = submission.fields.get(f"child-{child.id}-scale")
+            if value in (None, ""):
+                continue
+            per_agency.setdefault(agencies[submission.agency_id], []).append((occurrence.day, int(value)))
+        if per_agency:
+            scales[child.display_name] = [Line(agency, points) for agency, points in sorted(per_agency.items())]
+    return {"goals": [g for g in goals if g.points], "scales": scales}
+
+
+
+def overdue_minutes(family: Family, on: date | None = None) -> list[Occurrence]:
+    """Past meetings whose full minutes are not published by their service-level date."""
+    from coordinator.meetings.models import MeetingSeries
+
+    on = on or today()
+    rows = db.session.execute(
+        select(Occurrence, Minutes).join(MeetingSeries).outerjoin(Minutes, Minutes.occurrence_id == Occurrence.id)
+        .where(MeetingSeries.family_id == family.id, Occurrence.status != OccurrenceStatus.CANCELLED,
+               Occurrence.starts_at <= utcnow())).all()
+    return [occ for occ, minutes in rows
+            if not (minutes and minutes.versions) and service_levels(occ, minutes, on).minutes_late]
