@@ -8,8 +8,8 @@ import pytest
 from coordinator.extensions import db
 from coordinator.notify.models import OutboxMessage, OutboxState
 from tests.admin.conftest import audit_events
-from tests.admin.html import page_of
 from tests.conftest import csrf_from
+from tests.support.pages import page_of
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def request(client, method: str, url: str, token_page: str):
 
 def test_a_practitioner_gets_the_styled_403_on_every_admin_route(practitioner_client, admin_routes,
                                                                  failed_message, admin):
-    assert "Administration" not in page_of(practitioner_client.get("/")).text
+    assert "Administration" not in page_of(practitioner_client.get("/")).body_text
     for method, url in admin_routes:
         response = request(practitioner_client, method, url, "/account")
         assert response.status_code == 403, (method, url)
@@ -93,7 +93,7 @@ def test_an_administrator_opens_every_admin_page(admin_client, admin_routes):
         if method == "GET":
             response = admin_client.get(url)
             assert response.status_code == 200, url
-    assert "Administration" in page_of(admin_client.get("/")).text
+    assert "Administration" in page_of(admin_client.get("/")).body_text
 
 
 def test_an_administrator_resends_a_failed_email(admin_client, admin, failed_message):

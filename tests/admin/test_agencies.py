@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from coordinator.agencies.models import Agency, AgencyKind
 from coordinator.extensions import db
 from tests.admin.conftest import audit_events
-from tests.admin.html import page_of
 from tests.conftest import submit
+from tests.support.pages import page_of
 
 
 def agency_form(name="Northshire Health Visiting", kind="HEALTH_VISITING", domain="nhs.net", active=True):
@@ -69,7 +69,7 @@ def test_admin_edits_an_agency(admin_client, admin, make_agency):
     assert page.value("name") == "Northshire School"
     assert page.value("kind") == "SCHOOL"
     assert page.value("secure_email_domain") == "school.test"
-    assert page.value("active") == "checked"
+    assert page.checked("active") != []
 
     response = submit(admin_client, f"/admin/agencies/{agency.id}",
                       agency_form(name="Northshire Academy", kind="EARLY_YEARS", domain="academy.test"))
@@ -110,7 +110,7 @@ def test_admin_deactivates_an_agency(admin_client, admin, make_agency):
     # An inactive agency cannot be given to a new user.
     assert "Northshire Probation" not in page_of(admin_client.get("/admin/users/new")).options("agency_id")
     # and its edit page shows the box unticked
-    assert page_of(admin_client.get(f"/admin/agencies/{agency.id}")).value("active") == ""
+    assert page_of(admin_client.get(f"/admin/agencies/{agency.id}")).checked("active") == []
 
     [event] = audit_events("agency_updated")
     assert event.actor_id == admin.id and event.object_id == str(agency.id)
@@ -128,7 +128,7 @@ def test_a_duplicate_agency_name_is_refused_and_the_input_kept(admin_client, mak
     assert page.title.startswith("Error:")
     assert page.error_summary is not None
     assert page.errors() == {"#name": "An agency with this name already exists"}
-    assert page.field_error("name") == "Error: An agency with this name already exists"
+    assert page.field_error("name") == "An agency with this name already exists"
     # What was typed is still there to correct.
     assert page.value("name") == "northshire POLICE"
     assert page.value("kind") == "POLICE"

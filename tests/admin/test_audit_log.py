@@ -11,7 +11,7 @@ import pytest
 from coordinator.audit.services import record
 from coordinator.extensions import db
 from tests.admin.conftest import ADMIN_EMAIL, audit_events
-from tests.admin.html import page_of
+from tests.support.pages import page_of
 
 ALICE = "alice.lead@partnership.test"
 BOB = "bob.health@nhs.test"

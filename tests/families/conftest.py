@@ -7,6 +7,7 @@ from datetime import date, time, timedelta
 import pytest
 
 from coordinator.extensions import db
+from tests.support.people import act_as  # noqa: F401  (re-exported: the suites import it from here)
 
 
 @dataclass
@@ -50,12 +51,3 @@ def world(app, make_user):
     return World(family, child, person, membership, lead, member, outsider, admin, series)
 
 
-def act_as(client, user) -> None:
-    """Put a signed-in session for ``user`` in the test client's cookie (no password round trip)."""
-    from coordinator.timeutil import utcnow
-
-    db.session.refresh(user)
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-        session["seen"] = int(utcnow().timestamp())

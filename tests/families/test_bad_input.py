@@ -9,7 +9,6 @@ import pytest
 from coordinator.extensions import db
 from coordinator.families.models import Child, HouseholdMember, HouseholdSighting, SightingKind
 from coordinator.timeutil import today
-from tests.families.conftest import act_as
 from tests.families.helpers import (
     Page,
     assert_form_error,
@@ -22,14 +21,11 @@ from tests.families.helpers import (
     post_form,
     table_counts,
 )
+from tests.support.people import signed_in
 
 NHS_HELP = "Enter a valid NHS number: 10 digits whose last digit is the check digit, like 943 476 5919"
 
 
-def signed_in(app, user):
-    client = app.test_client()
-    act_as(client, user)
-    return client
 
 
 def dmy(value) -> list[str]:

@@ -7,8 +7,8 @@ from datetime import timedelta
 from coordinator.extensions import db
 from coordinator.families.models import Family, HouseholdMember, Presence
 from coordinator.timeutil import today
-from tests.families.conftest import act_as
 from tests.families.helpers import Page, date_fields, post_form, table_counts
+from tests.support.people import signed_in
 
 
 def assert_conflict(page: Page, what: str, shown: dict[str, tuple[str, str]]) -> None:
@@ -19,10 +19,6 @@ def assert_conflict(page: Page, what: str, shown: dict[str, tuple[str, str]]) ->
     assert page.conflict() == shown
 
 
-def signed_in(app, user):
-    client = app.test_client()
-    act_as(client, user)
-    return client
 
 
 def open_form(client, url) -> Page:

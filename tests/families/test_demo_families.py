@@ -6,14 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from coordinator.auth.services import user_by_email
 from coordinator.extensions import db
 from coordinator.families import services
 from coordinator.families.demo import load_demo_families
 from coordinator.families.models import Child, Family, PlanType
 from coordinator.timeutil import today
-from tests.families.conftest import act_as
 from tests.families.helpers import Page
+from tests.support.people import signed_in
 
 DEMO_PASSWORD = "demo password for tests only"
 
@@ -28,10 +27,6 @@ def demo(app):
     return {family.family_name: family for family in families}
 
 
-def signed_in(app, email):
-    client = app.test_client()
-    act_as(client, user_by_email(email))
-    return client
 
 
 def attention(page: Page) -> list[str]:

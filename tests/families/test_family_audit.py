@@ -3,14 +3,8 @@ from __future__ import annotations
 
 from coordinator.audit.models import AuditEvent
 from coordinator.extensions import db
-from tests.families.conftest import act_as
 from tests.families.helpers import Page, member_data, post_form
-
-
-def signed_in(app, user):
-    client = app.test_client()
-    act_as(client, user)
-    return client
+from tests.support.people import signed_in
 
 
 def views_of(family_id) -> list[AuditEvent]:

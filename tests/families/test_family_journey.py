@@ -20,16 +20,12 @@ from coordinator.families.models import (
     SightingKind,
 )
 from coordinator.timeutil import today
-from tests.families.conftest import act_as
 from tests.families.helpers import Page, child_data, family_data, member_data, post_form
+from tests.support.people import signed_in
 
 AMBIGUOUS = set("0O1IL5S2Z8B")
 
 
-def signed_in(app, user):
-    client = app.test_client()
-    act_as(client, user)
-    return client
 
 
 def long_date(value) -> str:

@@ -9,14 +9,8 @@ import pytest
 from coordinator.extensions import db
 from coordinator.families.models import HouseholdMember
 from coordinator.timeutil import today
-from tests.families.conftest import act_as
 from tests.families.helpers import Page, date_fields, member_data, post_form
-
-
-def signed_in(app, user):
-    client = app.test_client()
-    act_as(client, user)
-    return client
+from tests.support.people import signed_in
 
 
 def long_date(value) -> str:

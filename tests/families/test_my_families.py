@@ -10,14 +10,8 @@ from coordinator.extensions import db
 from coordinator.families import services
 from coordinator.families.models import NetworkRole, PlanType, Presence, Relationship, Sex, SightingKind
 from coordinator.timeutil import today
-from tests.families.conftest import act_as
 from tests.families.helpers import Page, counting_queries
-
-
-def signed_in(app, user):
-    client = app.test_client()
-    act_as(client, user)
-    return client
+from tests.support.people import signed_in
 
 
 def make_family(world, name: str, plan=PlanType.CHILD_IN_NEED, *, with_household=True):

@@ -10,8 +10,9 @@ from werkzeug.datastructures import MultiDict
 
 from coordinator.extensions import db
 from tests.conftest import csrf_from  # noqa: F401  (re-exported for the tests)
-from tests.families.conftest import World, act_as
+from tests.families.conftest import World
 from tests.families.helpers import Page, assert_form_error, date_fields, shown_values
+from tests.support.people import signed_in  # noqa: F401  (re-exported for the suite)
 
 EXTERNAL = "gp.reception@surgery.test"
 
@@ -30,10 +31,6 @@ class Network:
         return self.world.family.reference
 
 
-def signed_in(app, user):
-    client = app.test_client()
-    act_as(client, user)
-    return client
 
 
 # --- dates ------------------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from coordinator.extensions import db
 from tests.families.conftest import World
-from tests.families.helpers import Node, Page, assert_form_error, count, date_fields  # noqa: F401  (re-exported)
+from tests.families.helpers import count, date_fields  # noqa: F401  (re-exported)
+from tests.support.clock import travel_to  # noqa: F401  (re-exported for the suite)
+from tests.support.pages import Node, Page, assert_form_error, find_form, payload_of, send_form  # noqa: F401  (re-exported)
 
 # Names that must never reach an email: the family name, the children, the household.
 FAMILY_NAMES = ("Harrow", "Ruby", "Kelly", "Dean", "Carter")
@@ -101,12 +103,6 @@ def today() -> date:
     return local_today()
 
 
-def travel_to(monkeypatch, moment) -> None:
-    """Today's date, for every date check of families and minutes, as at ``moment`` (an aware datetime).
-    Sign-in and sessions keep the real clock (they imported utcnow by name)."""
-    import coordinator.timeutil as timeutil
-
-    monkeypatch.setattr(timeutil, "utcnow", lambda: moment)
 
 
 def csrf_token(client) -> str:
@@ -192,70 +188,6 @@ def school_update(team: Team, scale: int = 6, *, withhold: bool = True) -> dict:
 
 
 # --- pages and forms ------------------------------------------------------------------------------------------
-
-def find_form(page: Page, action: str | None = None, has: str | None = None) -> Node:
-    """The page's posting form whose action is ``action`` (None: the form that posts back to the page) and,
-    if given, that has a field named ``has``."""
-    found = []
-    for form in page.find_all("form"):
-        if (form.attrs.get("method") or "get").lower() != "post":
-            continue
-        if (form.attrs.get("action") or None) != action:
-            continue
-        if has is not None and not any(n.attrs.get("name") == has for n in form.iter()):
-            continue
-        found.append(form)
-    assert found, f"no form posting to {action!r} with a field {has!r} on the page"
-    return found[0]
-
-
-def payload_of(form: Node) -> dict[str, list[str]]:
-    """What a browser sends for a form left as shown."""
-    payload: dict[str, list[str]] = {}
-    for node in form.iter():
-        name = node.attrs.get("name")
-        if not name:
-            continue
-        if node.tag == "input":
-            kind = (node.attrs.get("type") or "text").lower()
-            if kind in ("submit", "button", "image", "reset", "file"):
-                continue
-            if kind in ("radio", "checkbox") and "checked" not in node.attrs:
-                continue
-            payload.setdefault(name, []).append(node.attrs.get("value", "on"))
-        elif node.tag == "textarea":
-            text = "".join(c for c in node.children if isinstance(c, str))
-            payload.setdefault(name, []).append(text[1:] if text.startswith("\n") else text)
-        elif node.tag == "select":
-            options = node.find_all("option")
-            chosen = [o for o in options if "selected" in o.attrs] or options[:1]
-            if chosen:
-                payload.setdefault(name, []).append(chosen[0].attrs.get("value", chosen[0].text()))
-    return payload
-
-
-def field_names(form: Node) -> set[str]:
-    return {n.attrs["name"] for n in form.iter() if n.attrs.get("name")}
-
-
-def send_form(client, page: Page, data: dict, *, action: str | None = None, has: str | None = None,
-              url: str | None = None, follow_redirects: bool = False):
-    """Post one of an open page's forms as a browser would: what it shows (its CSRF token and hidden
-    revision included) with ``data`` typed over it. Every name in ``data`` must be one of the form's
-    fields, or the name of radios and checkboxes it has; None clears a field."""
-    form = find_form(page, action, has)
-    payload = payload_of(form)
-    unknown = {k for k, v in data.items() if v is not None} - field_names(form)
-    assert not unknown, f"the form has no field {sorted(unknown)}"
-    for name, value in data.items():
-        if value is None:
-            payload.pop(name, None)
-        else:
-            payload[name] = [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
-    target = action or url
-    assert target, "say where the form posts (url=) when it posts back to its page"
-    return client.post(target, data=payload, follow_redirects=follow_redirects)
-
 
 def press(team, client, meeting, intent: str, data: dict | None = None, *, page: Page | None = None):
     """Press one of the editor's buttons (``intent``: save, add_action, add_goal, scores, review, send,

@@ -11,8 +11,8 @@ from coordinator.meetings.models import MeetingSeries, OccurrenceStatus
 from coordinator.minutes import outcomes as minutes_outcomes
 from coordinator.minutes import services
 from coordinator.minutes.models import Acknowledgement, Action, ActionStatus, CorrectionRequest, CorrectionState
-from tests.families.conftest import act_as
 from tests.minutes.helpers import open_page
+from tests.support.people import signed_in
 
 DEMO_PASSWORD = "demo password for the minutes tests"
 
@@ -32,10 +32,6 @@ def held_meetings(family):
                   key=lambda o: o.starts_at)
 
 
-def signed_in(app, email):
-    client = app.test_client()
-    act_as(client, user_by_email(email))
-    return client
 
 
 def test_harrow_has_three_or_more_held_meetings_with_published_minutes_one_corrected(app, harrow):

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from coordinator.extensions import db
 from tests.families.conftest import World, act_as, world  # noqa: F401  (the fixture, re-used here)
 from tests.families.helpers import Page, field_names, form_payload
+from tests.support.people import signed_in  # noqa: F401  (re-exported for the suite)
 
 # --- the people ---------------------------------------------------------------------------------------
 
@@ -49,10 +50,6 @@ def team(world, make_user):  # noqa: F811
     return Team(world, school, police, father)
 
 
-def signed_in(app, user):
-    client = app.test_client()
-    act_as(client, user)
-    return client
 
 
 # --- requests -----------------------------------------------------------------------------------------
