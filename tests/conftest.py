@@ -42,6 +42,9 @@ def _recreate_postgres_database(url: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+        # A test database need not wait for each commit to reach the disk: what the tests check is the same,
+        # and their thousands of commits are much quicker.
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
 
 
 def _drop_postgres_database(url: str) -> None:
