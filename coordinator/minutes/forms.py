@@ -21,6 +21,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from coordinator.forms import GovDateField, WholeNumberField, choices, enum_choices
+from coordinator.minutes import document
 from coordinator.minutes.models import ActionStatus
 from coordinator.minutes.services import SECTIONS
 
@@ -61,20 +62,20 @@ def build_minutes_form(*, invitees, agencies, children, members, **kwargs):
         pass
 
     for invitee in invitees:
-        setattr(MinutesForm, f"attendance-{invitee.user_id}", RadioField(
+        setattr(MinutesForm, document.attendance_key(invitee.user_id), RadioField(
             invitee.user.name, widget=GovRadioInput(), choices=ATTENDANCE, validators=[Optional()]))
-        setattr(MinutesForm, f"deputy-{invitee.user_id}", StringField(
+        setattr(MinutesForm, document.deputy_key(invitee.user_id), StringField(
             "Deputy, if someone came instead", widget=GovTextInput(),
             validators=[Optional(), Length(max=200, message="The deputy's name must be 200 characters or fewer")]))
     for member in members:
-        setattr(MinutesForm, f"household-{member.id}", RadioField(member.display_name, widget=GovRadioInput(),
+        setattr(MinutesForm, document.household_key(member.id), RadioField(member.display_name, widget=GovRadioInput(),
                                                                   choices=HOUSEHOLD, validators=[Optional()]))
     for agency in agencies:
-        setattr(MinutesForm, f"agency-{agency.id}-facts", _text(f"{agency.name}: facts",
+        setattr(MinutesForm, document.agency_facts_key(agency.id), _text(f"{agency.name}: facts",
                                                                 "What the agency saw, heard or checked."))
-        setattr(MinutesForm, f"agency-{agency.id}-opinion", _text(f"{agency.name}: opinion and judgement"))
+        setattr(MinutesForm, document.agency_opinion_key(agency.id), _text(f"{agency.name}: opinion and judgement"))
         for child in children:
-            setattr(MinutesForm, f"scale-{agency.id}-{child.id}", WholeNumberField(
+            setattr(MinutesForm, document.scale_key(agency.id, child.id), WholeNumberField(
                 f"{agency.name}: safety scale for {child.display_name}", widget=GovTextInput(),
                 validators=[Optional(), NumberRange(min=0, max=10, message="A safety scale is a whole number from 0 to 10")]))
     return MinutesForm(**kwargs)

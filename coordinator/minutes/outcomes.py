@@ -14,6 +14,7 @@ from coordinator.meetings.models import Occurrence, OccurrenceStatus
 from coordinator.meetings.workdays import add_working_days
 from coordinator.minutes.actions import goals_of
 from coordinator.minutes.models import Minutes
+from coordinator.submissions.document import UpdateDocument
 from coordinator.timeutil import local_zone, today, utcnow
 
 
@@ -62,10 +63,10 @@ def outcome_charts(family: Family) -> dict:
     for child in family.children:
         per_agency: dict[str, list[tuple[date, int]]] = {}
         for submission, occurrence in rows:
-            value = submission.fields.get(f"child-{child.id}-scale")
-            if value in (None, ""):
+            value = UpdateDocument(submission.fields).scale(child.id)
+            if value is None:
                 continue
-            per_agency.setdefault(agencies[submission.agency_id], []).append((occurrence.day, int(value)))
+            per_agency.setdefault(agencies[submission.agency_id], []).append((occurrence.day, value))
         if per_agency:
             scales[child.display_name] = [Line(agency, points) for agency, points in sorted(per_agency.items())]
     return {"goals": [g for g in goals if g.points], "scales": scales}

@@ -28,6 +28,7 @@ from coordinator.meetings.models import (
     Response,
 )
 from coordinator.meetings.workdays import add_working_days
+from coordinator.minutes import document
 from coordinator.minutes.models import (
     Acknowledgement,
     Action,
@@ -42,6 +43,7 @@ from coordinator.minutes.models import (
     MinutesVersion,
 )
 from coordinator.notify.services import enqueue_template
+from coordinator.submissions.document import summary_for_minutes
 from coordinator.timeutil import local_zone, today, utcnow
 from coordinator.urls import external_url
 
@@ -143,32 +145,15 @@ def prefill(occurrence: Occurrence) -> dict:
                   Response.REPORT_ONLY: "report_received"}.get(answer.response, "") if answer else ""
         if status in ("", "apologies") and invitee.user.agency_id in submitted_agencies:
             status = "report_received" if status == "" else status
-        content[f"attendance-{invitee.user_id}"] = status
-        content[f"deputy-{invitee.user_id}"] = (answer.deputy_name or "") if answer else ""
+        content[document.attendance_key(invitee.user_id)] = status
+        content[document.deputy_key(invitee.user_id)] = (answer.deputy_name or "") if answer else ""
+    child_ids = [child.id for child in family.children]
     for submission in submissions:
-        data = submission.fields
-        facts: list[str] = []
-        opinion: list[str] = []
-        counts = [(k, data.get(k)) for k in ("appointments_offered", "appointments_attended", "was_not_brought",
-                                             "family_cancelled", "no_answer_visits")]
-        if any(v not in (None, "") for _, v in counts):
-            facts.append("Appointments: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts if v not in (None, "")))
-        if data.get("engagement_observed"):
-            facts.append("Observed or checked: " + data["engagement_observed"])
-        if data.get("engagement_reported"):
-            facts.append("The parent said: " + data["engagement_reported"])
-        for key, label in (("worries", "Worried about"), ("working_well", "Working well")):
-            if data.get(key):
-                target = facts if data.get(f"{key}_provenance") == "observation" else opinion
-                target.append(f"{label} ({data.get(f'{key}_provenance') or 'not marked'}): {data[key]}")
-        if data.get("needs_to_happen"):
-            opinion.append("Needs to happen: " + data["needs_to_happen"])
-        content[f"agency-{submission.agency_id}-facts"] = "\n".join(facts)
-        content[f"agency-{submission.agency_id}-opinion"] = "\n".join(opinion)
-        for child in family.children:
-            scale = data.get(f"child-{child.id}-scale")
-            if scale not in (None, ""):
-                content[f"scale-{submission.agency_id}-{child.id}"] = scale
+        summary = summary_for_minutes(submission.fields, child_ids)  # what the update says, asked of its area
+        content[document.agency_facts_key(submission.agency_id)] = "\n".join(summary.facts)
+        content[document.agency_opinion_key(submission.agency_id)] = "\n".join(summary.opinion)
+        for child_id, scale in summary.scales.items():
+            content[document.scale_key(submission.agency_id, child_id)] = scale
     content["not_for_family"] = []
     content["withheld_reason"] = ""
     return content
@@ -297,10 +282,8 @@ def publish(minutes: Minutes, *, actor: User, correction: CorrectionRequest | No
 def _apply_household_confirmation(minutes: Minutes, actor: User) -> None:
     """What the meeting confirmed about the household reaches the record, with its history."""
     day = minutes.occurrence.day
-    for key, value in minutes.fields.items():
-        if not key.startswith("household-"):
-            continue
-        member = db.session.get(HouseholdMember, int(key.split("-")[1]))
+    for member_id, value in document.MinutesDocument(minutes.fields).household().items():
+        member = db.session.get(HouseholdMember, member_id)
         if member is None or member.family_id != minutes.family_id or member.left_on is not None:
             continue
         if value == "confirmed":
@@ -336,26 +319,20 @@ def snapshot(minutes: Minutes) -> dict:
     occurrence = minutes.occurrence
     series, family = occurrence.series, occurrence.series.family
     fields = minutes.fields
+    doc = document.MinutesDocument(fields)
     invitees = {i.user_id: i.user for i in series.current_invitees}
-    attendance = [{"name": u.name, "agency": u.agency.name if u.agency else "", "status": fields.get(f"attendance-{uid}", ""),
-                   "deputy": fields.get(f"deputy-{uid}", "")} for uid, u in invitees.items()]
-    agencies = {}
-    for key in fields:
-        if key.startswith("agency-") and key.endswith("-facts"):
-            agencies[int(key.split("-")[1])] = True
+    attendance = [{"name": u.name, "agency": u.agency.name if u.agency else "", "status": doc.attendance(uid),
+                   "deputy": doc.deputy(uid)} for uid, u in invitees.items()]
     from coordinator.agencies.models import Agency
 
-    names = {a.id: a.name for a in db.session.scalars(select(Agency).where(Agency.id.in_(agencies)))}
-    agency_info = [{"agency": names.get(aid, ""), "facts": fields.get(f"agency-{aid}-facts", ""),
-                    "opinion": fields.get(f"agency-{aid}-opinion", "")} for aid in sorted(agencies)]
-    scales = []
-    for key, value in fields.items():
-        if key.startswith("scale-") and value not in (None, ""):
-            _, agency_id, child_id = key.split("-")
-            child = next((c for c in family.children if c.id == int(child_id)), None)
-            agency = db.session.get(Agency, int(agency_id))
-            if child and agency:
-                scales.append({"agency": agency.name, "child": child.name, "score": int(value)})
+    scales_recorded = doc.scales()
+    agency_ids = set(doc.agencies()) | {agency_id for agency_id, _, _ in scales_recorded}
+    names = {a.id: a.name for a in db.session.scalars(select(Agency).where(Agency.id.in_(agency_ids)))}
+    agency_info = [{"agency": names.get(aid, ""), "facts": fields.get(document.agency_facts_key(aid), ""),
+                    "opinion": fields.get(document.agency_opinion_key(aid), "")} for aid in doc.agencies()]
+    children = {c.id: c.name for c in family.children}
+    scales = [{"agency": names[agency_id], "child": children[child_id], "score": score}
+              for agency_id, child_id, score in scales_recorded if agency_id in names and child_id in children]
     agreed = db.session.scalars(select(Action).where(Action.agreed_at_id == occurrence.id).order_by(Action.id)).all()
     reviewed = db.session.scalars(select(ActionUpdate).where(ActionUpdate.reviewed_at_id == occurrence.id)
                                   .order_by(ActionUpdate.id)).all()
@@ -363,11 +340,10 @@ def snapshot(minutes: Minutes) -> dict:
              for g in db.session.scalars(select(Goal).where(Goal.family_id == family.id).order_by(Goal.id))
              for s in g.scores if s.occurrence_id == occurrence.id]
     household = []
-    for key, value in fields.items():
-        if key.startswith("household-") and value:
-            member = db.session.get(HouseholdMember, int(key.split("-")[1]))
-            if member is not None and member.family_id == family.id:
-                household.append({"person": member.display_name, "confirmed": value})
+    for member_id, value in doc.household().items():
+        member = db.session.get(HouseholdMember, member_id)
+        if member is not None and member.family_id == family.id:
+            household.append({"person": member.display_name, "confirmed": value})
     health = next_meeting(occurrence)
     return {
         "meeting": {"type": series.meeting_type.label, "reference": family.reference,

@@ -26,6 +26,7 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from coordinator.families.models import Presence, Relationship, Sex
 from coordinator.forms import GovDateField, WholeNumberField, choices, enum_choices
+from coordinator.submissions.document import action_progress_key, child_key, household_key, man_key, new_person_key
 from coordinator.timeutil import today
 
 NEW_PERSON_SLOTS = 3
@@ -114,10 +115,10 @@ def build_update_form(*, members, men, children, actions=(), **form_kwargs):
         pass
 
     for member in members:
-        setattr(UpdateForm, f"household-{member.id}", RadioField(
+        setattr(UpdateForm, household_key(member.id), RadioField(
             member.display_name, widget=GovRadioInput(), choices=HOUSEHOLD_ANSWERS, validators=[Optional()]))
     for slot in range(1, NEW_PERSON_SLOTS + 1):
-        prefix = f"new-{slot}-"
+        prefix = new_person_key(slot, "")
         setattr(UpdateForm, prefix + "name", StringField(
             "Name", widget=GovTextInput(), description="Leave empty if you do not know it.",
             validators=[Optional(), Length(max=200, message="Name must be 200 characters or fewer")]))
@@ -135,7 +136,7 @@ def build_update_form(*, members, men, children, actions=(), **form_kwargs):
             "Seen by you, or reported to you?", widget=GovRadioInput(),
             choices=choices([("SEEN", "Seen"), ("TOLD_OF", "Reported")]), validators=[Optional()]))
     for man in men:
-        prefix = f"man-{man.id}-"
+        prefix = man_key(man.id, "")
         setattr(UpdateForm, prefix + "seen", RadioField(f"Has your agency seen {man.display_name}?",
                                                         widget=GovRadioInput(), choices=YES_NO, validators=[Optional()]))
         setattr(UpdateForm, prefix + "seen_on", _past_date("When you last saw him"))
@@ -144,7 +145,7 @@ def build_update_form(*, members, men, children, actions=(), **form_kwargs):
         setattr(UpdateForm, prefix + "history", _text("Relevant history known to your agency"))
         setattr(UpdateForm, prefix + "mothers_account", _text("What the mother says about him"))
     for child in children:
-        prefix = f"child-{child.id}-"
+        prefix = child_key(child.id, "")
         setattr(UpdateForm, prefix + "last_seen", _past_date(f"When you last saw {child.display_name}"))
         setattr(UpdateForm, prefix + "seen_alone", RadioField(f"Was {child.display_name} seen alone?",
                                                               widget=GovRadioInput(), choices=YES_NO,
@@ -158,8 +159,7 @@ def build_update_form(*, members, men, children, actions=(), **form_kwargs):
             description="0 means the child will be harmed; 10 means safe enough to close the case.",
             validators=[Optional(), NumberRange(min=0, max=10, message="The safety scale must be a whole number from 0 to 10")]))
     for action in actions:
-        prefix = f"action-{action.id}-"
-        setattr(UpdateForm, prefix + "progress", _text(f"Progress on: {action.description}"))
+        setattr(UpdateForm, action_progress_key(action.id), _text(f"Progress on: {action.description}"))
     return UpdateForm(**form_kwargs)
 
 
@@ -190,12 +190,12 @@ def check_complete(form, *, members, men, children) -> bool:
             missing.append(name)
 
     for member in members:
-        need(f"household-{member.id}", f"Say whether you have seen {member.display_name}")
+        need(household_key(member.id), f"Say whether you have seen {member.display_name}")
     for child in children:
-        need(f"child-{child.id}-seen_alone", f"Say whether {child.display_name} was seen alone")
-        need(f"child-{child.id}-scale", f"Give a safety scale for {child.display_name}")
+        need(child_key(child.id, "seen_alone"), f"Say whether {child.display_name} was seen alone")
+        need(child_key(child.id, "scale"), f"Give a safety scale for {child.display_name}")
     for man in men:
-        need(f"man-{man.id}-seen", f"Say whether your agency has seen {man.display_name}")
+        need(man_key(man.id, "seen"), f"Say whether your agency has seen {man.display_name}")
     need("da_asked", "Say whether you asked about domestic abuse")
     if form.da_asked.data == "yes":
         need("da_date", "Enter the date you asked about domestic abuse")
@@ -207,7 +207,7 @@ def check_complete(form, *, members, men, children) -> bool:
     if form.share_with_family.data == "partly" and not form.not_for_family.data:
         need("not_for_family", "Choose the sections that must not be shared")
     for slot in new_person_slots_used(form):
-        prefix = f"new-{slot}-"
+        prefix = new_person_key(slot, "")
         need(prefix + "presence", "Say whether the new person lives in or visits the home")
         need(prefix + "source", "Say whether you saw the new person or were told of them")
     return not missing
@@ -216,7 +216,7 @@ def check_complete(form, *, members, men, children) -> bool:
 def new_person_slots_used(form) -> list[int]:
     used = []
     for slot in range(1, NEW_PERSON_SLOTS + 1):
-        prefix = f"new-{slot}-"
+        prefix = new_person_key(slot, "")
         if any((form[prefix + key].data or "") for key in ("name", "description", "sex", "relationship",
                                                           "presence", "source")):
             used.append(slot)
@@ -227,7 +227,7 @@ def check_new_people(form) -> bool:
     """Even in a draft, a new person needs a name or a description: "someone" helps nobody."""
     ok = True
     for slot in new_person_slots_used(form):
-        prefix = f"new-{slot}-"
+        prefix = new_person_key(slot, "")
         if not (form[prefix + "name"].data or "").strip() and not (form[prefix + "description"].data or "").strip():
             form[prefix + "description"].errors = list(form[prefix + "description"].errors) + [
                 "Enter the new person's name, or describe them if the name is not known"]

@@ -17,6 +17,7 @@ from coordinator.meetings.models import (
     OccurrenceStatus,
     Response,
 )
+from coordinator.submissions.document import UpdateDocument
 from coordinator.submissions.forms import SECTIONS
 from coordinator.submissions.models import (
     Submission,
@@ -82,7 +83,7 @@ def build_pack(occurrence: Occurrence) -> Pack:
     if pack.previous is not None:
         for old in latest_submitted(pack.previous.id):
             for child in family.children:
-                scale = _int(old.fields.get(f"child-{child.id}-scale"))
+                scale = UpdateDocument(old.fields).scale(child.id)
                 if scale is not None:
                     pack.previous_scales[(old.agency_id, child.id)] = scale
     pack.attention = _attention(pack)
@@ -97,10 +98,10 @@ def _children_not_seen_alone(pack: Pack, last_meeting_day: date | None) -> list[
             continue
         seen_alone = False
         for sub in pack.submissions:
-            data = sub.fields
-            last_seen = data.get(f"child-{child.id}-last_seen")
-            if data.get(f"child-{child.id}-seen_alone") == "yes" and (
-                    last_meeting_day is None or (last_seen and date.fromisoformat(last_seen) >= last_meeting_day)):
+            update = UpdateDocument(sub.fields)
+            last_seen = update.last_seen(child.id)
+            if update.seen_alone(child.id) and (
+                    last_meeting_day is None or (last_seen is not None and last_seen >= last_meeting_day)):
                 seen_alone = True
         if not seen_alone:
             since = (f"since the last meeting on {last_meeting_day.strftime('%-d %B %Y')}" if last_meeting_day
@@ -137,13 +138,13 @@ def _attention(pack: Pack) -> list[Attention]:
         items.append(Attention("was_not_brought", f"Children were not brought to {wnb} appointments ({by})"))
 
     for child in family.children:
-        scales = {s.agency.name: _int(s.fields.get(f"child-{child.id}-scale")) for s in pack.submissions}
-        scales = {k: v for k, v in scales.items() if v is not None}
+        scales = {s.agency.name: scale for s in pack.submissions
+                  if (scale := UpdateDocument(s.fields).scale(child.id)) is not None}
         if len(scales) >= 2 and max(scales.values()) - min(scales.values()) >= int(cfg["SCALE_SPREAD_THRESHOLD"]):
             detail = ", ".join(f"{agency} {score}" for agency, score in sorted(scales.items()))
             items.append(Attention("scale_spread", f"Agencies disagree about how safe {child.display_name} is: {detail}"))
         for sub in pack.submissions:
-            now_scale = _int(sub.fields.get(f"child-{child.id}-scale"))
+            now_scale = UpdateDocument(sub.fields).scale(child.id)
             before = pack.previous_scales.get((sub.agency_id, child.id))
             if now_scale is not None and before is not None and now_scale != before:
                 direction = "down" if now_scale < before else "up"

@@ -31,6 +31,7 @@ from coordinator.families.models import (
 from coordinator.meetings.models import MeetingSeries, Occurrence, OccurrenceStatus
 from coordinator.meetings.workdays import add_working_days
 from coordinator.notify.services import enqueue_template
+from coordinator.submissions.document import UpdateDocument
 from coordinator.submissions.models import (
     HouseholdProposal,
     ProposalState,
@@ -363,9 +364,10 @@ def _apply_household(submission: Submission, data: dict, user: User, now: dateti
     from coordinator.families.models import HouseholdMember
 
     on = now.astimezone(local_zone()).date()
-    for key, value in data.items():
-        if key.startswith("household-") and value in SightingKind.__members__ and previous.get(key) != value:
-            member = db.session.get(HouseholdMember, int(key.split("-")[1]))
+    before = UpdateDocument(previous).household()
+    for member_id, value in UpdateDocument(data).household().items():
+        if value in SightingKind.__members__ and before.get(member_id) != value:
+            member = db.session.get(HouseholdMember, member_id)
             if member is None or member.family_id != submission.family_id:
                 continue
             family_services.record_sighting(
@@ -376,7 +378,7 @@ def _apply_household(submission: Submission, data: dict, user: User, now: dateti
     existing = {p.slot: p for p in db.session.scalars(
         select(HouseholdProposal).where(HouseholdProposal.submission_id == submission.id))}
     for slot in range(1, NEW_PERSON_SLOTS + 1):
-        person = {k.split("-", 2)[2]: v for k, v in data.items() if k.startswith(f"new-{slot}-")}
+        person = UpdateDocument(data).new_person(slot)
         if not ((person.get("name") or "").strip() or (person.get("description") or "").strip()):
             continue
         proposal = existing.pop(slot, None)
