@@ -16,7 +16,7 @@ from sqlalchemy import select
 from coordinator.audit import services as audit
 from coordinator.auth import services as auth_services
 from coordinator.auth.models import User
-from coordinator.concurrency import claim_revision
+from coordinator.concurrency import claim_revision, lock_for_change
 from coordinator.extensions import db
 from coordinator.families import services as family_services
 from coordinator.families.access import current_membership_clause
@@ -152,6 +152,10 @@ def extend_all(now: datetime | None = None, may_go_on: Callable[[], bool] = lamb
             break
         series = db.session.get(MeetingSeries, series_id)
         if series is not None and series.status is SeriesStatus.ACTIVE:
+            try:  # like any change to a series: a lead ending or moving it at this moment is not overwritten
+                claim_revision(series, None, StaleSeries("changed at the same moment"))
+            except StaleSeries:
+                continue  # (rolled back) the next tick extends it as it is then
             made += generate_occurrences(series, end)
         db.session.commit()
     return made
@@ -174,6 +178,7 @@ def attendees(series: MeetingSeries) -> list[Attendee]:
 def _ensure_guest_access(family: Family, user: User, actor: User) -> None:
     """Someone invited who is not in the network gets scoped access: this family's meetings only."""
     on = today()
+    lock_for_change(family)  # the same person invited to another of the family's series at this moment
     member = db.session.scalar(select(NetworkMembership).where(NetworkMembership.family_id == family.id,
                                                                current_membership_clause(user.id, on)))
     if member is None:
@@ -501,10 +506,14 @@ def change_invitees(series: MeetingSeries, users: list[User], *, actor: User, ex
 
 
 def mark_held(occurrence: Occurrence, *, actor: User) -> None:
-    if occurrence.status is OccurrenceStatus.CANCELLED:
-        raise MeetingError("A cancelled meeting cannot be recorded as held")
     if occurrence.starts_at > utcnow():
         raise MeetingError("A meeting cannot be recorded as held before it starts")
+    # The series first, then the meeting as it is now: a cancellation at this moment has either committed
+    # (and is seen here) or waits, and is then refused as a change made to an older series.
+    _touch(occurrence.series, None)
+    db.session.refresh(occurrence)
+    if occurrence.status is OccurrenceStatus.CANCELLED:
+        raise MeetingError("A cancelled meeting cannot be recorded as held")
     occurrence.status = OccurrenceStatus.HELD
     occurrence.updated_at = utcnow()
     audit.record("meeting_held", object_type="occurrence", object_id=occurrence.id,

@@ -25,6 +25,13 @@ def may_read_minutes(user, family, occurrence, **_) -> bool:
     return any(invitee.user_id == user.id for invitee in occurrence.series.current_invitees)
 
 
+@refuses(403, "Only the people the minutes were sent to acknowledge them or ask for a correction.")
+def may_answer_minutes(user, family, occurrence, **_) -> bool:
+    """Acknowledging and asking for corrections are for the distribution list; an administrator reading
+    the record through break glass reads only."""
+    return any(person.id == user.id for person in services.distribution(occurrence))
+
+
 @refuses(403, "The family copy is produced by the chair or the lead professional.")
 def may_make_family_copy(user, family, occurrence, **_) -> bool:
     return (services.may_approve(occurrence, user) or services.is_chair(occurrence, user) or is_lead(family, user)

@@ -9,6 +9,7 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
@@ -21,6 +22,7 @@ from coordinator.families.models import (
     NetworkRole,
     SightingKind,
 )
+from coordinator.meetings import services as meetings_services
 from coordinator.meetings.models import (
     InvitationResponse,
     Occurrence,
@@ -121,7 +123,11 @@ def start_minutes(occurrence: Occurrence, actor: User) -> Minutes:
     minutes = Minutes(occurrence_id=occurrence.id, family_id=occurrence.series.family_id, status=MinutesStatus.DRAFT,
                       content=json.dumps(content, sort_keys=True), revision=1)
     db.session.add(minutes)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # opened by someone else at the same instant (one per meeting): theirs is the copy
+        db.session.rollback()
+        return db.session.scalars(select(Minutes).where(Minutes.occurrence_id == occurrence.id)).one()
     db.session.add(MinutesRevision(minutes_id=minutes.id, revision=1, content=minutes.content, saved_by_id=actor.id))
     audit.record("minutes_started", object_type="minutes", object_id=minutes.id, family_id=minutes.family_id,
                  actor=actor)
@@ -262,9 +268,15 @@ def publish(minutes: Minutes, *, actor: User, correction: CorrectionRequest | No
     db.session.add(version)
     minutes.status = MinutesStatus.PUBLISHED
     if number == 1:
-        _apply_household_confirmation(minutes, actor)
-        if occurrence.status is not OccurrenceStatus.HELD and occurrence.starts_at <= utcnow():
-            occurrence.status = OccurrenceStatus.HELD
+        try:
+            _apply_household_confirmation(minutes, actor)
+            if occurrence.status is not OccurrenceStatus.HELD and occurrence.starts_at <= utcnow():
+                meetings_services.mark_held(occurrence, actor=actor)
+        except (family_services.FamilyError, meetings_services.MeetingError) as error:
+            # Someone changed a person's record or the meeting at this very moment: nothing is published
+            # (the transaction is rolled back); the chair sees why and publishes again.
+            db.session.rollback()
+            raise MinutesError(f"Nothing was published. {error}") from error
     db.session.flush()  # the unique (minutes, number) refuses a second publish racing this one
     for user in distribution(occurrence):
         enqueue_template(f"minutes-published:{version.id}:{user.id}", to=user.email,

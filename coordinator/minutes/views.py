@@ -41,6 +41,7 @@ from coordinator.minutes.models import (
     MinutesVersion,
 )
 from coordinator.minutes.policy import (
+    may_answer_minutes,
     may_decide_correction,
     may_edit_minutes,
     may_make_family_copy,
@@ -101,7 +102,9 @@ def edit(family: Family, occurrence: Occurrence):
             abort(409, description=str(error))
         db.session.commit()
     if minutes.status is MinutesStatus.PUBLISHED:
-        return _to_published(family, occurrence, minutes)
+        if request.method == "GET":
+            return _to_published(family, occurrence, minutes)
+        return _Editor(family, occurrence, minutes).published_meanwhile()
     editor = _Editor(family, occurrence, minutes)
     if request.method == "GET" or not editor.form.validate_on_submit():
         return editor.render()  # on a POST: GOV.UK errors on the fields, nothing saved, everything typed re-shown
@@ -147,9 +150,9 @@ class _Editor:
         except services.StaleMinutes as stale:
             self.show_conflict(mine, stale.saved)
             return self.render()
-        except services.MinutesError as error:  # published meanwhile
-            flash(str(error), "info")
-            return _back_to_editor(family, occurrence)
+        except services.MinutesError:  # published meanwhile
+            db.session.rollback()
+            return self.published_meanwhile()
         db.session.commit()
         self.form.revision.data = minutes.revision
         step = EDITOR_STEPS.get(intent)
@@ -180,6 +183,19 @@ class _Editor:
         if intent == "publish":
             return _to_published(self.family, self.occurrence, self.minutes)
         return _back_to_editor(self.family, self.occurrence, EDITOR_ANCHORS.get(intent, ""))
+
+    def published_meanwhile(self):
+        """A save that came after publication: published minutes do not change, so what was typed is shown
+        beside what was published, to copy into a correction request. Nothing typed is lost from sight."""
+        db.session.refresh(self.minutes)
+        published = build_minutes_form(data=self.minutes.fields, formdata=None, invitees=self.invitees,
+                                       agencies=self.agencies, children=self.children, members=self.members)
+        typed = differences(self.form, published)
+        if not typed:  # a double click on Publish, say: nothing of theirs is missing from what was published
+            flash("These minutes are already published", "info")
+            return _to_published(self.family, self.occurrence, self.minutes)
+        return render_template("minutes/published_meanwhile.html", family=self.family, occurrence=self.occurrence,
+                               version=self.minutes.latest_version, conflict=typed), 409
 
     def show_conflict(self, mine: dict, saved: dict) -> None:
         differing = services.section_differences(mine, saved)
@@ -351,11 +367,13 @@ def show_version(family: Family, occurrence: Occurrence, number: int):
     previous = next((v for v in version.minutes.versions if v.number == number - 1), None)
     corrections = db.session.scalars(select(CorrectionRequest).where(CorrectionRequest.version_id == version.id)
                                      .order_by(CorrectionRequest.id)).all()
+    distribution = services.distribution(occurrence)
     audit.record("minutes_viewed", object_type="minutes_version", object_id=version.id, family_id=family.id)
     db.session.commit()
     return render_template(
         "minutes/version.html", family=family, occurrence=occurrence, version=version, data=version.fields,
-        acks=acks, distribution=services.distribution(occurrence), acknowledged=current_user.id in acks,
+        acks=acks, distribution=distribution, acknowledged=current_user.id in acks,
+        may_answer=any(person.id == current_user.id for person in distribution),
         is_chair=services.may_approve(occurrence, current_user) or is_lead(family, current_user),
         may_decide=services.may_approve(occurrence, current_user),
         previous=previous, difference=services.difference(previous, version) if previous else None,
@@ -384,7 +402,7 @@ def family_copy(family: Family, occurrence: Occurrence, number: int):
 
 
 @bp.post("/minutes/<int:occurrence_id>/v<int:number>/acknowledge")
-@family_view(Need.ATTEND, load=OCCURRENCE, may=may_read_minutes)
+@family_view(Need.ATTEND, load=OCCURRENCE, may=(may_read_minutes, may_answer_minutes))
 def acknowledge(family: Family, occurrence: Occurrence, number: int):
     version = _version(family, occurrence, number)
     if not ButtonForm().validate_on_submit():
@@ -396,7 +414,7 @@ def acknowledge(family: Family, occurrence: Occurrence, number: int):
 
 
 @bp.route("/minutes/<int:occurrence_id>/v<int:number>/correction", methods=["GET", "POST"])
-@family_view(Need.ATTEND, load=OCCURRENCE, may=may_read_minutes)
+@family_view(Need.ATTEND, load=OCCURRENCE, may=(may_read_minutes, may_answer_minutes))
 def request_correction(family: Family, occurrence: Occurrence, number: int):
     version = _version(family, occurrence, number)
     form = CorrectionForm()

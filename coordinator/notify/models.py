@@ -36,6 +36,10 @@ class OutboxMessage(Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while the message is being handed to the relay; a claim released with it still set was a send
+    # that never came back (the process stopped or died in the middle), counted in ``interruptions``.
+    in_hand_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    interruptions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When it was first due: how long a message has waited is measured from here (health, the admin page).

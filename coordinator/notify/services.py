@@ -101,18 +101,26 @@ def release_own_claims(holder: str) -> int:
 
 
 def _release_claims(whose) -> int:
+    """Claimed messages go back to the queue. The one that was in hand (its send never came back) counts
+    an interruption; one interrupted OUTBOX_MAX_ATTEMPTS times is failed, as it seems to take the sender
+    down. Messages that were only claimed were never tried by this sender and lose nothing."""
     now = utcnow()
     limit = current_app.config["OUTBOX_MAX_ATTEMPTS"]
     sending = (OutboxMessage.state == OutboxState.SENDING, whose)
+    in_hand = OutboxMessage.in_hand_since.is_not(None)
+    unclaimed = dict(claimed_by=None, claimed_at=None, in_hand_since=None,
+                     interruptions=OutboxMessage.interruptions + 1)
     exhausted = rows_matched(
-        update(OutboxMessage).where(*sending, OutboxMessage.attempts >= limit)
-        .values(state=OutboxState.FAILED, failed_at=now, claimed_by=None, claimed_at=None,
+        update(OutboxMessage).where(*sending, in_hand, OutboxMessage.interruptions + 1 >= limit)
+        .values(state=OutboxState.FAILED, failed_at=now, **unclaimed,
                 last_error=f"sending was interrupted {limit} times (the sender stopped in the middle)"))
+    interrupted = rows_matched(
+        update(OutboxMessage).where(*sending, in_hand).values(state=OutboxState.PENDING, **unclaimed))
     released = rows_matched(
         update(OutboxMessage).where(*sending)
         .values(state=OutboxState.PENDING, claimed_by=None, claimed_at=None))
     db.session.commit()
-    return exhausted + released
+    return exhausted + interrupted + released
 
 
 def claim_due(holder: str, now: datetime, limit: int) -> list[int]:
@@ -200,6 +208,7 @@ def _send_one(transport, sender: str, message_id: int, holder: str, now: datetim
     if message is None or message.state != OutboxState.SENDING or message.claimed_by != holder:
         return "retry"
     message.attempts += 1
+    message.in_hand_since = utcnow()
     db.session.commit()  # counted before the send: a send that takes the process down still counts
     try:
         transport.send(sender=_envelope(sender), recipient=message.recipient,
@@ -227,6 +236,7 @@ def _send_one(transport, sender: str, message_id: int, holder: str, now: datetim
             message.mime = _without_body(message.mime)
     message.claimed_by = None
     message.claimed_at = None
+    message.in_hand_since = None
     db.session.commit()
     return outcome
 
@@ -297,6 +307,7 @@ def resend(message: OutboxMessage) -> None:
     now = utcnow()
     message.state = OutboxState.PENDING
     message.attempts = 0
+    message.interruptions = 0
     message.next_attempt_at = now
     message.due_at = now
     message.failed_at = None

@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -150,7 +151,7 @@ def run_due_jobs(holder: str, now: datetime | None = None) -> dict[str, object]:
 def tick(holder: str) -> dict[str, object] | None:
     """One scheduler tick: renew (or wait for) the lease, then do whatever is due."""
     try:
-        if not acquire_lease(holder):
+        if stop_requested() or not acquire_lease(holder):  # a tick queued as the stop came renews nothing
             return None
         return run_due_jobs(holder)
     finally:
@@ -161,13 +162,39 @@ def last_heartbeat() -> datetime | None:
     return db.session.scalar(select(SchedulerLease.heartbeat_at).where(SchedulerLease.name == LEASE_NAME))
 
 
+def _release(app, holder: str) -> None:
+    with app.app_context():
+        try:
+            release_lease(holder)
+        finally:
+            db.session.remove()
+
+
+def _in_background(work: Callable[[], None], timeout: float) -> bool:
+    """Run ``work`` on a daemon thread; True once it has returned without error within ``timeout``."""
+    done, succeeded = threading.Event(), []
+
+    def run():
+        try:
+            work()
+            succeeded.append(True)
+        except Exception:  # noqa: BLE001 - logged; the caller exits either way
+            log.exception("giving up the scheduler lease failed; it will expire instead")
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True, name="release-lease").start()
+    return done.wait(timeout) and bool(succeeded)
+
+
 def run_forever(app) -> None:
     """The scheduler process: APScheduler runs one tick job at a fixed interval.
 
     SIGTERM (or SIGINT) stops it within a few seconds whatever the backlog: the tick in progress finishes
     the message or step in hand and returns its other claims to the queue, then the lease is given up at
     once. A tick still stuck after SCHEDULER_STOP_GRACE_SECONDS (a relay that accepts connections and
-    never answers) is abandoned: the process exits, and the next holder sends that message again.
+    never answers), or a database that does not answer when the lease is given up, is abandoned: the
+    process exits, and the next holder sends that message again (or waits for the lease to expire).
     """
     import signal
 
@@ -201,15 +228,16 @@ def run_forever(app) -> None:
         scheduler.start()
     finally:
         request_stop()
-        finished = idle.wait(float(app.config["SCHEDULER_STOP_GRACE_SECONDS"]))
-        with app.app_context():
-            # Only after the tick has finished (its sender gave back what it had not sent) or been given up:
-            # a tick finishing later would renew the lease.
-            release_lease(holder)
-            db.session.remove()
-        if not finished:
-            log.warning("scheduler %s stopped with a step still in hand after %ss; the next holder redoes it",
-                        holder, app.config["SCHEDULER_STOP_GRACE_SECONDS"])
+        grace = float(app.config["SCHEDULER_STOP_GRACE_SECONDS"])
+        deadline = time.monotonic() + grace
+        finished = idle.wait(grace)
+        # Only after the tick has finished (its sender gave back what it had not sent) or been given up: a
+        # tick finishing later would renew the lease. On its own thread, within what is left of the grace
+        # (a second at least), as the database may be what is stuck; the lease then simply expires.
+        released = _in_background(lambda: _release(app, holder), max(1.0, deadline - time.monotonic()))
+        if not (finished and released):
+            log.warning("scheduler %s stopped with %s still in hand after %ss; the next holder redoes it",
+                        holder, "a step" if not finished else "the lease", grace)
             logging.shutdown()
             os._exit(0)
     log.info("scheduler %s stopped", holder)

@@ -10,13 +10,13 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
 from coordinator.concurrency import claim_revision, flush_or_raise
-from coordinator.extensions import db
+from coordinator.extensions import db, rows_matched
 from coordinator.families import services as family_services
 from coordinator.families.access import current_membership_clause
 from coordinator.families.models import (
@@ -385,11 +385,29 @@ def _apply_household(submission: Submission, data: dict, user: User, now: dateti
         if proposal is None:
             db.session.add(HouseholdProposal(family_id=submission.family_id, submission_id=submission.id, slot=slot,
                                              data=json.dumps(person, sort_keys=True)))
-        elif proposal.state is ProposalState.PENDING:
-            proposal.data = json.dumps(person, sort_keys=True)
-    for withdrawn in existing.values():
-        if withdrawn.state is ProposalState.PENDING:  # the amended update no longer mentions them
-            db.session.delete(withdrawn)
+        else:  # only while still undecided: the lead may be adding them at this moment
+            rows_matched(update(HouseholdProposal).where(*_undecided(proposal))
+                         .values(data=json.dumps(person, sort_keys=True))
+                         .execution_options(synchronize_session=False))
+    for withdrawn in existing.values():  # the amended update no longer mentions them
+        rows_matched(delete(HouseholdProposal).where(*_undecided(withdrawn))
+                     .execution_options(synchronize_session=False))
+
+
+def _undecided(proposal: HouseholdProposal) -> tuple:
+    return HouseholdProposal.id == proposal.id, HouseholdProposal.state == ProposalState.PENDING
+
+
+def _decide(proposal: HouseholdProposal, state: ProposalState, actor: User) -> None:
+    """Record the lead's decision if nobody has decided and the agency has not withdrawn the person: one
+    conditional write, so a double click or two leads at once add nobody twice."""
+    decided = rows_matched(update(HouseholdProposal).where(*_undecided(proposal))
+                           .values(state=state, decided_by_id=actor.id, decided_at=utcnow())
+                           .execution_options(synchronize_session=False))
+    if decided != 1:
+        db.session.rollback()
+        raise UpdateError("This person has already been dealt with, or the agency has taken them out of its update")
+    db.session.refresh(proposal)
 
 
 def allow_several(request: SubmissionRequest, *, actor: User) -> None:
@@ -407,8 +425,7 @@ def pending_proposals(family: Family) -> list[HouseholdProposal]:
 
 
 def accept_proposal(proposal: HouseholdProposal, *, actor: User):
-    if proposal.state is not ProposalState.PENDING:
-        raise UpdateError("This person has already been dealt with")
+    _decide(proposal, ProposalState.ACCEPTED, actor)
     person = proposal.fields
     family = proposal.family
     relationship = Relationship[person["relationship"]] if person.get("relationship") else Relationship.UNKNOWN
@@ -422,16 +439,13 @@ def accept_proposal(proposal: HouseholdProposal, *, actor: User):
         source_note=f"From {proposal.submission.agency.name}'s update",
         first_recorded_on=proposal.created_at.astimezone(local_zone()).date(),
     )
-    proposal.state, proposal.member_id = ProposalState.ACCEPTED, member.id
-    proposal.decided_by_id, proposal.decided_at = actor.id, utcnow()
+    proposal.member_id = member.id
     audit.record("household_proposal_accepted", object_type="household_proposal", object_id=proposal.id,
                  family_id=family.id, actor=actor)
     return member
 
 
 def decline_proposal(proposal: HouseholdProposal, *, actor: User) -> None:
-    if proposal.state is not ProposalState.PENDING:
-        raise UpdateError("This person has already been dealt with")
-    proposal.state, proposal.decided_by_id, proposal.decided_at = ProposalState.DECLINED, actor.id, utcnow()
+    _decide(proposal, ProposalState.DECLINED, actor)
     audit.record("household_proposal_declined", object_type="household_proposal", object_id=proposal.id,
                  family_id=proposal.family_id, actor=actor)

@@ -337,3 +337,99 @@ def test_two_administrators_editing_the_same_user(team, browser_for, make_user):
     second_admin = make_user("admin2@council.test", "Ade Admin", admin=True)
     race_a_field([browser_for(team.admin), browser_for(second_admin)], f"/admin/users/{team.member.id}",
                  "job_title", "Job title", lambda: fresh(User, team.member.id).job_title)
+
+
+# --- decisions taken twice at the same instant ----------------------------------------------------------------
+
+def _button(browser, page_url: str, action: str) -> dict[str, list[str]]:
+    """The payload of the page's form that posts to ``action`` (a button form), as shown."""
+    from tests.support.pages import payload_of, posting_forms
+
+    response = browser.get(page_url)
+    assert response.status == 200, (page_url, response.status)
+    return payload_of(next(f for f in posting_forms(response.page) if f.attrs.get("action", "").endswith(action)))
+
+
+def test_a_person_an_agency_reported_added_and_declined_at_once(team, browser_for):
+    """A double click on "Add to the household", or the lead's two tabs adding and declining: the person is
+    added once or not at all, and the proposal's state says which."""
+    import json
+
+    from coordinator.families.models import HouseholdMember
+    from coordinator.submissions import services as updates
+    from coordinator.submissions.models import HouseholdProposal, ProposalState
+    from tests.submissions.conftest import complete_answers, send_requests
+
+    request = send_requests(team.world)["Health visiting"]
+    submission = updates.save(request, team.member, complete_answers(team.world), submit=True,
+                              expected_revision=None)
+    db.session.commit()
+    lead = [browser_for(team.lead), browser_for(team.lead)]
+    page = f"/families/{team.ref}"
+    for n in range(ROUNDS):
+        name = f"Round {n} visitor"
+        proposal = HouseholdProposal(family_id=team.family.id, submission_id=submission.id, slot=100 + n,
+                                     data=json.dumps({"name": name, "presence": "VISITS", "source": "SEEN"}))
+        db.session.add(proposal)
+        db.session.commit()
+        decisions = ("accept", "accept") if n % 2 == 0 else ("accept", "decline")
+        forms = [_button(browser, page, f"/proposals/{proposal.id}/{decision}")
+                 for browser, decision in zip(lead, decisions, strict=True)]
+        urls = [f"/families/{team.ref}/proposals/{proposal.id}/{decision}" for decision in decisions]
+        responses = together(*[lambda b=b, u=u, f=f: b.post(u, f) for b, u, f in zip(lead, urls, forms, strict=True)])
+        assert_no_server_error(responses)
+        decided = fresh(HouseholdProposal, proposal.id)
+        added = db.session.scalars(select(HouseholdMember).where(HouseholdMember.family_id == team.family.id,
+                                                                 HouseholdMember.name == name)).all()
+        assert decided.state is not ProposalState.PENDING, n
+        assert len(added) == (1 if decided.state is ProposalState.ACCEPTED else 0), (n, decided.state, len(added))
+        assert decided.member_id == (added[0].id if added else None)
+
+
+def test_a_meeting_recorded_as_held_as_it_is_cancelled(team, browser_for):
+    """The lead's two tabs: one records the meeting as held, the other cancels it. The one that comes second
+    is refused, and the meeting is what the one that came first said."""
+    from sqlalchemy import update
+
+    from coordinator.meetings.models import Occurrence, OccurrenceStatus
+
+    meeting = team.meetings[1]
+    lead = [browser_for(team.lead), browser_for(team.lead)]
+    show = f"/families/{team.ref}/meetings/{meeting.id}"
+    cancel = f"{show}/cancel"
+    for n in range(ROUNDS):
+        db.session.execute(update(Occurrence).where(Occurrence.id == meeting.id)
+                           .values(status=OccurrenceStatus.SCHEDULED, cancel_reason=None))
+        db.session.commit()
+        held_form = _button(lead[0], show, "/held")
+        cancel_form = lead[1].form(cancel)
+        cancel_form.update({"reason": [f"Round {n}: the family moved away"], "notify": ["no"]})
+        held, cancelled = together(lambda f=held_form: lead[0].post(f"{show}/held", f),
+                                   lambda f=cancel_form: lead[1].post(cancel, f))
+        assert_no_server_error([held, cancelled])
+        status = fresh(Occurrence, meeting.id).status
+        assert status in (OccurrenceStatus.HELD, OccurrenceStatus.CANCELLED), n
+        assert cancelled.saved == (status is OccurrenceStatus.CANCELLED), (n, status, cancelled.status)
+
+
+def test_the_chair_and_the_minute_taker_opening_new_minutes_at_once(team, browser_for):
+    """Both click "Write the minutes" for a meeting with none yet: both get the editor, of the one copy."""
+    from sqlalchemy import delete
+
+    from coordinator.minutes.models import Minutes, MinutesRevision
+
+    meeting = team.meetings[1]
+    url = f"/families/{team.ref}/minutes/{meeting.id}/edit"
+    editors = [browser_for(team.chair), browser_for(team.taker)]
+    for n in range(ROUNDS):
+        db.session.execute(delete(MinutesRevision).where(MinutesRevision.minutes_id.in_(
+            select(Minutes.id).where(Minutes.occurrence_id == meeting.id))))
+        db.session.execute(delete(Minutes).where(Minutes.occurrence_id == meeting.id))
+        db.session.commit()
+        responses = together(*[lambda b=b: b.get(url) for b in editors])
+        assert_no_server_error(responses)
+        assert [r.status for r in responses] == [200, 200], n
+        assert all(r.page.heading.startswith("Minutes:") for r in responses)
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(Minutes)
+                                 .where(Minutes.occurrence_id == meeting.id)) == 1

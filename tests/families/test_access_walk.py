@@ -42,6 +42,7 @@ REFUSED_BY = {
     "may_answer_meeting": dict(lead="403"),  # the lead is not invited to the walk's series
     "may_edit_minutes": dict(member="403", school="403"),
     "may_read_minutes": {},
+    "may_answer_minutes": {},  # everyone the walk lets read them was sent them (the admin: break glass, below)
     "may_make_family_copy": dict(taker="403", member="403", school="403"),
     "may_decide_correction": dict(lead="403", taker="403", member="403", school="403"),
     "may_update_action": dict(chair="403", taker="403", school="403"),  # the member owns the action

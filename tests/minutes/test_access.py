@@ -71,3 +71,26 @@ def test_a_meeting_of_another_family_is_not_found(team, client_for, path):
     published(team, meeting, decisions="The plan continues.")
     url = f"/families/{other.reference}/minutes/{meeting.id}{path}"
     assert client_for(team.lead).get(url).status_code == 404
+
+
+def test_an_administrator_reading_through_break_glass_neither_acknowledges_nor_asks_for_corrections(team, client_for):
+    from coordinator.minutes.models import Acknowledgement, CorrectionRequest
+
+    meeting = team.meetings[0]
+    published(team, meeting, decisions="The plan continues.")
+    admin = client_for(team.admin)
+    reason = {"csrf_token": csrf_token(admin), "reason": "Audit of the partnership's minutes, ref IG-7"}
+    assert admin.post(f"/families/{team.ref}/break-glass", data=reason).status_code == 302
+
+    page = open_page(admin, team.version(meeting, 1))
+    assert "The plan continues." in page.text  # reads them
+    assert "I have read these minutes" not in page.text and "Ask for a correction" not in page.text
+    token = csrf_token(admin)
+    assert admin.post(team.version(meeting, 1, "/acknowledge"), data={"csrf_token": token}).status_code == 403
+    assert admin.post(team.version(meeting, 1, "/correction"),
+                      data={"csrf_token": token, "section": "decisions", "text": "Mine"}).status_code == 403
+    assert db.session.scalars(db.select(Acknowledgement)).all() == []
+    assert db.session.scalars(db.select(CorrectionRequest)).all() == []
+    # Someone the minutes were sent to still sees both.
+    page = open_page(client_for(team.member), team.version(meeting, 1))
+    assert "I have read these minutes" in page.text and "Ask for a correction" in page.text

@@ -195,8 +195,15 @@ def test_published_minutes_cannot_be_edited(team, client_for):
 
     response = taker.get(team.editor(meeting))
     assert response.status_code == 302 and response.headers["Location"].endswith(team.version(meeting, 1))
+    # What they typed into the page opened before is not saved, and not lost from sight either: it is shown
+    # beside what was published, with the way to ask for a correction.
     response = send_form(taker, stale_page, {"decisions": "Changed after publishing."}, url=team.editor(meeting))
-    assert response.status_code == 302 and response.headers["Location"].endswith(team.version(meeting, 1))
+    assert response.status_code == 409
+    shown = Page(response.get_data(as_text=True))
+    assert "These minutes were published while you were writing" in shown.text
+    typed = shown.find(id="typed-decisions")
+    assert typed is not None and "Changed after publishing." in typed.text() and DECISION in typed.text()
+    assert shown.link("ask the chair for a correction") == team.version(meeting, 1, "/correction")
     after = minutes_of(meeting)
     assert (after.revision, after.content) == (revision, content)
     assert versions_of(meeting)[0].fields["sections"]["decisions"] == DECISION
@@ -237,6 +244,36 @@ def test_a_double_click_on_publish_gives_one_version_and_one_email_each(team, cl
     send_all()
     recipients = [address for mail in read_mail(smtp_server) for address in mail.to]
     assert sorted(recipients) == sorted(team.distribution)
+
+
+def test_a_person_changed_at_the_instant_of_publishing_publishes_nothing_and_says_why(team, client_for, monkeypatch):
+    """The minutes record the father as having left; as the chair publishes, a colleague saves a change to
+    his record (the revision publishing read is one behind). Nothing is published, the chair is told, and
+    publishing again works."""
+    from coordinator.families import services as family_services
+
+    meeting = team.meetings[0]
+    write(team, client_for(team.taker), meeting, **{f"household-{team.father.id}": "left"})
+    approved(team, client_for, meeting)
+    real = family_services.update_member
+
+    def a_colleague_saved_first(member, *, expected_revision, **changes):
+        return real(member, expected_revision=expected_revision - 1, **changes)
+
+    monkeypatch.setattr(family_services, "update_member", a_colleague_saved_first)
+    chair = client_for(team.chair)
+    response = press(team, chair, meeting, "publish")
+    assert response.status_code == 200
+    page = Page(response.get_data(as_text=True))
+    assert any("Nothing was published. Someone else changed this person's record" in e for e in page.errors().values())
+    assert versions_of(meeting) == [] and outbox() == []
+    assert minutes_of(meeting).status is MinutesStatus.APPROVED
+
+    monkeypatch.undo()
+    assert press(team, chair, meeting, "publish").status_code == 302
+    assert [v.number for v in versions_of(meeting)] == [1]
+    db.session.expire_all()
+    assert db.session.get(HouseholdMember, team.father.id).left_on == meeting.day
 
 
 class Interrupted(RuntimeError):

@@ -108,20 +108,44 @@ def test_the_attempt_is_counted_before_the_message_is_handed_over(smtp_app, smtp
 
 def test_a_message_whose_sending_keeps_stopping_the_sender_is_failed(smtp_app, smtp_server):
     """A sender that dies with a message in hand leaves it claimed; the next holder returns it to the queue,
-    and once it has used its attempts that way it is failed rather than handed out for ever."""
+    and once its sends have been interrupted that many times it is failed rather than handed out for ever.
+    A message that was only claimed alongside it was never tried, whatever its attempts, and loses nothing."""
     limit = smtp_app.config["OUTBOX_MAX_ATTEMPTS"]
     innocent, culprit = queue("innocent:1", 1), queue("culprit:2", 2)
     db.session.execute(db.update(OutboxMessage).where(OutboxMessage.id.in_([innocent.id, culprit.id])).values(
-        state=OutboxState.SENDING, claimed_by="dead-sender", claimed_at=utcnow()))
-    db.session.execute(db.update(OutboxMessage).where(OutboxMessage.id == culprit.id).values(attempts=limit))
+        state=OutboxState.SENDING, claimed_by="dead-sender", claimed_at=utcnow(), attempts=limit + 3))
+    db.session.execute(db.update(OutboxMessage).where(OutboxMessage.id == culprit.id).values(
+        in_hand_since=utcnow(), interruptions=limit - 1))
     db.session.commit()
     assert acquire_lease("heir")  # taking the lease over returns the dead sender's claims
     assert release_abandoned_claims("heir") == 0  # (already done)
-    assert fresh(innocent.id).state == OutboxState.PENDING
+    returned = fresh(innocent.id)
+    assert returned.state == OutboxState.PENDING and returned.interruptions == 0
     failed = fresh(culprit.id)
     assert failed.state == OutboxState.FAILED and failed.failed_at is not None
     assert f"interrupted {limit} times" in failed.last_error
     assert send_all() == {"sent": 1, "retry": 0, "failed": 0}
+
+
+def test_a_stop_after_an_outage_fails_nothing_that_was_only_waiting(smtp_app, smtp_server):
+    """After a relay outage every waiting message has many (temporary) attempts. A stop in the middle of
+    the next batch (a deploy) sends the message in hand and returns the others; none of them is failed."""
+    limit = smtp_app.config["OUTBOX_MAX_ATTEMPTS"]
+    rows = queue_many(4, "after-outage")
+    smtp_server.stop()
+    when = utcnow()
+    for _ in range(limit + 1):
+        assert send_all(when)["retry"] == 4
+        when = max(fresh(r.id).next_attempt_at for r in rows)
+    assert {fresh(r.id).attempts for r in rows} == {limit + 1}
+    smtp_server.start()
+
+    answers = iter([True, True])  # the batch starts and one message is sent; then SIGTERM comes
+    counts = send_due("deploying", when, still_holder=lambda: next(answers, False))
+    assert counts == {"sent": 1, "retry": 0, "failed": 0}
+    assert states() == {"sent": 1, "pending": 3}
+    assert send_all(when) == {"sent": 3, "retry": 0, "failed": 0}
+    assert received(smtp_server) == {fresh(r.id).message_id: 1 for r in rows}
 
 
 def test_a_relay_down_for_three_hours_loses_nothing(smtp_app, smtp_server):

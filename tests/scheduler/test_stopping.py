@@ -150,3 +150,44 @@ def test_a_due_job_that_loses_the_lease_stops_before_writing_more(app, world):
 
     run_requests(utcnow(), may_go_on=Unlimited().may_go_on)
     assert meetings_asked() >= 4
+
+
+class LeaseRowLocked:
+    """Another connection holds the lease row (PostgreSQL) or the whole database (SQLite) for writing, as a
+    database that has stopped answering would: giving the lease up blocks."""
+
+    def __init__(self, database_url: str):
+        self.database_url = database_url
+
+    def __enter__(self):
+        if self.database_url.startswith("sqlite"):
+            import sqlite3
+
+            self.connection = sqlite3.connect(self.database_url.split("///", 1)[1], isolation_level=None)
+            self.connection.execute("BEGIN EXCLUSIVE")
+        else:
+            import psycopg
+
+            self.connection = psycopg.connect(self.database_url.replace("postgresql+psycopg://", "postgresql://"))
+            self.connection.execute("SELECT * FROM scheduler_leases FOR UPDATE")
+        return self
+
+    def __exit__(self, *exc):
+        self.connection.rollback()
+        self.connection.close()
+
+
+def test_sigterm_while_the_database_does_not_answer_still_stops_within_seconds(app, smtp_server, schedulers,
+                                                                               database_url):
+    first = schedulers.start(smtp_server)
+    def lease_held() -> bool:
+        db.session.rollback()
+        lease = db.session.scalars(select(SchedulerLease)).first()
+        return lease is not None and lease.expires_at > utcnow()
+
+    wait_until(lease_held, timeout=30, message="the scheduler holding the lease")
+    db.session.rollback()
+    with LeaseRowLocked(database_url):
+        time.sleep(0.5)
+        assert stopped_within(schedulers, first) < STOP_WITHIN
+    assert "next holder redoes it" in schedulers.output(first)
