@@ -147,3 +147,38 @@ def test_every_button_of_the_editor_keeps_what_was_typed(app, page, axe, second_
     for line in typed:
         expect(page.locator("main")).to_contain_text(line)
     axe.check("published minutes")
+
+
+def test_text_typed_into_minutes_published_meanwhile_is_shown_to_copy(app, page, axe, second_meeting):
+    """The chair has the editor open at 320 px while the minutes are approved and published elsewhere; what
+    they then type and save is not added to published minutes, and not lost from sight either: it is shown
+    beside what was published, with the way to ask for a correction."""
+    from coordinator.auth.models import User
+    from coordinator.minutes import services as minutes
+
+    family, meeting = second_meeting
+    page.set_viewport_size({"width": 320, "height": 800})
+    browser_sign_in(page, "chair@council.test", PASSWORD)
+    page.goto(f"/families/{family.reference}/minutes/{meeting.id}/edit")
+    worries(page).fill("Ruby's weight has dropped again.")
+    page.get_by_role("button", name="Save the minutes").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Minutes saved")
+
+    db.session.expire_all()
+    lead, chair = (db.session.query(User).filter_by(email=email).one()
+                   for email in ("lead@council.test", "chair@council.test"))
+    record = minutes.minutes_for(meeting)
+    minutes.send_for_approval(record, actor=lead)
+    minutes.approve(record, actor=chair)
+    minutes.publish(record, actor=chair)
+    db.session.commit()
+
+    worries(page).fill("Ruby's weight has dropped again. Dean was at the home on Friday.")
+    page.get_by_role("button", name="Save the minutes").click()
+    expect(page.get_by_role("heading", name="What you typed after the minutes were published")).to_be_visible()
+    typed = page.locator("#typed-worries")
+    expect(typed).to_contain_text("Dean was at the home on Friday.")  # theirs, to copy
+    expect(typed.locator("p").first).to_have_text("Ruby's weight has dropped again.")  # what was published
+    expect(page.get_by_role("link", name="ask the chair for a correction")).to_be_visible()
+    axe.check("minutes published while the chair was writing, 320 px")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
