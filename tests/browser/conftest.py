@@ -91,6 +91,15 @@ def axe(page):
     return AccessibilityChecker(page)
 
 
+def wait_for_frontend(page) -> None:
+    """GOV.UK Frontend and our own script start after the page has loaded (a dynamic import). Keys typed
+    before they have started can race them (focus, the unsaved-changes warning), so a test that types key
+    by key waits for every component on the page to say it has started."""
+    page.wait_for_load_state("load")
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-module]')].every(
+        (element) => element.dataset.module.split(' ').every((name) => element.hasAttribute(`data-${name}-init`)))""")
+
+
 def browser_sign_in(page, email: str, password: str) -> None:
     page.goto("/sign-in")
     page.get_by_label("Email address").fill(email)

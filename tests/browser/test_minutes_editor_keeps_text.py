@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from coordinator.extensions import db
-from tests.browser.conftest import browser_sign_in
+from tests.browser.conftest import browser_sign_in, wait_for_frontend
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -123,6 +123,7 @@ def test_every_button_of_the_editor_keeps_what_was_typed(app, page, axe, second_
         dialog.dismiss()
 
     page.on("dialog", answer)
+    wait_for_frontend(page)
     worries(page).press("Control+End")
     worries(page).press_sequentially(" Typed, not saved.")  # typed as keys: a person's input
     page.get_by_role("link", name="All minutes").click()
