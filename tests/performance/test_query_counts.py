@@ -1,0 +1,108 @@
+"""Each page computes what it shows in a fixed handful of queries, before it renders: the same count for a
+small family and for the same family grown (more people in the household, more goals and scores, more agency
+updates, more meetings held), and for a caseload of 5, 50 and 500 families. A relationship loaded row by row
+from a template raises here (RAISE_ON_LAZY_LOAD_IN_TEMPLATES), so a count cannot stay flat by luck."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from coordinator.extensions import db
+from tests.families.helpers import counting_queries
+from tests.support.people import signed_in
+
+MOST_QUERIES = 12
+DEMO_PASSWORD = "demo password for query counts"
+
+
+@pytest.fixture
+def guarded(app):
+    app.config["RAISE_ON_LAZY_LOAD_IN_TEMPLATES"] = True
+    return app
+
+
+def queries_for(app, email: str, url: str) -> int:
+    client = signed_in(app, email)
+    db.session.remove()  # nothing already loaded: the request starts as a real one does
+    with counting_queries(db.engine) as statements:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code, response.get_data(as_text=True)[:3000])
+    return len(statements)
+
+
+def harrow_pages(app) -> dict[str, tuple[str, str]]:
+    """Every page of the issue, for the demo's Harrow family, each as the person who would read it."""
+    from coordinator.calendar import feed
+    from coordinator.auth.services import existing_user
+    from coordinator.families.models import Family
+    from coordinator.meetings.models import MeetingSeries, OccurrenceStatus
+    from coordinator.minutes.models import Minutes, MinutesVersion
+    from coordinator.submissions.models import SubmissionRequest
+    from coordinator.timeutil import utcnow
+
+    family = db.session.scalar(select(Family).where(Family.family_name == "Harrow"))
+    series = db.session.scalar(select(MeetingSeries).where(MeetingSeries.family_id == family.id))
+    upcoming = min((o for o in series.occurrences if o.starts_at > utcnow()
+                    and o.status is not OccurrenceStatus.CANCELLED), key=lambda o: o.starts_at)
+    version = db.session.scalars(select(MinutesVersion).join(Minutes).where(MinutesVersion.family_id == family.id)
+                                 .order_by(MinutesVersion.id.desc())).first()
+    request = db.session.scalar(select(SubmissionRequest).where(SubmissionRequest.occurrence_id == upcoming.id,
+                                                                SubmissionRequest.recipient.has(email="health@demo.invalid")))
+    ref = family.reference
+    with app.test_request_context():
+        token = feed.token_for(existing_user("health@demo.invalid"))
+        db.session.commit()
+    return {
+        "my families": ("lead@demo.invalid", "/families"),
+        "family page": ("lead@demo.invalid", f"/families/{ref}"),
+        "meeting page": ("lead@demo.invalid", f"/families/{ref}/meetings/{upcoming.id}"),
+        "pack": ("chair@demo.invalid", f"/families/{ref}/meetings/{upcoming.id}/pack"),
+        "minutes": ("lead@demo.invalid", f"/families/{ref}/minutes/{version.minutes.occurrence_id}/v{version.number}"),
+        "update form": ("health@demo.invalid", f"/families/{ref}/updates/{request.id}"),
+        "calendar feed": ("health@demo.invalid", f"/calendar/{token}.ics"),
+        "audit log": ("admin@demo.invalid", "/admin/audit"),
+    }
+
+
+def grow_harrow() -> None:
+    """More of everything the pages list: five more people in the household (each related to every child
+    and seen twice), three more goals scored, and an action per person."""
+    from coordinator.auth.services import existing_user
+    from coordinator.families import services as families
+    from coordinator.families.models import Family, Presence, Relationship, Sex, SightingKind, YesNoUnknown
+    from coordinator.meetings.models import MeetingSeries, OccurrenceStatus
+    from coordinator.minutes import actions as minutes_actions
+
+    lead, health = existing_user("lead@demo.invalid"), existing_user("health@demo.invalid")
+    family = db.session.scalar(select(Family).where(Family.family_name == "Harrow"))
+    for n in range(5):
+        member = families.add_member(
+            family, actor=lead, relationships={c.id: Relationship.FRIEND for c in family.children},
+            name=f"Visitor {n}", sex=Sex.MALE, presence=Presence.VISITS, parental_responsibility=YesNoUnknown.NO,
+            source_kind=SightingKind.SEEN, source_agency_id=health.agency_id, first_recorded_on=date.today())
+        families.record_sighting(member, actor=health, kind=SightingKind.SEEN, on=date.today() - timedelta(days=n))
+    series = db.session.scalar(select(MeetingSeries).where(MeetingSeries.family_id == family.id))
+    held = [o for o in series.occurrences if o.status is OccurrenceStatus.HELD]
+    for n in range(3):
+        goal = minutes_actions.add_goal(held[-1], actor=lead, description=f"Goal {n}")
+        for occurrence in held:
+            minutes_actions.score_goal(goal, occurrence, actor=lead, score=n + 3)
+        minutes_actions.add_action(held[-1], actor=lead, description=f"Action {n}", owner=health,
+                                   due=date.today() - timedelta(days=n), intended_outcome=None)
+    db.session.commit()
+
+
+def test_every_page_costs_the_same_few_queries_however_big_the_family(guarded):
+    from coordinator.demo import load_demo
+
+    load_demo(DEMO_PASSWORD)
+    db.session.commit()
+    pages = harrow_pages(guarded)
+    before = {name: queries_for(guarded, *page) for name, page in pages.items()}
+    grow_harrow()
+    after = {name: queries_for(guarded, *page) for name, page in pages.items()}
+    costs = {name: (before[name], after[name]) for name in pages}
+    too_many = {name: cost for name, cost in costs.items() if cost[0] != cost[1] or cost[1] > MOST_QUERIES}
+    assert too_many == {}, f"queries (small family, grown family): {costs}"
