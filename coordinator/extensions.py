@@ -38,3 +38,15 @@ csrf = CSRFProtect()
 def rows_matched(statement) -> int:
     """Run an UPDATE or DELETE in the session: how many rows it matched (the test of a conditional write)."""
     return cast(CursorResult, db.session.execute(statement)).rowcount
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the session has loaded: for a page that records that it was viewed and
+    then shows what it has just read (reloading each object after its own audit row would cost a query per
+    object). Only for reads: a change must see the database as it is after its commit."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True

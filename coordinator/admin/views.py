@@ -24,7 +24,7 @@ from coordinator.agencies.models import Agency, AgencyKind
 from coordinator.audit import services as audit
 from coordinator.auth import services as auth_services
 from coordinator.auth.models import Role, User
-from coordinator.extensions import db
+from coordinator.extensions import commit_keeping_loaded, db
 from coordinator.forms import ButtonForm, choices, differences, form_revision
 from coordinator.notify import services as outbox
 from coordinator.notify.models import OutboxMessage, OutboxState
@@ -224,7 +224,7 @@ def audit_log():
     # Every value of each argument: a date arrives as three (day, month, year), and the page links keep them.
     args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "page"}
     audit.record("audit_log_viewed", detail=_filters_used(form)[:500])
-    db.session.commit()
+    commit_keeping_loaded()  # the page shows the events it has just read, without reading each again
     return render_template("admin/audit.html", form=form, events=events[:size], page=page, has_next=has_next,
                            query_args=request.args.to_dict(flat=False), args=args)
 

@@ -23,13 +23,14 @@ from flask_login import current_user
 from sqlalchemy import and_, exists, or_, select
 
 from coordinator.audit import services as audit
-from coordinator.extensions import db, login_manager
+from coordinator.extensions import commit_keeping_loaded, db, login_manager
 from coordinator.families.models import (
     BreakGlassAccess,
     Family,
     NetworkMembership,
     NetworkRole,
 )
+from coordinator.memo import once_per_page
 from coordinator.timeutil import today, utcnow
 
 
@@ -59,31 +60,33 @@ def visible_families(user):
     )
 
 
-def membership_of(family: Family, user) -> NetworkMembership | None:
+def current_memberships(family: Family, user) -> list[NetworkMembership]:
+    """The user's current memberships of the family's network (usually one), oldest first."""
     on = today()
-    return db.session.scalar(
+    if "network" in family.__dict__:  # the page loaded the whole network with the family
+        return [m for m in family.network if m.user_id == user.id and m.is_current(on)]
+    return once_per_page(("memberships", family.id, user.id, on), lambda: list(db.session.scalars(
         select(NetworkMembership).where(NetworkMembership.family_id == family.id,
                                         current_membership_clause(user.id, on))
-        .order_by(NetworkMembership.id).limit(1)
-    )
+        .order_by(NetworkMembership.id))))
+
+
+def membership_of(family: Family, user) -> NetworkMembership | None:
+    memberships = current_memberships(family, user)
+    return memberships[0] if memberships else None
 
 
 def active_break_glass(family: Family, user) -> BreakGlassAccess | None:
-    return db.session.scalar(
+    return once_per_page(("break glass", family.id, user.id), lambda: db.session.scalar(
         select(BreakGlassAccess).where(BreakGlassAccess.family_id == family.id,
                                        BreakGlassAccess.user_id == user.id,
                                        BreakGlassAccess.expires_at > utcnow())
         .order_by(BreakGlassAccess.id.desc())
-    )
+    ))
 
 
 def is_lead(family: Family, user) -> bool:
-    on = today()
-    return bool(db.session.scalar(
-        select(exists().where(NetworkMembership.family_id == family.id,
-                              NetworkMembership.role == NetworkRole.LEAD,
-                              current_membership_clause(user.id, on)))
-    ))
+    return any(m.role is NetworkRole.LEAD for m in current_memberships(family, user))
 
 
 class Decision(enum.Enum):
@@ -111,10 +114,10 @@ def decide(family: Family, user, need: Need, *, allow_closed: bool = False) -> D
     return Decision.ALLOW
 
 
-def get_in_family(model, record_id, family: Family):
+def get_in_family(model, record_id, family: Family, options: tuple = ()):
     """The record of ``model`` with this id, if it belongs to ``family``; otherwise 404, as if it did not
-    exist. Every model a route can name has a ``family_id``."""
-    record = db.session.get(model, record_id) if isinstance(record_id, int) else None
+    exist. Every model a route can name has a ``family_id``. ``options``: what the page reads of it."""
+    record = db.session.get(model, record_id, options=options) if isinstance(record_id, int) else None
     if record is None or record.family_id != family.id:
         abort(404)
     return record
@@ -135,11 +138,12 @@ CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def family_view(need: Need, *, allow_closed: bool = False, audit_view: bool = True, load: dict | None = None,
-                may=None, may_change=None):
+                may=None, may_change=None, family_loads: tuple = ()):
     """Decorate a view taking ``ref``: loads the family and checks the need; loads each record named in
     ``load`` within the family ({"occurrence_id": Occurrence} is passed on as ``occurrence``; {"request_id":
-    ("update_request", SubmissionRequest)} names it); checks the predicates ``may`` (one or a tuple, in
-    order) and, for a change, ``may_change``; audits a view; then calls ``view(family, **records, ...)``."""
+    ("update_request", SubmissionRequest)} names it; a third element gives loader options for the page); checks the predicates ``may`` (one or a tuple, in
+    order) and, for a change, ``may_change``; audits a view; then calls ``view(family, **records, ...)``.
+    ``family_loads``: loader options for what the page shows of the family, loaded with it (not row by row)."""
     load = load or {}
     checks = tuple(may) if isinstance(may, (tuple, list)) else ((may,) if may else ())
     changes = tuple(may_change) if isinstance(may_change, (tuple, list)) else ((may_change,) if may_change else ())
@@ -149,7 +153,8 @@ def family_view(need: Need, *, allow_closed: bool = False, audit_view: bool = Tr
         def wrapper(ref: str, *args, **kwargs):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            family = db.session.scalar(select(Family).where(Family.reference == ref.upper()))
+            family = db.session.scalars(select(Family).where(Family.reference == ref.upper())
+                                        .options(*family_loads)).unique().one_or_none()
             if family is None:
                 abort(404)
             decision = decide(family, current_user, need, allow_closed=allow_closed)
@@ -162,8 +167,8 @@ def family_view(need: Need, *, allow_closed: bool = False, audit_view: bool = Tr
             if decision is Decision.FORBIDDEN:
                 abort(403)
             for argument, spec in load.items():
-                name, model = spec if isinstance(spec, tuple) else (argument.removesuffix("_id"), spec)
-                kwargs[name] = get_in_family(model, kwargs.pop(argument), family)
+                name, model, *options = spec if isinstance(spec, tuple) else (argument.removesuffix("_id"), spec)
+                kwargs[name] = get_in_family(model, kwargs.pop(argument), family, *options)
             for predicate in checks + (changes if request.method in CHANGING else ()):
                 if not predicate(current_user, family, **kwargs):
                     status, description = getattr(predicate, "refusal", (403, None))
@@ -172,7 +177,7 @@ def family_view(need: Need, *, allow_closed: bool = False, audit_view: bool = Tr
                 # Every view of a family record is audited.
                 audit.record("family_viewed", object_type="family", object_id=family.id, family_id=family.id,
                              detail=request.endpoint)
-                db.session.commit()
+                commit_keeping_loaded()
             return view(family, *args, **kwargs)
 
         guarded: Any = wrapper

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
@@ -509,13 +509,23 @@ SORTS = {
 }
 
 
+# What the household flags read of a family, loaded with it: children, people, their links and sightings.
+HOUSEHOLD_LOADS = (
+    selectinload(Family.children),
+    selectinload(Family.members).joinedload(HouseholdMember.relationships),
+    selectinload(Family.members).selectinload(HouseholdMember.sightings).joinedload(HouseholdSighting.agency),
+)
+# One family's page: the household, and the whole network with each person and agency. A few children and
+# a few network members: joined to the family's own row rather than read by further queries.
+RECORD_LOADS = (
+    joinedload(Family.children),
+    joinedload(Family.network).joinedload(NetworkMembership.user),
+    joinedload(Family.network).joinedload(NetworkMembership.agency),
+) + HOUSEHOLD_LOADS[1:]
+
+
 def caseload_query(scope, *, search: str = "", sort: str = "reference", descending: bool = False):
-    query = scope.options(
-        selectinload(Family.children),
-        selectinload(Family.members).selectinload(HouseholdMember.relationships),
-        selectinload(Family.members).selectinload(HouseholdMember.sightings),
-        selectinload(Family.network).selectinload(NetworkMembership.user),
-    )
+    query = scope.options(*HOUSEHOLD_LOADS, selectinload(Family.network).selectinload(NetworkMembership.user))
     search = (search or "").strip()
     if search:
         # % and _ typed in a search are literal characters, not wildcards.

@@ -116,7 +116,7 @@ def new_family():
 # --- the family page --------------------------------------------------------------------------------
 
 @bp.get("/<ref>")
-@family_view(Need.READ)
+@family_view(Need.READ, family_loads=services.RECORD_LOADS)
 def show(family: Family):
     flags = services.household_flags(family)
     current = [m for m in family.members if m.left_on is None or m.left_on > today()]

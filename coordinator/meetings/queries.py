@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from coordinator.extensions import db
 from coordinator.families.models import Family
@@ -16,6 +16,7 @@ from coordinator.meetings.models import MeetingSeries, Occurrence, OccurrenceSta
 from coordinator.meetings.recurrence import to_utc
 from coordinator.meetings.services import Schedule, horizon_end, type_settings
 from coordinator.meetings.workdays import bank_holiday_name
+from coordinator.memo import once_per_page
 from coordinator.timeutil import utcnow
 from coordinator.urls import external_url
 
@@ -79,6 +80,13 @@ def series_of_family(family: Family) -> list[MeetingSeries]:
                               .order_by(MeetingSeries.created_at)))
 
 
+def family_meetings(family_id: int) -> list[MeetingSeries]:
+    """A family's series, each with all its meetings, read once for a page however many of its parts ask."""
+    return once_per_page(("family meetings", family_id), lambda: list(db.session.scalars(
+        select(MeetingSeries).where(MeetingSeries.family_id == family_id)
+        .options(joinedload(MeetingSeries.occurrences)).order_by(MeetingSeries.created_at)).unique()))
+
+
 def meeting_url(occurrence: Occurrence) -> str:
     return external_url("meetings.show_occurrence", ref=occurrence.series.family.reference, occurrence_id=occurrence.id)
 
@@ -94,7 +102,7 @@ def caseload_meetings(family_ids: list[int], now: datetime | None = None) -> dic
     result: dict[int, dict] = {fid: {"next": None, "overdue": []} for fid in family_ids}
     if not family_ids:
         return result
-    series_list = db.session.scalars(
+    series_list = family_meetings(family_ids[0]) if len(family_ids) == 1 else db.session.scalars(
         select(MeetingSeries).where(MeetingSeries.family_id.in_(family_ids))
         .options(selectinload(MeetingSeries.occurrences))
     ).all()
@@ -112,13 +120,17 @@ def last_meeting_dates(family_ids: list[int], now: datetime | None = None) -> di
     """Each family's last meeting that has taken place (not cancelled), as a local date, in one query."""
 
     now = now or utcnow()
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    if len(family_ids) == 1:  # one family's page: from its meetings, which the page reads anyway
+        held = [o.starts_at for series in family_meetings(family_ids[0]) for o in series.occurrences
+                if o.starts_at <= now and o.status is not OccurrenceStatus.CANCELLED]
+        return {family_ids[0]: max(held).astimezone(zone).date()} if held else {}
     rows = db.session.execute(
         select(MeetingSeries.family_id, func.max(Occurrence.starts_at))
         .join(Occurrence, Occurrence.series_id == MeetingSeries.id)
         .where(MeetingSeries.family_id.in_(family_ids), Occurrence.starts_at <= now,
                Occurrence.status != OccurrenceStatus.CANCELLED)
         .group_by(MeetingSeries.family_id)).all()
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
     result = {}
     for family_id, last in rows:
         if last is not None:

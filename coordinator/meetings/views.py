@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from coordinator.extensions import db
 from coordinator.families.access import Need, family_view, is_lead, membership_of
@@ -36,6 +37,7 @@ from coordinator.meetings.forms import (
 )
 from coordinator.meetings.models import (
     InvitationResponse,
+    Invitee,
     MeetingSeries,
     MeetingType,
     Occurrence,
@@ -366,8 +368,15 @@ def _fill_invitees_form(form: InviteesForm, series, network_ids: set[int]) -> In
     return form
 
 
+# The meeting page reads the series, its invitees (each with their agency) and everyone's answers.
+MEETING_PAGE = {"occurrence_id": ("occurrence", Occurrence, (
+    joinedload(Occurrence.series).joinedload(MeetingSeries.chair),
+    joinedload(Occurrence.series).selectinload(MeetingSeries.invitees).joinedload(Invitee.user),
+    selectinload(Occurrence.responses)))}
+
+
 @bp.get("/meetings/<int:occurrence_id>")
-@family_view(Need.ATTEND, load={"occurrence_id": Occurrence}, may=may_see_meeting)
+@family_view(Need.ATTEND, load=MEETING_PAGE, may=may_see_meeting)
 def show_occurrence(family: Family, occurrence: Occurrence):
     series = occurrence.series
     responses = {r.user_id: r for r in occurrence.responses}

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
@@ -139,8 +140,12 @@ def score_goal(goal: Goal, occurrence: Occurrence, *, actor: User, score: int,
     return row
 
 
-def goals_of(family: Family) -> list[Goal]:
-    return list(db.session.scalars(select(Goal).where(Goal.family_id == family.id).order_by(Goal.id)))
+def goals_of(family: Family, *, with_scores: bool = False) -> list[Goal]:
+    """The family's goals; ``with_scores``: each with its scores and their meetings, for a chart."""
+    query = select(Goal).where(Goal.family_id == family.id).order_by(Goal.id)
+    if with_scores:
+        query = query.options(joinedload(Goal.scores).joinedload(GoalScore.occurrence).joinedload(Occurrence.series))
+    return list(db.session.scalars(query).unique())
 
 
 # Published versions are append-only in the ORM (@append_only) and in the database: triggers installed by

@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload
 
 from coordinator.extensions import db
 from coordinator.families.models import Family
+from coordinator.meetings import queries as meeting_queries
 from coordinator.meetings.models import Occurrence, OccurrenceStatus
 from coordinator.meetings.workdays import add_working_days
 from coordinator.minutes.actions import goals_of
-from coordinator.minutes.models import Minutes
+from coordinator.minutes.models import Minutes, MinutesVersion
 from coordinator.submissions.document import UpdateDocument
 from coordinator.timeutil import local_zone, today, utcnow
 
@@ -53,34 +55,34 @@ def outcome_charts(family: Family) -> dict:
     from coordinator.agencies.models import Agency
     from coordinator.submissions.models import Submission, SubmissionStatus
 
-    goals = [Line(g.description, sorted((s.occurrence.day, s.score) for s in g.scores)) for g in goals_of(family)]
+    goals = [Line(g.description, sorted((s.occurrence.day, s.score) for s in g.scores))
+             for g in goals_of(family, with_scores=True)]
     scales: dict[str, list[Line]] = {}
     rows = db.session.execute(
-        select(Submission, Occurrence).join(Occurrence, Submission.occurrence_id == Occurrence.id)
+        select(Submission, Occurrence, Agency.name).join(Occurrence, Submission.occurrence_id == Occurrence.id)
+        .join(Agency, Agency.id == Submission.agency_id)
         .where(Submission.family_id == family.id, Submission.status == SubmissionStatus.SUBMITTED)
-        .order_by(Occurrence.starts_at)).all()
-    agencies = {a.id: a.name for a in db.session.scalars(select(Agency))}
+        .options(joinedload(Occurrence.series)).order_by(Occurrence.starts_at)).all()
     for child in family.children:
         per_agency: dict[str, list[tuple[date, int]]] = {}
-        for submission, occurrence in rows:
+        for submission, occurrence, agency in rows:
             value = UpdateDocument(submission.fields).scale(child.id)
             if value is None:
                 continue
-            per_agency.setdefault(agencies[submission.agency_id], []).append((occurrence.day, value))
+            per_agency.setdefault(agency, []).append((occurrence.day, value))
         if per_agency:
             scales[child.display_name] = [Line(agency, points) for agency, points in sorted(per_agency.items())]
     return {"goals": [g for g in goals if g.points], "scales": scales}
 
 
-
 def overdue_minutes(family: Family, on: date | None = None) -> list[Occurrence]:
     """Past meetings whose full minutes are not published by their service-level date."""
-    from coordinator.meetings.models import MeetingSeries
-
-    on = on or today()
-    rows = db.session.execute(
-        select(Occurrence, Minutes).join(MeetingSeries).outerjoin(Minutes, Minutes.occurrence_id == Occurrence.id)
-        .where(MeetingSeries.family_id == family.id, Occurrence.status != OccurrenceStatus.CANCELLED,
-               Occurrence.starts_at <= utcnow())).all()
-    return [occ for occ, minutes in rows
-            if not (minutes and minutes.versions) and service_levels(occ, minutes, on).minutes_late]
+    on, now = on or today(), utcnow()
+    past = [o for series in meeting_queries.family_meetings(family.id) for o in series.occurrences
+            if o.status is not OccurrenceStatus.CANCELLED and o.starts_at <= now]
+    if not past:
+        return []
+    published = set(db.session.scalars(select(Minutes.occurrence_id).where(
+        Minutes.occurrence_id.in_([o.id for o in past]), exists().where(MinutesVersion.minutes_id == Minutes.id))))
+    # Not yet published: the service level is judged against today, whatever the working copy holds.
+    return [o for o in past if o.id not in published and service_levels(o, None, on).minutes_late]

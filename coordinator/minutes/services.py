@@ -10,6 +10,8 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
@@ -108,8 +110,16 @@ def may_approve(occurrence: Occurrence, user: User) -> bool:
 # --- the working copy -----------------------------------------------------------------------------------
 
 
-def minutes_for(occurrence: Occurrence) -> Minutes | None:
-    return db.session.scalar(select(Minutes).where(Minutes.occurrence_id == occurrence.id))
+def minutes_for(occurrence: Occurrence, *, with_versions: bool = False) -> Minutes | None:
+    query = select(Minutes).where(Minutes.occurrence_id == occurrence.id)
+    if not with_versions:
+        return db.session.scalar(query)
+    # A meeting's minutes have a few versions: read with them, and each version knows its minutes (so a
+    # version kept after the minutes object is gone does not read the minutes and its versions again).
+    minutes = db.session.scalars(query.options(joinedload(Minutes.versions))).unique().one_or_none()
+    for version in minutes.versions if minutes else []:
+        set_committed_value(version, "minutes", minutes)
+    return minutes
 
 
 def start_minutes(occurrence: Occurrence, actor: User) -> Minutes:
@@ -313,7 +323,8 @@ def distribution(occurrence: Occurrence) -> list[User]:
         select(NetworkMembership).where(NetworkMembership.family_id == family.id,
                                         NetworkMembership.role != NetworkRole.GUEST,
                                         NetworkMembership.removed_at.is_(None),
-                                        NetworkMembership.from_date <= on))
+                                        NetworkMembership.from_date <= on)
+        .options(joinedload(NetworkMembership.user)))
         if m.until_date is None or m.until_date >= on}
     for invitee in occurrence.series.current_invitees:
         people.setdefault(invitee.user_id, invitee.user)

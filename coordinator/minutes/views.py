@@ -8,15 +8,16 @@ from flask_login import current_user
 from govuk_frontend_wtf.main import wtforms_errors
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
-from coordinator.extensions import db
+from coordinator.extensions import commit_keeping_loaded, db
 from coordinator.families import services as family_services
 from coordinator.families.access import Need, family_view, is_lead
 from coordinator.families.models import Family, NetworkRole
 from coordinator.forms import ButtonForm, choices, differences, form_revision
-from coordinator.meetings.models import Occurrence
+from coordinator.meetings.models import Invitee, MeetingSeries, Occurrence
 from coordinator.minutes import actions as minutes_actions
 from coordinator.minutes import outcomes as minutes_outcomes
 from coordinator.minutes import services
@@ -50,7 +51,7 @@ from coordinator.minutes.policy import (
 )
 
 # The meeting a route names.
-OCCURRENCE = {"occurrence_id": Occurrence}
+OCCURRENCE = {"occurrence_id": ("occurrence", Occurrence, (joinedload(Occurrence.series),))}
 
 bp = Blueprint("minutes", __name__, url_prefix="/families/<ref>")
 
@@ -352,15 +353,20 @@ def decisions(family: Family, occurrence: Occurrence):
 
 
 def _version(family: Family, occurrence: Occurrence, number: int) -> MinutesVersion:
-    minutes = services.minutes_for(occurrence)
+    minutes = services.minutes_for(occurrence, with_versions=True)
     version = next((v for v in (minutes.versions if minutes else []) if v.number == number), None)
     if version is None:
         abort(404)
     return version
 
 
+# A published version's page reads the series' invitees (who may read it, who it went to) with each person.
+MINUTES_PAGE = {"occurrence_id": ("occurrence", Occurrence, (
+    joinedload(Occurrence.series).selectinload(MeetingSeries.invitees).joinedload(Invitee.user),))}
+
+
 @bp.get("/minutes/<int:occurrence_id>/v<int:number>")
-@family_view(Need.ATTEND, load=OCCURRENCE, may=may_read_minutes)
+@family_view(Need.ATTEND, load=MINUTES_PAGE, may=may_read_minutes)
 def show_version(family: Family, occurrence: Occurrence, number: int):
     version = _version(family, occurrence, number)
     acks = {a.user_id: a for a in db.session.scalars(select(Acknowledgement).where(Acknowledgement.version_id == version.id))}
@@ -369,7 +375,7 @@ def show_version(family: Family, occurrence: Occurrence, number: int):
                                      .order_by(CorrectionRequest.id)).all()
     distribution = services.distribution(occurrence)
     audit.record("minutes_viewed", object_type="minutes_version", object_id=version.id, family_id=family.id)
-    db.session.commit()
+    commit_keeping_loaded()
     return render_template(
         "minutes/version.html", family=family, occurrence=occurrence, version=version, data=version.fields,
         acks=acks, distribution=distribution, acknowledged=current_user.id in acks,

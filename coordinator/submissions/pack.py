@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from coordinator.extensions import db
 from coordinator.families import services as family_services
@@ -42,6 +43,7 @@ class Pack:
     attention: list[Attention] = field(default_factory=list)
     previous: Occurrence | None = None
     previous_scales: dict = field(default_factory=dict)  # (agency_id, child_id) -> scale at the last meeting
+    proposals: list = field(default_factory=list)  # people agencies reported as new, awaiting the lead
 
 
 def previous_meeting(occurrence: Occurrence) -> Occurrence | None:
@@ -58,6 +60,7 @@ def latest_submitted(occurrence_id: int) -> list[Submission]:
     rows = db.session.scalars(
         select(Submission).where(Submission.occurrence_id == occurrence_id,
                                  Submission.status == SubmissionStatus.SUBMITTED)
+        .options(joinedload(Submission.agency), joinedload(Submission.author))
         .order_by(Submission.agency_id, Submission.id)).all()
     return list(rows)
 
@@ -73,13 +76,18 @@ def build_pack(occurrence: Occurrence) -> Pack:
     series = occurrence.series
     family = series.family
     submissions = latest_submitted(occurrence.id)
-    requests = db.session.scalars(select(SubmissionRequest).where(SubmissionRequest.occurrence_id == occurrence.id)
-                                  .order_by(SubmissionRequest.id)).all()
-    responses = {r.user_id: r for r in db.session.scalars(
-        select(InvitationResponse).where(InvitationResponse.occurrence_id == occurrence.id))}
+    # Each request with its recipient's answer to the invitation (apologies explain a missing update).
+    requests = db.session.execute(
+        select(SubmissionRequest, InvitationResponse)
+        .outerjoin(InvitationResponse, (InvitationResponse.occurrence_id == SubmissionRequest.occurrence_id)
+                   & (InvitationResponse.user_id == SubmissionRequest.recipient_id))
+        .where(SubmissionRequest.occurrence_id == occurrence.id)
+        .options(joinedload(SubmissionRequest.agency)).order_by(SubmissionRequest.id)).all()
     submitted_agencies = {s.agency_id for s in submissions}
-    missing = [(r, responses.get(r.recipient_id)) for r in requests if r.agency_id not in submitted_agencies]
-    pack = Pack(occurrence, family, submissions, missing, previous=previous_meeting(occurrence))
+    missing: list[tuple[SubmissionRequest, InvitationResponse | None]] = [
+        (r, response) for r, response in requests if r.agency_id not in submitted_agencies]
+    pack = Pack(occurrence, family, submissions, missing, previous=previous_meeting(occurrence),
+                proposals=pending_proposals(family))
     if pack.previous is not None:
         for old in latest_submitted(pack.previous.id):
             for child in family.children:
@@ -115,7 +123,7 @@ def _attention(pack: Pack) -> list[Attention]:
     family, items = pack.family, []
     last_meeting_day = pack.previous.day if pack.previous else None
 
-    for proposal in pending_proposals(family):
+    for proposal in pack.proposals:
         person = proposal.fields
         who = person_label(person.get("name"), person.get("description"), person.get("sex"))
         items.append(Attention("new_person", f"New to the household, reported by {proposal.submission.agency.name}: "

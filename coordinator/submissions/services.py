@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
@@ -421,6 +421,7 @@ def allow_several(request: SubmissionRequest, *, actor: User) -> None:
 def pending_proposals(family: Family) -> list[HouseholdProposal]:
     return list(db.session.scalars(select(HouseholdProposal).where(HouseholdProposal.family_id == family.id,
                                                              HouseholdProposal.state == ProposalState.PENDING)
+                              .options(joinedload(HouseholdProposal.submission).joinedload(Submission.agency))
                               .order_by(HouseholdProposal.id)))
 
 

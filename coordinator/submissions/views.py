@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
-from coordinator.extensions import db
+from coordinator.extensions import commit_keeping_loaded, db
 from coordinator.families import services as family_services
 from coordinator.families.access import Need, family_view, is_lead
-from coordinator.families.models import Family
+from coordinator.families.models import Family, HouseholdMember
 from coordinator.forms import ButtonForm, choices, differences, form_revision
 from coordinator.hooks import answers
 from coordinator.meetings.models import Occurrence
@@ -72,8 +73,14 @@ def _values_from(submission: Submission | None, form_class_probe) -> dict:
 
 
 
+# The update form asks about each child and each person in the household, for one meeting.
+UPDATE_FORM = {"request_id": ("update_request", SubmissionRequest,
+                              (joinedload(SubmissionRequest.occurrence).joinedload(Occurrence.series),))}
+PEOPLE = (joinedload(Family.children), selectinload(Family.members).joinedload(HouseholdMember.relationships))
+
+
 @bp.route("/updates/<int:request_id>", methods=["GET", "POST"])
-@family_view(Need.ATTEND, load=REQUEST, may=may_write_update)
+@family_view(Need.ATTEND, load=UPDATE_FORM, may=may_write_update, family_loads=PEOPLE)
 def update_form(family: Family, update_request: SubmissionRequest):
     page = _UpdatePage(family, update_request)
     if request.method == "GET":
@@ -129,7 +136,7 @@ class _UpdatePage:
         if submission is not None:
             audit.record("update_viewed", object_type="submission", object_id=submission.id,
                          family_id=self.family.id, detail="in the update form")
-            db.session.commit()
+            commit_keeping_loaded()
         return form
 
     def valid(self, form, *, submit: bool) -> bool:
@@ -259,18 +266,18 @@ def meeting_updates(family: Family, occurrence: Occurrence):
 
 
 @bp.get("/meetings/<int:occurrence_id>/pack")
-@family_view(Need.READ, load={"occurrence_id": Occurrence}, may=may_see_pack)
+@family_view(Need.READ, load={"occurrence_id": ("occurrence", Occurrence, (joinedload(Occurrence.series),))},
+             may=may_see_pack, family_loads=family_services.RECORD_LOADS)
 def meeting_pack(family: Family, occurrence: Occurrence):
     pack = pack_builder.build_pack(occurrence)
-    for submission in pack.submissions:
-        audit.record("update_viewed", object_type="submission", object_id=submission.id, family_id=family.id,
-                     detail="in the pre-meeting pack")
-    db.session.commit()
+    audit.record_each("update_viewed", object_type="submission", object_ids=[s.id for s in pack.submissions],
+                      family_id=family.id, detail="in the pre-meeting pack")
+    commit_keeping_loaded()
     members, men, children = _people(family)
     return render_template("submissions/pack.html", family=family, pack=pack, occurrence=occurrence,
                            series=occurrence.series, sections=SECTIONS, rows=pack_builder.PACK_ROWS,
                            members=members, men=men, children=children,
-                           proposals=services.pending_proposals(family), can_accept=is_lead(family, current_user),
+                           proposals=pack.proposals, can_accept=is_lead(family, current_user),
                            form=ButtonForm())
 
 
