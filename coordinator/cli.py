@@ -15,7 +15,7 @@ from coordinator.extensions import db
 
 
 def init_app(app) -> None:
-    for command in (init_db, demo, create_user, scheduler, send_due):
+    for command in (init_db, demo, create_user, scheduler, send_due, seed_scale):
         app.cli.add_command(command)
 
 
@@ -135,3 +135,33 @@ def send_due():
         release_lease(holder)
     for name, result in results.items():
         click.echo(f"{name}: {result}")
+
+
+@click.command("seed-scale")
+@click.option("--families", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True)
+@click.option("--caseload", type=click.IntRange(1, 10_000), default=50, show_default=True,
+              help="Families per lead professional.")
+@click.option("--past-meetings", type=click.IntRange(0, 500), default=6, show_default=True)
+@click.option("--future-meetings", type=click.IntRange(0, 500), default=4, show_default=True)
+@click.option("--audit-rows", type=click.IntRange(0, 100_000_000), default=0, show_default=True)
+@click.option("--yes", is_flag=True, help="Do not ask before writing made-up families into this database.")
+@with_appcontext
+def seed_scale(families, caseload, past_meetings, future_meetings, audit_rows, yes):
+    """Write a partnership at scale (made-up families, people and meetings) for benchmarks. Never on a
+    database that holds real families: it is for a throwaway copy."""
+    import time
+
+    from coordinator.scale import counts
+    from coordinator.scale import seed_scale as seed
+
+    url = db.engine.url.render_as_string(hide_password=True)
+    if not yes and not click.confirm(f"Write {families} made-up families into {url}?"):
+        sys.exit(1)
+    started = time.perf_counter()
+    world = seed(families, caseload=caseload, past_meetings=past_meetings, future_meetings=future_meetings,
+                 audit_rows=audit_rows)
+    db.session.commit()
+    click.echo(f"Wrote {world.families} families, {world.meetings} meetings and {world.audit_rows} audit rows "
+               f"in {time.perf_counter() - started:.1f} s. Totals now: {counts()}")
+    click.echo(f"Sign in as (no password set; use a sign-in code): lead {world.leads[0]}, chair {world.chair}, "
+               f"partner {world.partners[0]}")

@@ -8,7 +8,7 @@ import os
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from coordinator.extensions import db
 from tests.families.helpers import counting_queries
@@ -107,3 +107,42 @@ def test_every_page_costs_the_same_few_queries_however_big_the_family(guarded):
     costs = {name: (before[name], after[name]) for name in pages}
     too_many = {name: cost for name, cost in costs.items() if cost[0] != cost[1] or cost[1] > MOST_QUERIES}
     assert too_many == {}, f"queries (small family, grown family): {costs}"
+
+
+def test_my_families_costs_the_same_for_a_caseload_of_5_50_and_500(guarded):
+    from coordinator.scale import seed_scale
+
+    costs = {}
+    for caseload in (5, 50, 500):
+        world = seed_scale(caseload, caseload=caseload, tag=f"c{caseload}")
+        db.session.commit()
+        costs[caseload] = queries_for(guarded, world.leads[0], "/families")
+    assert len(set(costs.values())) == 1 and costs[5] <= MOST_QUERIES, f"queries by caseload: {costs}"
+
+
+def test_seed_scale_writes_a_partnership_whose_pages_work(guarded):
+    from click.testing import CliRunner
+
+    from coordinator.families.models import Family
+    from coordinator.meetings.models import Occurrence, OccurrenceStatus
+    from coordinator.scale import counts
+
+    before = counts()
+    result = CliRunner().invoke(guarded.cli, ["seed-scale", "--families", "30", "--caseload", "10",
+                                              "--audit-rows", "200", "--yes"])
+    assert result.exit_code == 0, result.output
+    after = counts()
+    assert after["families"] - before["families"] == 30
+    assert after["occurrences"] - before["occurrences"] == 30 * 10  # six held and four to come, each
+    assert after["audit_events"] - before["audit_events"] >= 200
+    assert db.session.scalar(select(func.count()).select_from(Occurrence)
+                             .where(Occurrence.status == OccurrenceStatus.HELD)) >= 30 * 6
+    # The first lead printed signs in and finds their ten families, each of whose pages opens.
+    lead = result.output.split("lead ")[1].split(",")[0]
+    client = signed_in(guarded, lead)
+    mine = [f for f in db.session.scalars(select(Family).where(Family.reference.like("S%")))
+            if any(m.user.email == lead for m in f.network)]
+    assert len(mine) == 10
+    listing = client.get("/families").get_data(as_text=True)
+    assert all(f.reference in listing for f in mine)
+    assert all(client.get(f"/families/{f.reference}").status_code == 200 for f in mine)
