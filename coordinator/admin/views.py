@@ -12,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -216,28 +217,30 @@ def audit_log():
     form = AuditFilterForm(request.args)
     if request.args:
         form.validate()
-    page = max(1, request.args.get("page", 1, type=int))
-    size = current_app.config["AUDIT_PAGE_SIZE"]
-    query = _audit_query(form)
-    events = db.session.scalars(query.offset((page - 1) * size).limit(size + 1)).all()
-    has_next = len(events) > size
+    page = audit.page_of(_audit_query(form), current_app.config["AUDIT_PAGE_SIZE"],
+                         older_than=_event_id(request.args.get("older_than")),
+                         newer_than=_event_id(request.args.get("newer_than")))
     # Every value of each argument: a date arrives as three (day, month, year), and the page links keep them.
-    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "page"}
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("older_than", "newer_than")}
     audit.record("audit_log_viewed", detail=_filters_used(form)[:500])
     commit_keeping_loaded()  # the page shows the events it has just read, without reading each again
-    return render_template("admin/audit.html", form=form, events=events[:size], page=page, has_next=has_next,
-                           query_args=request.args.to_dict(flat=False), args=args)
+    return render_template("admin/audit.html", form=form, page=page, args=args)
+
+
+def _event_id(value: str | None) -> int | None:
+    """A page link's event id; anything else (edited by hand, out of range) starts from the newest."""
+    return int(value) if value and value.isdigit() and 0 < int(value) < 2**31 else None
 
 
 @bp.get("/audit.csv")
 def audit_csv():
     form = AuditFilterForm(request.args)
     form.validate()
-    events = db.session.scalars(_audit_query(form)).all()
-    body = audit.csv_text(events)
-    audit.record("audit_log_exported", detail=f"{len(events)} rows; {_filters_used(form)}"[:500])
-    db.session.commit()
-    return Response(body, mimetype="text/csv",
+    query = _audit_query(form)
+    rows = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    audit.record("audit_log_exported", detail=f"{rows} rows; {_filters_used(form)}"[:500])
+    db.session.commit()  # the export is recorded before a line of it leaves
+    return Response(stream_with_context(audit.csv_lines(query)), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=audit-log.csv"})
 
 

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from coordinator.audit.models import AuditEvent
@@ -97,18 +100,66 @@ def search(*, actor_id: int | None = None, family_id: int | None = None, start: 
     return query
 
 
+@dataclass
+class AuditPage:
+    events: list[AuditEvent]
+    newer: int | None  # the id to show the page before (newer events) from, if any
+    older: int | None  # the id to show the page after (older events) from, if any
+
+
+def page_of(query, size: int, *, older_than: int | None = None, newer_than: int | None = None) -> AuditPage:
+    """One page of a search, found by the event it starts after (keyset paging): a page deep in a million
+    events costs what the first page costs, and events written meanwhile do not shift what a link shows."""
+    ordered = (AuditEvent.at, AuditEvent.id)
+    anchor_id = older_than if older_than is not None else newer_than
+    if anchor_id is not None:
+        anchor_at = db.session.scalar(select(AuditEvent.at).where(AuditEvent.id == anchor_id))
+        if anchor_at is None:
+            anchor_id = older_than = newer_than = None  # an unknown event: start from the newest
+        elif older_than is not None:
+            query = query.where(tuple_(*ordered) < tuple_(anchor_at, anchor_id))
+        else:
+            query = query.where(tuple_(*ordered) > tuple_(anchor_at, anchor_id))
+    if newer_than is not None:  # read upwards from the anchor, then show newest first as usual
+        rows = list(db.session.scalars(query.order_by(None).order_by(AuditEvent.at, AuditEvent.id).limit(size + 1)))
+        more = len(rows) > size
+        events = list(reversed(rows[:size]))
+        return AuditPage(events, newer=events[0].id if more and events else None,
+                         older=events[-1].id if events else None)
+    rows = list(db.session.scalars(query.limit(size + 1)))
+    events = rows[:size]
+    return AuditPage(events, newer=events[0].id if anchor_id is not None and events else None,
+                     older=events[-1].id if len(rows) > size else None)
+
+
 CSV_HEADER = ["id", "time_utc", "actor_email", "action", "object_type", "object_id", "family_id", "address", "detail"]
 
 
-def csv_text(events) -> str:
+def csv_lines(query, batch: int = 2_000) -> Iterator[str]:
+    """The search as CSV, a line at a time, read in batches by keyset: memory stays flat however many
+    rows there are (a million-row export never holds more than one batch)."""
+    yield _csv_line(CSV_HEADER)
+    actor: Any = AuditEvent.actor.property.mapper.class_  # the users table, known to this area by name only
+    filtered = query.with_only_columns(
+        AuditEvent.id, AuditEvent.at, actor.email, AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id,
+        AuditEvent.family_id, AuditEvent.address, AuditEvent.detail).outerjoin(AuditEvent.actor)
+    after: tuple | None = None
+    while True:
+        page = filtered if after is None else filtered.where(tuple_(AuditEvent.at, AuditEvent.id) < tuple_(*after))
+        rows = db.session.execute(page.limit(batch)).all()
+        for row in rows:
+            # Every cell, not just the detail: an email address or a record id can begin with = + - too.
+            yield _csv_line([row.id, row.at.isoformat(), row.email or "", row.action, row.object_type or "",
+                             row.object_id or "", row.family_id or "", row.address or "", row.detail or ""])
+        if len(rows) < batch:
+            return
+        after = (rows[-1].at, rows[-1].id)
+        db.session.expunge_all()  # nothing read is kept between batches
+
+
+def _csv_line(values) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for e in events:
-        # Every cell, not just the detail: an email address or a record id can begin with = + - too.
-        writer.writerow([csv_safe(str(value)) for value in (
-            e.id, e.at.isoformat(), e.actor.email if e.actor else "", e.action, e.object_type or "",
-            e.object_id or "", e.family_id or "", e.address or "", e.detail or "")])
+    csv.writer(out).writerow([csv_safe(str(value)) for value in values])
     return out.getvalue()
 
 
