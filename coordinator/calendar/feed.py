@@ -5,11 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from coordinator.auth.models import User
 from coordinator.calendar import ics
 from coordinator.extensions import db
 from coordinator.meetings import queries as meeting_queries
@@ -49,8 +54,6 @@ def reset(user) -> str:
 
 
 def user_for_token(token: str):
-    from coordinator.auth.models import User
-
     user_id, _, signature = (token or "").partition("-")
     if not user_id.isdigit() or not signature:
         return None
@@ -61,31 +64,88 @@ def user_for_token(token: str):
     return user if user is not None and user.active else None
 
 
-def feed_ics(user) -> str:
+# Each series' VEVENTs as text, kept while the series, its meetings and its people are unchanged: a feed
+# is rebuilt from the series that changed only, and every worker process keeps its own copy.
+_SERIES_TEXT: OrderedDict[tuple, str] = OrderedDict()
+_SERIES_TEXT_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class FeedVersion:
+    """What a feed's text depends on, read in one query: each series' revision (raised by every change to
+    the series or one of its meetings) and its people's revisions (a changed name or address)."""
+    series: tuple[tuple[int, str, int, int, str], ...]  # (id, UID, revision, people's revisions, time zone)
+    last_modified: datetime | None
+    etag: str
+
+
+def feed_version(user) -> FeedVersion:
+    people = aliased(Invitee)
+    revisions = (select(func.coalesce(func.sum(User.revision), 0)).join(people, people.user_id == User.id)
+                 .where(people.series_id == MeetingSeries.id, people.removed_at.is_(None))
+                 .correlate(MeetingSeries).scalar_subquery())
+    organiser = select(User.revision).where(User.id == MeetingSeries.organiser_id).correlate(MeetingSeries).scalar_subquery()
+    rows = db.session.execute(
+        select(MeetingSeries.id, MeetingSeries.uid, MeetingSeries.revision, revisions + organiser,
+               MeetingSeries.timezone, MeetingSeries.updated_at)
+        .join(Invitee, Invitee.series_id == MeetingSeries.id)
+        .where(Invitee.user_id == user.id, Invitee.removed_at.is_(None)).order_by(MeetingSeries.id)).all()
+    series = tuple((row[0], row[1], row[2], int(row[3] or 0), row[4]) for row in rows)
+    key = (user.id, current_app.config["BASE_URL"], utcnow().year, series)  # the year: the time zones' rules
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    return FeedVersion(series, max((row[5] for row in rows), default=None), digest)
+
+
+def feed_ics(user, version: FeedVersion | None = None) -> str:
     """Every series the user is (still) invited to. Cancelled meetings stay in the feed with
-    STATUS:CANCELLED, so a subscribed calendar shows them as cancelled rather than silently dropping them."""
-    series_list = db.session.scalars(
-        select(MeetingSeries).join(Invitee, Invitee.series_id == MeetingSeries.id)
-        .where(Invitee.user_id == user.id, Invitee.removed_at.is_(None))
-        .options(selectinload(MeetingSeries.occurrences), selectinload(MeetingSeries.invitees).selectinload(Invitee.user),
-                 selectinload(MeetingSeries.family), selectinload(MeetingSeries.organiser))
-        .order_by(MeetingSeries.id)
-    ).all()
-    stamp = utcnow()
-    events, zones = [], set()
-    for series in series_list:
-        zones.add(series.timezone)
-        people = meetings.attendees(series)
-        if series.rule_occurrences:
-            events.extend(ics.series_events(series, sequence=series.sequence, stamp=stamp, attendees=people,
-                                            url_for_occurrence=meeting_queries.meeting_url,
-                                            series_url=meeting_queries.series_url(series), cancelled_as_overrides=True))
-        for extra in series.occurrences:
-            if extra.is_extra:
-                events.append(ics.extra_event(
-                    series, extra, sequence=series.sequence, stamp=stamp, attendees=people,
-                    url=meeting_queries.meeting_url(extra),
-                    status="CANCELLED" if extra.status is OccurrenceStatus.CANCELLED else "CONFIRMED"))
-    calendar = ics.to_ics(events, method=None, zones=zones or {current_app.config["TIMEZONE"]})
-    return calendar.replace("CALSCALE:GREGORIAN\r\n",
-                            "CALSCALE:GREGORIAN\r\nX-WR-CALNAME:Professionals meetings\r\n", 1)
+    STATUS:CANCELLED, so a subscribed calendar shows them as cancelled rather than silently dropping them.
+    Each series' events are stamped with the series' last change, so an unchanged feed is the same text."""
+    version = version or feed_version(user)
+    base = current_app.config["BASE_URL"]
+    # The UID as well as the id: an id can come back (a restored database); a UID is never used twice.
+    keys = {series_id: (series_id, uid, revision, people, base) for series_id, uid, revision, people, _ in version.series}
+    missing = [series_id for series_id, key in keys.items() if key not in _SERIES_TEXT]
+    if missing:
+        for series in db.session.scalars(
+                select(MeetingSeries).where(MeetingSeries.id.in_(missing))
+                .options(selectinload(MeetingSeries.occurrences),
+                         selectinload(MeetingSeries.invitees).joinedload(Invitee.user),
+                         joinedload(MeetingSeries.family), joinedload(MeetingSeries.organiser))):
+            _remember(keys[series.id], _series_text(series))
+    for key in keys.values():
+        _SERIES_TEXT.move_to_end(key)
+    zones = {zone for *_, zone in version.series} or {current_app.config["TIMEZONE"]}
+    head = _calendar_head(tuple(sorted(zones)), utcnow().year)
+    return head + "".join(_SERIES_TEXT[key] for key in keys.values()) + "END:VCALENDAR\r\n"
+
+
+def _remember(key: tuple, text: str) -> None:
+    _SERIES_TEXT[key] = text
+    while len(_SERIES_TEXT) > _SERIES_TEXT_LIMIT:
+        _SERIES_TEXT.popitem(last=False)
+
+
+def _series_text(series: MeetingSeries) -> str:
+    stamp = series.updated_at
+    people = meetings.attendees(series)
+    events = []
+    if series.rule_occurrences:
+        events.extend(ics.series_events(series, sequence=series.sequence, stamp=stamp, attendees=people,
+                                        url_for_occurrence=meeting_queries.meeting_url,
+                                        series_url=meeting_queries.series_url(series), cancelled_as_overrides=True))
+    for extra in series.occurrences:
+        if extra.is_extra:
+            events.append(ics.extra_event(
+                series, extra, sequence=series.sequence, stamp=stamp, attendees=people,
+                url=meeting_queries.meeting_url(extra),
+                status="CANCELLED" if extra.status is OccurrenceStatus.CANCELLED else "CONFIRMED"))
+    return "".join(event.to_ical().decode("utf-8") for event in events)
+
+
+@lru_cache(maxsize=64)
+def _calendar_head(zones: tuple[str, ...], year: int) -> str:
+    """The calendar's opening lines and time zones: everything before its events."""
+    text = ics.to_ics([], method=None, zones=set(zones))
+    text = text.replace("CALSCALE:GREGORIAN\r\n", "CALSCALE:GREGORIAN\r\nX-WR-CALNAME:Professionals meetings\r\n", 1)
+    assert text.endswith("END:VCALENDAR\r\n")
+    return text[:-len("END:VCALENDAR\r\n")]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from coordinator.access import signed_in
@@ -49,5 +49,17 @@ def feed_file(token: str):
     user = feed.user_for_token(token)
     if user is None:
         abort(404)
-    body = feed.feed_ics(user)
-    return Response(body, mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=meetings.ics"})
+    # Calendar apps poll every 15 to 60 minutes: an unchanged feed is answered from its version alone.
+    version = feed.feed_version(user)
+    response = Response(mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=meetings.ics",
+                                                           "Cache-Control": "private, no-cache"})
+    response.set_etag(version.etag)
+    if version.last_modified is not None:
+        response.last_modified = version.last_modified
+    if request.if_none_match.contains(version.etag) or (
+            not request.if_none_match and version.last_modified is not None and request.if_modified_since
+            and version.last_modified.replace(microsecond=0) <= request.if_modified_since):
+        response.status_code = 304
+        return response
+    response.set_data(feed.feed_ics(user, version))
+    return response

@@ -100,3 +100,71 @@ def test_a_wrong_token_is_a_404_and_a_reset_retires_the_old_address(calendar_wor
     start, end = world.window()
     helpers.assert_calendar_is_app(response.get_data(as_text=True), world.series_of(world.member), start, end,
                                    with_cancelled=True)
+
+
+# --- polling: an unchanged feed costs its version, a changed one rebuilds only what changed ----------------
+
+def test_an_unchanged_feed_answers_304_and_any_change_shows(calendar_world, client, make_user):
+    from coordinator.auth import services as auth_services
+
+    world = calendar_world
+    main = world.create(world.schedule(today() + timedelta(days=3), time(11, 0), count=4))
+    url = _feed_url(world.member)
+    first = client.get(url)
+    assert first.status_code == 200 and first.headers["ETag"] and first.headers["Last-Modified"]
+    again = client.get(url)
+    assert again.get_data() == first.get_data()  # the same text: DTSTAMP is the series' last change, not now
+    assert again.headers["ETag"] == first.headers["ETag"]
+
+    # A calendar app that sends back the ETag (or the date) it was given gets "not modified", and no body.
+    unchanged = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert unchanged.status_code == 304 and unchanged.get_data() == b""
+    assert client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304
+
+    # A meeting moved: the next poll gets the new feed, with the move in it.
+    rule = _rule(main)
+    services.move_occurrence(rule[1], actor=world.lead, new_date=rule[1].original_start.date() + timedelta(days=1),
+                             new_time=time(14, 0))
+    db.session.commit()
+    moved = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert moved.status_code == 200 and moved.headers["ETag"] != first.headers["ETag"]
+    start, end = world.window()
+    helpers.assert_calendar_is_app(moved.get_data(as_text=True), world.series_of(world.member), start, end,
+                                   with_cancelled=True)
+
+    # A colleague's name corrected by an administrator: their name in every attendee line changes too.
+    admin = make_user("admin@council.test", "Ada Admin", admin=True)
+    lead = world.lead
+    auth_services.update_user(lead, actor=admin, expected_revision=lead.revision, name="Lee Lead-Smith")
+    db.session.commit()
+    renamed = client.get(url, headers={"If-None-Match": moved.headers["ETag"]})
+    assert renamed.status_code == 200
+    assert "Lee Lead-Smith" in renamed.get_data(as_text=True).replace("\r\n ", "")
+
+
+def test_a_poll_costs_the_same_few_queries_for_3_or_12_series_and_a_change_rebuilds_one(calendar_world, client):
+    from tests.families.helpers import counting_queries
+
+    world = calendar_world
+    made = [world.create(world.schedule(today() + timedelta(days=3 + n), time(9, 0), count=3)) for n in range(3)]
+    url = _feed_url(world.member)
+    etag = client.get(url).headers["ETag"]
+    with counting_queries(db.engine) as few:
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    made += [world.create(world.schedule(today() + timedelta(days=8 + n), time(9, 0), count=3)) for n in range(9)]
+    etag = client.get(url).headers["ETag"]
+    with counting_queries(db.engine) as many:
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert len(many) == len(few) <= 4
+
+    services.cancel_occurrence(_rule(made[5])[0], actor=world.lead, reason="Room unavailable")
+    db.session.commit()
+    with counting_queries(db.engine) as rebuilt:
+        response = client.get(url, headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    series_loads = [s for s in rebuilt if s.lstrip().upper().startswith("SELECT MEETING_SERIES.")
+                    and "meeting_series.id IN" in s]
+    assert len(series_loads) == 1 and series_loads[0].count("?") + series_loads[0].count("%(") <= 2
+    start, end = world.window()
+    helpers.assert_calendar_is_app(response.get_data(as_text=True), world.series_of(world.member), start, end,
+                                   with_cancelled=True)
