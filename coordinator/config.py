@@ -108,6 +108,7 @@ class Defaults:
     UPDATE_REQUEST_WORKING_DAYS = 7  # asked for this many working days before the meeting
     UPDATE_REMINDER_WORKING_DAYS_BEFORE_DEADLINE = (2, 0)  # reminders: 2 days before, and on the day
     UPDATE_LOOKAHEAD_DAYS = 31
+    UPDATE_REQUESTS_BATCH = 500  # meetings the request job reads, and commits, together
     # The pre-meeting pack's attention thresholds.
     WAS_NOT_BROUGHT_THRESHOLD = 2  # appointments the child was not brought to, across agencies
     SCALE_SPREAD_THRESHOLD = 4  # agencies' safety scales this far apart are a disagreement to discuss

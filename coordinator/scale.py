@@ -178,22 +178,24 @@ def seed_scale(families: int, *, caseload: int = 50, past_meetings: int = 6, fut
     _insert_only(ChildRelationship, relationships)
     _insert_only(HouseholdSighting, sightings)
 
-    first_date = today - CADENCE * past_meetings
+    # Each family's meetings fall on its own day of the six weeks, so some are due in every week to come.
+    offsets = [timedelta(days=rng.randrange(CADENCE.days)) for _ in family_ids]
+    first_dates = [today - CADENCE * past_meetings + offset for offset in offsets]
     count = past_meetings + future_meetings
     series_ids = _insert(MeetingSeries, [{
         "family_id": family_id, "meeting_type": MeetingType.CORE_GROUP, "organiser_id": lead_ids[n % lead_count],
         "chair_id": chair_ids[n % len(chair_ids)], "minute_taker_id": lead_ids[n % lead_count],
-        "first_date": first_date, "start_time": time(10, 0), "duration_minutes": 90, "timezone": zone_name,
+        "first_date": first_dates[n], "start_time": time(10, 0), "duration_minutes": 90, "timezone": zone_name,
         "recurrence": Recurrence.WEEKLY, "interval": 6, "end_kind": SeriesEnd.AFTER_COUNT, "count": count,
         "location": "Family centre", "uid": f"{uuid.uuid4()}@scale.invalid", "sequence": 0,
         "status": SeriesStatus.ACTIVE, "generated_until": now + timedelta(days=3650)}
         for n, family_id in enumerate(family_ids)])
-    starts = [datetime.combine(first_date + CADENCE * k, time(10, 0), zone).astimezone(timezone.utc)
-              for k in range(count)]
     occurrences = [{"series_id": series_id, "original_start": start, "starts_at": start,
                     "ends_at": start + timedelta(minutes=90),
                     "status": OccurrenceStatus.HELD if start < now else OccurrenceStatus.SCHEDULED}
-                   for series_id in series_ids for start in starts]
+                   for series_id, first_date in zip(series_ids, first_dates, strict=True)
+                   for start in (datetime.combine(first_date + CADENCE * k, time(10, 0), zone).astimezone(timezone.utc)
+                                 for k in range(count))]
     _insert_only(Occurrence, occurrences)
     world.meetings = len(occurrences)
     series_of = dict(zip(family_ids, series_ids, strict=True))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.extensions import Model
@@ -13,6 +13,9 @@ class AuditEvent(Model):
     """Append-only: the ORM refuses updates and deletes, and database triggers refuse them too."""
 
     __tablename__ = "audit_events"
+    # The log is read newest first within one family or one person (the filters of its page and export).
+    __table_args__ = (Index("ix_audit_events_family_id_at", "family_id", "at"),
+                      Index("ix_audit_events_actor_id_at", "actor_id", "at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

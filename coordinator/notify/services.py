@@ -34,9 +34,12 @@ def enqueue(
     kind: str,
     family_id: int | None = None,
     not_before: datetime | None = None,
+    checked: bool = False,
 ) -> OutboxMessage:
-    """Add a message to the outbox in the current transaction; the same key is never queued twice."""
-    existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    """Add a message to the outbox in the current transaction; the same key is never queued twice.
+    ``checked``: the caller has just read which of its keys are queued (for a batch, in one query); the
+    unique key still refuses a duplicate."""
+    existing = None if checked else db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
     if existing is not None:
         return existing
     sender = current_app.config["MAIL_FROM"]
@@ -68,6 +71,7 @@ def enqueue_template(
     kind: str,
     family_id: int | None = None,
     calendar: CalendarPart | None = None,
+    checked: bool = False,
     **context,
 ) -> OutboxMessage:
     """Render ``templates/email/<template>.txt`` and ``.html`` and queue them."""
@@ -76,7 +80,7 @@ def enqueue_template(
     text = render_template(f"email/{template}.txt", **context)
     html = render_template(f"email/{template}.html", subject=subject, **context)
     return enqueue(key, Email(to=to, subject=subject, text=text, html=html, calendar=calendar),
-                   kind=kind, family_id=family_id)
+                   kind=kind, family_id=family_id, checked=checked)
 
 
 # --- sending ----------------------------------------------------------------------------------------

@@ -148,3 +148,16 @@ class HouseholdProposal(Model):
     @property
     def fields(self) -> dict:
         return json.loads(self.data)
+
+
+class RequestsChecked(Model):
+    """The update-request job's remembered progress: the day it last worked out a meeting's requests and
+    reminders, and the series' revision then. Requests and reminders fall due by the day, so a meeting
+    checked today whose series has not changed since (invitees, moves) has nothing new until tomorrow:
+    a tick with nothing due reads this, not every meeting of the coming month."""
+
+    __tablename__ = "requests_checked"
+
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"), primary_key=True)
+    checked_on: Mapped[date] = mapped_column(Date)
+    series_revision: Mapped[int] = mapped_column(Integer)

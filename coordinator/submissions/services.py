@@ -6,12 +6,12 @@ caught up after downtime. Deadlines follow the meeting: move the meeting and its
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import joinedload
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
@@ -21,6 +21,7 @@ from coordinator.families import services as family_services
 from coordinator.families.access import current_membership_clause
 from coordinator.families.models import (
     Family,
+    FamilyStatus,
     NetworkMembership,
     NetworkRole,
     Presence,
@@ -28,13 +29,14 @@ from coordinator.families.models import (
     Sex,
     SightingKind,
 )
-from coordinator.meetings.models import MeetingSeries, Occurrence, OccurrenceStatus
+from coordinator.meetings.models import Invitee, MeetingSeries, Occurrence, OccurrenceStatus
 from coordinator.meetings.workdays import add_working_days
 from coordinator.notify.services import enqueue_template
 from coordinator.submissions.document import UpdateDocument
 from coordinator.submissions.models import (
     HouseholdProposal,
     ProposalState,
+    RequestsChecked,
     RequestState,
     Submission,
     SubmissionRequest,
@@ -93,11 +95,13 @@ def _recipients_by_agency(occurrence: Occurrence) -> dict[int, User]:
     return chosen
 
 
-def ensure_requests(occurrence: Occurrence) -> list[SubmissionRequest]:
+def ensure_requests(occurrence: Occurrence, existing: dict[int, SubmissionRequest] | None = None,
+                    flush: bool = True) -> list[SubmissionRequest]:
     """Create the occurrence's requests (one per invited agency) if missing; keep their dates in step with
-    the meeting."""
-    existing = {r.agency_id: r for r in db.session.scalars(
-        select(SubmissionRequest).where(SubmissionRequest.occurrence_id == occurrence.id))}
+    the meeting. ``existing``: its requests by agency, if the caller has read them with others'."""
+    if existing is None:
+        existing = {r.agency_id: r for r in db.session.scalars(
+            select(SubmissionRequest).where(SubmissionRequest.occurrence_id == occurrence.id))}
     deadline, send_on = deadline_for(occurrence), send_on_for(occurrence)
     for agency_id, user in _recipients_by_agency(occurrence).items():
         request = existing.get(agency_id)
@@ -112,7 +116,8 @@ def ensure_requests(occurrence: Occurrence) -> list[SubmissionRequest]:
         request.deadline, request.send_on = deadline, send_on
         if request.agency_id not in asked and request.state in (RequestState.WAITING, RequestState.OPEN):
             request.state = RequestState.CLOSED  # the agency is no longer invited: no more reminders
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return [r for r in existing.values() if r.agency_id in asked or r.state is not RequestState.CLOSED]
 
 
@@ -125,7 +130,7 @@ def _update_url(request: SubmissionRequest) -> str:
                         request_id=request.id)
 
 
-def _email_request(request: SubmissionRequest, kind: str, key: str) -> None:
+def _email_request(request: SubmissionRequest, kind: str, key: str, checked: bool = False) -> None:
     occurrence = request.occurrence
     subjects = {
         "request": "Your update for the {meeting} on {day} is due by {deadline}",
@@ -138,7 +143,7 @@ def _email_request(request: SubmissionRequest, kind: str, key: str) -> None:
     enqueue_template(key, to=request.recipient.email, subject=subject[0].upper() + subject[1:],
                      template="update_request", kind=f"update_{kind}", family_id=request.family_id,
                      meeting=_meeting_label(occurrence), day=day, deadline=deadline, url=_update_url(request),
-                     reminder=kind == "reminder")
+                     reminder=kind == "reminder", checked=checked)
 
 
 def has_submitted(request: SubmissionRequest) -> bool:
@@ -147,46 +152,88 @@ def has_submitted(request: SubmissionRequest) -> bool:
 
 def run_requests(now: datetime | None = None, may_go_on: Callable[[], bool] = lambda: True) -> dict[str, int]:
     """The scheduler's job: send requests that are due, remind those who have not submitted, close what is
-    over. Safe to run any number of times: every email has its own key. One meeting at a time, each
-    committed, asking ``may_go_on`` before the next: a run that has lost the scheduler's lease stops
-    rather than run alongside the new holder."""
+    over. Safe to run any number of times: every email has its own key. A batch of meetings at a time, read
+    together and committed together, asking ``may_go_on`` before the next: a run that has lost the
+    scheduler's lease stops rather than run alongside the new holder. Requests and reminders fall due by
+    the day, so a meeting already worked out today is not read again unless its series has changed since."""
     now = now or utcnow()
     day = now.astimezone(local_zone()).date()
     lookahead = now + timedelta(days=int(current_app.config["UPDATE_LOOKAHEAD_DAYS"]))
     counts = {"requests": 0, "reminders": 0, "skipped": 0, "closed": 0}
-    upcoming = db.session.scalars(
-        select(Occurrence).join(MeetingSeries)
+    due = db.session.scalars(
+        select(Occurrence.id).join(MeetingSeries).join(Family, Family.id == MeetingSeries.family_id)
+        .outerjoin(RequestsChecked, RequestsChecked.occurrence_id == Occurrence.id)
         .where(Occurrence.starts_at > now, Occurrence.starts_at <= lookahead,
-               Occurrence.status.in_([OccurrenceStatus.SCHEDULED, OccurrenceStatus.MOVED]))
-        .options(selectinload(Occurrence.series))
-    ).all()
-    for occurrence in upcoming:
+               Occurrence.status.in_([OccurrenceStatus.SCHEDULED, OccurrenceStatus.MOVED]),
+               Family.status != FamilyStatus.CLOSED,
+               (RequestsChecked.occurrence_id.is_(None)) | (RequestsChecked.checked_on != day)
+               | (RequestsChecked.series_revision != MeetingSeries.revision))
+        .order_by(Occurrence.starts_at, Occurrence.id)).all()
+    batch = int(current_app.config["UPDATE_REQUESTS_BATCH"])
+    for start in range(0, len(due), batch):
         if not may_go_on():
             return counts
-        if occurrence.series.family.is_closed:
-            continue
-        for request in ensure_requests(occurrence):
-            if request.state is RequestState.WAITING and request.send_on <= day:
-                _email_request(request, "request", f"update-request:{request.id}")
-                request.state, request.sent_at = RequestState.OPEN, now
-                counts["requests"] += 1
-            if request.state is RequestState.OPEN and not has_submitted(request):
-                # Only the latest reminder that has fallen due: after downtime, one reminder, not a burst;
-                # and none for a day before the request itself went out.
-                sent_day = request.sent_at.astimezone(local_zone()).date() if request.sent_at else day
-                due = [(n, when) for n, when in enumerate(reminder_days(request.deadline), start=1)
-                       if sent_day < when <= day]
-                if due:
-                    n, _ = due[-1]
-                    key = f"update-reminder:{request.id}:{request.deadline.isoformat()}:{n}"
-                    if not _already_queued(key):
-                        _email_request(request, "reminder", key)
-                        counts["reminders"] += 1
+        _requests_for(due[start:start + batch], now, day, counts)
         db.session.commit()
     if may_go_on():
         counts["closed"] = _close_finished(now)
         db.session.commit()
     return counts
+
+
+def _requests_for(occurrence_ids: Sequence[int], now: datetime, day: date, counts: dict[str, int]) -> None:
+    """One batch of meetings: their series, invitees, requests, submissions and queued reminders read in a
+    query each; new requests written in one statement."""
+    occurrences = db.session.scalars(
+        select(Occurrence).where(Occurrence.id.in_(occurrence_ids)).order_by(Occurrence.starts_at, Occurrence.id)
+        .options(joinedload(Occurrence.series).joinedload(MeetingSeries.family),
+                 joinedload(Occurrence.series).selectinload(MeetingSeries.invitees).joinedload(Invitee.user))
+    ).unique().all()
+    existing: dict[int, dict[int, SubmissionRequest]] = {}
+    for row in db.session.scalars(select(SubmissionRequest).where(SubmissionRequest.occurrence_id.in_(occurrence_ids))
+                                  .options(joinedload(SubmissionRequest.recipient))):
+        existing.setdefault(row.occurrence_id, {})[row.agency_id] = row
+    every = [request for occurrence in occurrences
+             for request in ensure_requests(occurrence, existing.setdefault(occurrence.id, {}), flush=False)]
+    asking = [request for request in every if request.state is RequestState.WAITING and request.send_on <= day]
+    for request in asking:
+        request.state, request.sent_at = RequestState.OPEN, now  # a new request is written already open
+    db.session.flush()  # the new requests, together: their ids make the emails' keys
+    for request in asking:
+        _email_request(request, "request", f"update-request:{request.id}", checked=True)
+        counts["requests"] += 1
+    submitted = set(db.session.scalars(select(Submission.request_id).where(
+        Submission.request_id.in_([r.id for r in every]), Submission.status == SubmissionStatus.SUBMITTED)))
+    reminders: dict[int, str] = {}
+    for request in every:
+        if request.state is RequestState.OPEN and request.id not in submitted:
+            # Only the latest reminder that has fallen due: after downtime, one reminder, not a burst; and
+            # none for a day before the request itself went out.
+            sent_day = request.sent_at.astimezone(local_zone()).date() if request.sent_at else day
+            due = [n for n, when in enumerate(reminder_days(request.deadline), start=1) if sent_day < when <= day]
+            if due:
+                reminders[request.id] = f"update-reminder:{request.id}:{request.deadline.isoformat()}:{due[-1]}"
+    queued = _queued(list(reminders.values()))
+    for request in every:
+        key = reminders.get(request.id)
+        if key and key not in queued:
+            _email_request(request, "reminder", key, checked=True)
+            counts["reminders"] += 1
+    _remember_checked(occurrences, day)
+
+
+def _remember_checked(occurrences: Sequence[Occurrence], day: date) -> None:
+    ids = [o.id for o in occurrences]
+    db.session.execute(delete(RequestsChecked).where(RequestsChecked.occurrence_id.in_(ids)))
+    db.session.execute(insert(RequestsChecked), [
+        {"occurrence_id": o.id, "checked_on": day, "series_revision": o.series.revision} for o in occurrences])
+
+
+def _queued(keys: list[str]) -> set[str]:
+    from coordinator.notify.models import OutboxMessage
+
+    return set(db.session.scalars(select(OutboxMessage.idempotency_key)
+                                  .where(OutboxMessage.idempotency_key.in_(keys)))) if keys else set()
 
 
 def _already_queued(key: str) -> bool:
@@ -204,13 +251,21 @@ def _close_finished(now: datetime) -> int:
         .where(SubmissionRequest.state.in_([RequestState.WAITING, RequestState.OPEN]),
                (Occurrence.starts_at <= now) | Occurrence.status.in_([OccurrenceStatus.CANCELLED,
                                                                        OccurrenceStatus.HELD]))
+        .options(joinedload(SubmissionRequest.occurrence))
     ).all()
+    if not open_requests:
+        return 0
     today_here = now.astimezone(local_zone()).date()
+    submitted = set(db.session.scalars(select(Submission.request_id).where(
+        Submission.request_id.in_([r.id for r in open_requests]), Submission.status == SubmissionStatus.SUBMITTED)))
+    keys = {r.id: [f"update-reminder:{r.id}:{r.deadline.isoformat()}:{n}"
+                   for n in range(1, len(reminder_days(r.deadline)) + 1)] for r in open_requests}
+    queued = _queued([key for request_keys in keys.values() for key in request_keys])
     for request in open_requests:
         # Only reminders that had fallen due: a meeting cancelled before its reminders skipped none.
-        skipped = [] if has_submitted(request) else [
-            d for n, d in enumerate(reminder_days(request.deadline), start=1)
-            if not _already_queued(f"update-reminder:{request.id}:{request.deadline.isoformat()}:{n}")
+        skipped = [] if request.id in submitted else [
+            d for key, d in zip(keys[request.id], reminder_days(request.deadline), strict=True)
+            if key not in queued
             and d < request.occurrence.starts_at.astimezone(local_zone()).date() and d <= today_here]
         request.state = RequestState.CLOSED
         audit.record("update_request_closed", object_type="submission_request", object_id=request.id,

@@ -109,8 +109,9 @@ def test_sigterm_while_a_relay_never_answers_still_stops_within_seconds(app, smt
 
 
 def test_a_due_job_that_loses_the_lease_stops_before_writing_more(app, world):
-    """The update-request job works a meeting at a time. Another scheduler takes the lease after its first
-    meeting (this one was stalled past the lease): the job stops there, and writes nothing more."""
+    """The update-request job works a batch of meetings at a time (here one meeting per batch). Another
+    scheduler takes the lease after its first batch (this one was stalled past the lease): the job stops
+    there, and writes nothing more."""
     from coordinator.meetings import services as meetings
     from coordinator.meetings.models import MeetingType, Recurrence, SeriesEnd
     from coordinator.scheduler.services import LeaseKeeper, acquire_lease, release_lease
@@ -139,6 +140,7 @@ def test_a_due_job_that_loses_the_lease_stops_before_writing_more(app, world):
         db.session.rollback()
         return db.session.scalars(select(func.count(func.distinct(SubmissionRequest.occurrence_id)))).one()
 
+    app.config["UPDATE_REQUESTS_BATCH"] = 1  # a step per meeting, so the stall falls between two
     assert acquire_lease("scheduler:here")
     keeper = StalledAfterTheFirstMeeting("scheduler:here")
     run_requests(utcnow(), may_go_on=keeper.may_go_on)

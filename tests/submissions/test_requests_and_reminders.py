@@ -374,3 +374,34 @@ def test_scheduler_down_until_after_the_meeting_sends_nothing_and_records_the_sk
                                                               AuditEvent.object_id == str(request.id))).all()
         assert event.family_id == sched.world.family.id and event.object_type == "submission_request"
         assert "reminders not sent: 2027-01-08, 2027-01-12" in event.detail
+
+
+# --- at scale: the job costs what is due ------------------------------------------------------------------
+
+def test_the_job_reads_a_batch_of_meetings_in_a_few_queries_and_a_second_run_the_same_day_reads_one(
+        sched, smtp_server):
+    from tests.families.helpers import counting_queries
+
+    def run_counted(day, at=time(9, 0)):
+        """The job's result, and the SELECTs it ran (the writes are a row each: requests, emails)."""
+        sched.clock.set(day, at)
+        with counting_queries(db.engine) as statements:
+            counts = services.run_requests(sched.clock.now)
+        return counts, len([s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))])
+
+    for n in range(3):
+        sched.meeting(date(2027, 1, 11) + timedelta(days=n))
+    few, few_queries = run_counted(date(2027, 1, 5))
+    assert few["requests"] == 9
+    again, again_queries = run_counted(date(2027, 1, 5), time(9, 15))
+    assert again["requests"] == again["reminders"] == 0
+    assert again_queries <= 2  # nothing due: the meetings already worked out today are not read again
+
+    for n in range(9):  # three times as many meetings, a day later
+        sched.meeting(date(2027, 1, 18) + timedelta(days=n % 5, hours=n))
+    many, many_queries = run_counted(date(2027, 1, 14))
+    assert many["requests"] == 27 and many["reminders"] == 0
+    assert many["closed"] == 9  # the first three meetings are over: their requests close
+    # A batch is read in a query per kind of thing, however many meetings it holds (not five per meeting);
+    # closing the finished requests reads their submissions and queued reminders in one query each.
+    assert many_queries == few_queries + 2, (few_queries, many_queries)
