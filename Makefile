@@ -48,8 +48,16 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# Benchmarks (not part of the tests): in-process feed and meeting generation, then the pages at scale under
+# gunicorn driven by wrk beside bare Flask. BENCH_DATABASE_URL=postgresql://... benchmarks on PostgreSQL
+# (the database is emptied first); BENCH_FAMILIES, BENCH_AUDIT_ROWS, BENCH_SECONDS, BENCH_ROUNDS size it.
 bench: install
-	$(PY) -m bench
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installing Debian's wrk for the benchmarks"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+	$(VENV)/bin/pip install --quiet -e '.[test,bench]'
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules static/build

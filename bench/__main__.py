@@ -8,7 +8,10 @@
    series of mixed schedules, up to the configured horizon; and, for a sense of the cost of storing them,
    1,000 of them written to the database.
 
-Run: ``python -m bench`` (about half a minute to a minute). Figures are the best of a few runs.
+3. The pages at partnership scale under gunicorn, driven by wrk beside bare Flask (``bench/web.py``).
+
+Run: ``make bench`` (a few minutes; ``BENCH_ARGS=--no-web`` for 1 and 2 only, ``--web-only`` for 3).
+Figures are the best of a few runs.
 """
 from __future__ import annotations
 
@@ -213,15 +216,32 @@ def bench_feed(app) -> None:
         meetings_count = db.session.query(Occurrence).count()
         user_id = user.id
 
-    def run_feed():
+    from coordinator.calendar import feed
+
+    def run_feed(forget: bool = True, change: bool = False):
         # a fresh session each run, as each feed request has: the database load is part of the cost
         with app.app_context():
             from coordinator.auth.models import User
+            from coordinator.meetings.models import MeetingSeries
 
+            if forget:
+                feed._SERIES_TEXT.clear()  # every series' text built again: the feed as first fetched
+            if change:  # one series changed since the last fetch (as a move or a cancellation leaves it)
+                series = db.session.query(MeetingSeries).order_by(MeetingSeries.id).first()
+                series.revision += 1
+                db.session.commit()
             return feed_ics(db.session.get(User, user_id))
+
+    def unchanged():
+        with app.app_context():
+            from coordinator.auth.models import User
+
+            return feed.feed_version(db.session.get(User, user_id))
 
     run_feed()  # warm up (imports, caches)
     feed_best, feed_median, feed_cpu, body = best(FEED_RUNS, run_feed)
+    changed_best, _, changed_cpu, changed_body = best(FEED_RUNS, lambda: run_feed(forget=False, change=True))
+    same_best, _, _, _ = best(FEED_RUNS, unchanged)
 
     with app.app_context():
         from coordinator.auth.models import User
@@ -232,6 +252,11 @@ def bench_feed(app) -> None:
     icalendar_alone(data, stamp, zone_name)  # warm up
     ical_best, ical_median, ical_cpu, direct = best(FEED_RUNS, lambda: icalendar_alone(data, stamp, zone_name))
 
+    print(f"feed, one series changed since the last fetch (the rest kept as text): {changed_best * 1000:.0f} ms "
+          f"(ratio to icalendar alone {changed_best / ical_best:.2f}; CPU ratio {changed_cpu / ical_cpu:.2f}); "
+          f"unchanged, answered 304 from its version: {same_best * 1000:.1f} ms")
+    if changed_body.count("BEGIN:VEVENT") != body.count("BEGIN:VEVENT"):
+        print("  warning: the kept and rebuilt feeds hold different numbers of events", file=sys.stderr)
     ours_events = body.count("BEGIN:VEVENT")
     direct_events = direct.decode().count("BEGIN:VEVENT")
     print(f"feed: {FEED_SERIES} series, {FEED_YEARS} years: {feed_best:.2f} s "
@@ -311,6 +336,16 @@ def bench_generate(app) -> None:
 
 def main() -> None:
     started = clock.perf_counter()
+    if "--web-only" not in sys.argv:
+        run_in_process_benchmarks()
+    if "--no-web" not in sys.argv:
+        from bench import web
+
+        web.main()
+    print(f"(benchmark total {clock.perf_counter() - started:.0f} s)")
+
+
+def run_in_process_benchmarks() -> None:
     with tempfile.TemporaryDirectory(prefix="coordinator-bench-") as tmp:
         app = make_app(Path(tmp))
         bench_feed(app)
@@ -320,7 +355,6 @@ def main() -> None:
 
             db.session.remove()
             db.engine.dispose()
-    print(f"(benchmark total {clock.perf_counter() - started:.0f} s)")
 
 
 if __name__ == "__main__":

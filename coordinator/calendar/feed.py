@@ -80,16 +80,19 @@ class FeedVersion:
 
 
 def feed_version(user) -> FeedVersion:
-    people = aliased(Invitee)
-    revisions = (select(func.coalesce(func.sum(User.revision), 0)).join(people, people.user_id == User.id)
-                 .where(people.series_id == MeetingSeries.id, people.removed_at.is_(None))
-                 .correlate(MeetingSeries).scalar_subquery())
-    organiser = select(User.revision).where(User.id == MeetingSeries.organiser_id).correlate(MeetingSeries).scalar_subquery()
-    rows = db.session.execute(
-        select(MeetingSeries.id, MeetingSeries.uid, MeetingSeries.revision, revisions + organiser,
-               MeetingSeries.timezone, MeetingSeries.updated_at)
+    people, person, organiser = aliased(Invitee), aliased(User), aliased(User)
+    rows = db.session.execute(  # one grouped join: each series with the sum of its people's revisions
+        select(MeetingSeries.id, MeetingSeries.uid, MeetingSeries.revision,
+               func.sum(person.revision) + func.max(organiser.revision), MeetingSeries.timezone,
+               MeetingSeries.updated_at)
         .join(Invitee, Invitee.series_id == MeetingSeries.id)
-        .where(Invitee.user_id == user.id, Invitee.removed_at.is_(None)).order_by(MeetingSeries.id)).all()
+        .join(people, (people.series_id == MeetingSeries.id) & people.removed_at.is_(None))
+        .join(person, person.id == people.user_id)
+        .join(organiser, organiser.id == MeetingSeries.organiser_id)
+        .where(Invitee.user_id == user.id, Invitee.removed_at.is_(None))
+        .group_by(MeetingSeries.id, MeetingSeries.uid, MeetingSeries.revision, MeetingSeries.timezone,
+                  MeetingSeries.updated_at)
+        .order_by(MeetingSeries.id)).all()
     series = tuple((row[0], row[1], row[2], int(row[3] or 0), row[4]) for row in rows)
     key = (user.id, current_app.config["BASE_URL"], utcnow().year, series)  # the year: the time zones' rules
     digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
