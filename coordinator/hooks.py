@@ -20,8 +20,8 @@ from blinker import ANY, Namespace, Signal
 from markupsafe import Markup
 
 # Lowest first. An area may import the platform (the modules at the top of ``coordinator``) and the areas
-# before it, never one after it. ``__init__``, ``cli`` and ``demo`` put the application together and may
-# import anything.
+# before it, never one after it. ``__init__``, ``cli``, ``demo`` and ``scale`` put the application together
+# (or a whole made-up partnership) and may import anything.
 LAYERS = ("audit", "scheduler", "notify", "agencies", "auth", "families", "meetings", "calendar", "submissions",
           "minutes", "admin", "core")
 
