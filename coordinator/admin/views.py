@@ -23,6 +23,7 @@ from coordinator.admin.forms import AgencyForm, AuditFilterForm, UserForm
 from coordinator.agencies import services as agency_services
 from coordinator.agencies.models import Agency, AgencyKind
 from coordinator.audit import services as audit
+from coordinator.audit.models import AuditEvent
 from coordinator.auth import services as auth_services
 from coordinator.auth.models import Role, User
 from coordinator.extensions import commit_keeping_loaded, db
@@ -229,14 +230,16 @@ def audit_log():
 
 def _event_id(value: str | None) -> int | None:
     """A page link's event id; anything else (edited by hand, out of range) starts from the newest."""
-    return int(value) if value and value.isdigit() and 0 < int(value) < 2**31 else None
+    return int(value) if value and value.isascii() and value.isdigit() and 0 < int(value) < 2**31 else None
 
 
 @bp.get("/audit.csv")
 def audit_csv():
     form = AuditFilterForm(request.args)
     form.validate()
-    query = _audit_query(form)
+    # The log as it stands when the export is asked for: not the export's own event, nor later ones.
+    newest = db.session.scalar(select(func.max(AuditEvent.id))) or 0
+    query = _audit_query(form).where(AuditEvent.id <= newest)
     rows = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     audit.record("audit_log_exported", detail=f"{rows} rows; {_filters_used(form)}"[:500])
     db.session.commit()  # the export is recorded before a line of it leaves

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import event, insert, select, tuple_
+from sqlalchemy import event, insert, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from coordinator.audit.models import AuditEvent
@@ -110,16 +110,15 @@ class AuditPage:
 def page_of(query, size: int, *, older_than: int | None = None, newer_than: int | None = None) -> AuditPage:
     """One page of a search, found by the event it starts after (keyset paging): a page deep in a million
     events costs what the first page costs, and events written meanwhile do not shift what a link shows."""
-    ordered = (AuditEvent.at, AuditEvent.id)
     anchor_id = older_than if older_than is not None else newer_than
     if anchor_id is not None:
         anchor_at = db.session.scalar(select(AuditEvent.at).where(AuditEvent.id == anchor_id))
         if anchor_at is None:
             anchor_id = older_than = newer_than = None  # an unknown event: start from the newest
         elif older_than is not None:
-            query = query.where(tuple_(*ordered) < tuple_(anchor_at, anchor_id))
+            query = query.where(_position() < _position(anchor_at, anchor_id))
         else:
-            query = query.where(tuple_(*ordered) > tuple_(anchor_at, anchor_id))
+            query = query.where(_position() > _position(anchor_at, anchor_id))
     if newer_than is not None:  # read upwards from the anchor, then show newest first as usual
         rows = list(db.session.scalars(query.order_by(None).order_by(AuditEvent.at, AuditEvent.id).limit(size + 1)))
         more = len(rows) > size
@@ -130,6 +129,14 @@ def page_of(query, size: int, *, older_than: int | None = None, newer_than: int 
     events = rows[:size]
     return AuditPage(events, newer=events[0].id if anchor_id is not None and events else None,
                      older=events[-1].id if len(rows) > size else None)
+
+
+def _position(at: datetime | None = None, event_id: int | None = None):
+    """An event's place in the log's order (time, then id), or the place of the event given. The time is
+    bound with the column's own type, so it is stored and compared as the column is (UTC)."""
+    if at is None:
+        return tuple_(AuditEvent.at, AuditEvent.id)
+    return tuple_(literal(at, AuditEvent.at.type), literal(event_id, AuditEvent.id.type))
 
 
 CSV_HEADER = ["id", "time_utc", "actor_email", "action", "object_type", "object_id", "family_id", "address", "detail"]
@@ -145,7 +152,7 @@ def csv_lines(query, batch: int = 2_000) -> Iterator[str]:
         AuditEvent.family_id, AuditEvent.address, AuditEvent.detail).outerjoin(AuditEvent.actor)
     after: tuple | None = None
     while True:
-        page = filtered if after is None else filtered.where(tuple_(AuditEvent.at, AuditEvent.id) < tuple_(*after))
+        page = filtered if after is None else filtered.where(_position() < _position(*after))
         rows = db.session.execute(page.limit(batch)).all()
         for row in rows:
             # Every cell, not just the detail: an email address or a record id can begin with = + - too.

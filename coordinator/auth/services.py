@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from coordinator.audit import services as audit
+from coordinator.auth import signals
 from coordinator.auth.models import (
     OneTimeCode,
     Role,
@@ -348,4 +349,6 @@ def update_user(user: User, *, actor: User, expected_revision: int, **changes) -
     flush_or_raise(UserError(EMAIL_TAKEN))
     audit.record("user_updated", object_type="user", object_id=user.id,
                  detail=f"changed {', '.join(changed) or 'nothing'}; role={user.role.name}; active={user.active}")
+    if changed:
+        signals.user_changed.send(user)
     return changed

@@ -107,19 +107,23 @@ def feed_ics(user, version: FeedVersion | None = None) -> str:
     base = current_app.config["BASE_URL"]
     # The UID as well as the id: an id can come back (a restored database); a UID is never used twice.
     keys = {series_id: (series_id, uid, revision, people, base) for series_id, uid, revision, people, _ in version.series}
-    missing = [series_id for series_id, key in keys.items() if key not in _SERIES_TEXT]
+    texts = {}
+    for key in keys.values():
+        if key in _SERIES_TEXT:
+            texts[key] = _SERIES_TEXT[key]
+            _SERIES_TEXT.move_to_end(key)
+    missing = [series_id for series_id, key in keys.items() if key not in texts]
     if missing:
         for series in db.session.scalars(
                 select(MeetingSeries).where(MeetingSeries.id.in_(missing))
                 .options(selectinload(MeetingSeries.occurrences),
                          selectinload(MeetingSeries.invitees).joinedload(Invitee.user),
                          joinedload(MeetingSeries.family), joinedload(MeetingSeries.organiser))):
-            _remember(keys[series.id], _series_text(series))
-    for key in keys.values():
-        _SERIES_TEXT.move_to_end(key)
+            texts[keys[series.id]] = _series_text(series)
+            _remember(keys[series.id], texts[keys[series.id]])
     zones = {zone for *_, zone in version.series} or {current_app.config["TIMEZONE"]}
     head = _calendar_head(tuple(sorted(zones)), utcnow().year)
-    return head + "".join(_SERIES_TEXT[key] for key in keys.values()) + "END:VCALENDAR\r\n"
+    return head + "".join(texts[key] for key in keys.values()) + "END:VCALENDAR\r\n"
 
 
 def _remember(key: tuple, text: str) -> None:

@@ -3,10 +3,11 @@ household on the family page, and the update due and the pack on a meeting's pag
 from flask import render_template
 from sqlalchemy import select
 
+from coordinator.auth import signals as auth_signals
 from coordinator.extensions import db
 from coordinator.families.access import membership_of
 from coordinator.families.models import NetworkRole
-from coordinator.hooks import fills
+from coordinator.hooks import fills, on
 from coordinator.meetings.models import OccurrenceStatus
 from coordinator.submissions import services
 from coordinator.submissions.models import SubmissionRequest
@@ -28,3 +29,10 @@ def meeting_updates(family, occurrence, user, **context):
     may_see_updates = membership is not None and membership.role is not NetworkRole.GUEST
     return render_template("submissions/_meeting_links.html", family=family, occurrence=occurrence,
                            requests=requests, may_see_updates=may_see_updates)
+
+
+@on(auth_signals.user_changed)
+def recheck_their_meetings(user, **_):
+    """A person's agency or whether they are active decides who is asked for an update: the meetings they
+    are invited to are worked out again on the next tick, not tomorrow."""
+    services.forget_checked_for(user)

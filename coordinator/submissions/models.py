@@ -158,6 +158,7 @@ class RequestsChecked(Model):
 
     __tablename__ = "requests_checked"
 
-    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"), primary_key=True)
+    # Progress only: it goes with the meeting (a meeting removed when a series ends or is split).
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"), primary_key=True)
     checked_on: Mapped[date] = mapped_column(Date)
     series_revision: Mapped[int] = mapped_column(Integer)

@@ -229,6 +229,13 @@ def _remember_checked(occurrences: Sequence[Occurrence], day: date) -> None:
         {"occurrence_id": o.id, "checked_on": day, "series_revision": o.series.revision} for o in occurrences])
 
 
+def forget_checked_for(user: User) -> None:
+    """The request job works out again the meetings of every series ``user`` is invited to."""
+    series = select(Invitee.series_id).where(Invitee.user_id == user.id, Invitee.removed_at.is_(None))
+    meetings = select(Occurrence.id).where(Occurrence.series_id.in_(series))
+    db.session.execute(delete(RequestsChecked).where(RequestsChecked.occurrence_id.in_(meetings)))
+
+
 def _queued(keys: list[str]) -> set[str]:
     from coordinator.notify.models import OutboxMessage
 

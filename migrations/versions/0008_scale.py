@@ -22,7 +22,7 @@ def upgrade():
         sa.Column('occurrence_id', sa.Integer(), nullable=False),
         sa.Column('checked_on', sa.Date(), nullable=False),
         sa.Column('series_revision', sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(['occurrence_id'], ['occurrences.id'],
+        sa.ForeignKeyConstraint(['occurrence_id'], ['occurrences.id'], ondelete='CASCADE',
                                 name=op.f('fk_requests_checked_occurrence_id_occurrences')),
         sa.PrimaryKeyConstraint('occurrence_id', name=op.f('pk_requests_checked')),
     )

@@ -116,10 +116,12 @@ def test_an_unchanged_feed_answers_304_and_any_change_shows(calendar_world, clie
     assert again.get_data() == first.get_data()  # the same text: DTSTAMP is the series' last change, not now
     assert again.headers["ETag"] == first.headers["ETag"]
 
-    # A calendar app that sends back the ETag (or the date) it was given gets "not modified", and no body.
+    # A calendar app that sends back the ETag it was given gets "not modified", and no body. The date alone
+    # is not trusted (it does not move when the person is taken off a series): the whole feed comes back.
     unchanged = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert unchanged.status_code == 304 and unchanged.get_data() == b""
-    assert client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304
+    by_date = client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert by_date.status_code == 200 and by_date.get_data() == first.get_data()
 
     # A meeting moved: the next poll gets the new feed, with the move in it.
     rule = _rule(main)
@@ -168,3 +170,23 @@ def test_a_poll_costs_the_same_few_queries_for_3_or_12_series_and_a_change_rebui
     start, end = world.window()
     helpers.assert_calendar_is_app(response.get_data(as_text=True), world.series_of(world.member), start, end,
                                    with_cancelled=True)
+
+
+def test_taken_off_a_series_the_next_poll_drops_it_even_with_the_kept_text_crowded_out(calendar_world, client,
+                                                                                     monkeypatch):
+    from coordinator.calendar import feed
+
+    monkeypatch.setattr(feed, "_SERIES_TEXT_LIMIT", 2)  # fewer kept texts than the person's series
+    world = calendar_world
+    made = [world.create(world.schedule(today() + timedelta(days=3 + n), time(9, 0), count=3)) for n in range(3)]
+    url = _feed_url(world.member)
+    first = client.get(url)
+    assert first.status_code == 200 and all(s.uid in first.get_data(as_text=True) for s in made)
+
+    services.change_invitees(made[1], [world.lead], actor=world.lead)
+    db.session.commit()
+    after = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200
+    text = after.get_data(as_text=True)
+    assert made[1].uid not in text and made[0].uid in text and made[2].uid in text
+

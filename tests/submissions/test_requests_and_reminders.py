@@ -405,3 +405,22 @@ def test_the_job_reads_a_batch_of_meetings_in_a_few_queries_and_a_second_run_the
     # A batch is read in a query per kind of thing, however many meetings it holds (not five per meeting);
     # closing the finished requests reads their submissions and queued reminders in one query each.
     assert many_queries == few_queries + 2, (few_queries, many_queries)
+
+
+def test_a_colleague_reactivated_on_the_send_day_is_asked_at_the_next_tick(sched, smtp_server, make_user):
+    from coordinator.auth import services as auth_services
+
+    admin = make_user("ada.admin@council.test", "Ada Admin", admin=True)
+    school = sched.school
+    auth_services.update_user(school, actor=admin, expected_revision=school.revision, active=False)
+    db.session.commit()
+    occurrence = sched.meeting(date(2027, 1, 14))
+    assert sched.run(date(2027, 1, 5))["requests"] == 2  # the school's only invitee is not active
+    assert SCHOOL not in requests_for(occurrence)
+
+    db.session.refresh(school)
+    auth_services.update_user(school, actor=admin, expected_revision=school.revision, active=True)
+    db.session.commit()
+    # The same morning, a quarter of an hour later: the job works this meeting out again.
+    assert sched.run(date(2027, 1, 5), time(9, 15))["requests"] == 1
+    assert requests_for(occurrence)[SCHOOL].state is RequestState.OPEN
