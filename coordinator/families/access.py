@@ -141,9 +141,10 @@ def family_view(need: Need, *, allow_closed: bool = False, audit_view: bool = Tr
                 may=None, may_change=None, family_loads: tuple = ()):
     """Decorate a view taking ``ref``: loads the family and checks the need; loads each record named in
     ``load`` within the family ({"occurrence_id": Occurrence} is passed on as ``occurrence``; {"request_id":
-    ("update_request", SubmissionRequest)} names it; a third element gives loader options for the page); checks the predicates ``may`` (one or a tuple, in
-    order) and, for a change, ``may_change``; audits a view; then calls ``view(family, **records, ...)``.
-    ``family_loads``: loader options for what the page shows of the family, loaded with it (not row by row)."""
+    ("update_request", SubmissionRequest)} names it; a third element gives loader options for the page);
+    checks the predicates ``may`` (one or a tuple, in order) and, for a change, ``may_change``; audits a
+    view; then calls ``view(family, **records, ...)``. ``family_loads``: loader options for what the page
+    shows of the family, loaded with it (not row by row)."""
     load = load or {}
     checks = tuple(may) if isinstance(may, (tuple, list)) else ((may,) if may else ())
     changes = tuple(may_change) if isinstance(may_change, (tuple, list)) else ((may_change,) if may_change else ())
