@@ -32,29 +32,26 @@ def record(
     actor=None,
 ) -> AuditEvent:
     """Add an audit event to the current transaction, so it commits (or rolls back) with the change."""
-    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
-        actor = current_user
-    event_row = AuditEvent(
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        family_id=family_id,
-        actor_id=getattr(actor, "id", None),
-        address=request_address(),
-        detail=(detail or None) and detail[:500],
-    )
+    event_row = AuditEvent(**_values(action, object_type, object_id, family_id, detail, actor))
     db.session.add(event_row)
     return event_row
+
+
+def _values(action: str, object_type, object_id, family_id, detail, actor) -> dict:
+    """An event's columns; the actor is the signed-in person unless given."""
+    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
+        actor = current_user
+    return {"action": action, "object_type": object_type, "object_id": None if object_id is None else str(object_id),
+            "family_id": family_id, "actor_id": getattr(actor, "id", None), "address": request_address(),
+            "detail": (detail or None) and detail[:500]}
 
 
 def record_each(action: str, *, object_type: str, object_ids, family_id: int | None = None,
                 detail: str | None = None) -> None:
     """One event per object (e.g. each agency's update read in a pack), written in one statement by the
     signed-in user, in the current transaction."""
-    actor_id = current_user.id if has_request_context() and current_user and current_user.is_authenticated else None
-    rows = [{"at": utcnow(), "action": action, "object_type": object_type, "object_id": str(object_id),
-             "family_id": family_id, "actor_id": actor_id, "address": request_address(),
-             "detail": (detail or None) and detail[:500]} for object_id in object_ids]
+    at = utcnow()
+    rows = [{"at": at, **_values(action, object_type, object_id, family_id, detail, None)} for object_id in object_ids]
     if rows:
         db.session.execute(insert(AuditEvent), rows)
 

@@ -146,9 +146,6 @@ def _email_request(request: SubmissionRequest, kind: str, key: str, checked: boo
                      reminder=kind == "reminder", checked=checked)
 
 
-def has_submitted(request: SubmissionRequest) -> bool:
-    return any(s.status is SubmissionStatus.SUBMITTED for s in request.submissions)
-
 
 def run_requests(now: datetime | None = None, may_go_on: Callable[[], bool] = lambda: True) -> dict[str, int]:
     """The scheduler's job: send requests that are due, remind those who have not submitted, close what is
@@ -241,12 +238,6 @@ def _queued(keys: list[str]) -> set[str]:
 
     return set(db.session.scalars(select(OutboxMessage.idempotency_key)
                                   .where(OutboxMessage.idempotency_key.in_(keys)))) if keys else set()
-
-
-def _already_queued(key: str) -> bool:
-    from coordinator.notify.models import OutboxMessage
-
-    return db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None
 
 
 def _close_finished(now: datetime) -> int:

@@ -4,7 +4,6 @@ updates, more meetings held), and for a caseload of 5, 50 and 500 families. A re
 from a template raises here (LAZY_LOADS_IN_TEMPLATES), so a count cannot stay flat by luck."""
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 
 import pytest
@@ -20,7 +19,7 @@ DEMO_PASSWORD = "demo password for query counts"
 
 @pytest.fixture
 def guarded(app):
-    app.config["LAZY_LOADS_IN_TEMPLATES"] = os.environ.get("LAZY_LOADS_IN_TEMPLATES", "raise")
+    app.config["LAZY_LOADS_IN_TEMPLATES"] = "raise"
     return app
 
 
