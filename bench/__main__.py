@@ -8,9 +8,11 @@
    series of mixed schedules, up to the configured horizon; and, for a sense of the cost of storing them,
    1,000 of them written to the database.
 
-3. The pages at partnership scale under gunicorn, driven by wrk beside bare Flask (``bench/web.py``).
+3. The outbox's scheduler job against raw smtplib to the same local SMTP server (``bench/outbox.py``).
+4. Each page's CPU with 10 and with 100 past meetings per series (``bench/history.py``).
+5. The pages at partnership scale under gunicorn, driven by wrk beside bare Flask (``bench/web.py``).
 
-Run: ``make bench`` (a few minutes; ``BENCH_ARGS=--no-web`` for 1 and 2 only, ``--web-only`` for 3).
+Run: ``make bench`` (a few minutes; ``BENCH_ARGS=--no-web`` for 1 to 4 only, ``--web-only`` for 5).
 Figures are the best of a few runs.
 """
 from __future__ import annotations
@@ -338,6 +340,10 @@ def main() -> None:
     started = clock.perf_counter()
     if "--web-only" not in sys.argv:
         run_in_process_benchmarks()
+        from bench import history, outbox
+
+        outbox.main()
+        history.main()
     if "--no-web" not in sys.argv:
         from bench import web
 

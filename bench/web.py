@@ -48,17 +48,14 @@ def prepare(workdir: Path, database_url: str) -> tuple[list[tuple[str, str, str 
     import logging
 
     from flask_migrate import upgrade
-    from sqlalchemy import event, select, text
+    from sqlalchemy import event, text
 
+    from bench import subjects
     from coordinator import create_app
     from coordinator.auth import services as auth
-    from coordinator.auth.models import Role, User
-    from coordinator.calendar import feed
+    from coordinator.auth.models import Role
     from coordinator.extensions import db
-    from coordinator.families.models import Family, NetworkMembership
-    from coordinator.meetings.models import MeetingSeries, Occurrence, OccurrenceStatus
     from coordinator.scale import seed_scale
-    from coordinator.timeutil import utcnow
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET, "BASE_URL": "http://localhost",
                       "MAIL_TRANSPORT": "file", "MAIL_DIR": str(workdir / "mail")})
@@ -78,24 +75,12 @@ def prepare(workdir: Path, database_url: str) -> tuple[list[tuple[str, str, str 
         if database_url.startswith("postgresql"):
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("VACUUM ANALYZE"))
-        users = {email: db.session.scalar(select(User).where(User.email == email))
-                 for email in (world.leads[0], world.chair, world.partners[0])}
-        lead, chair, partner = users.values()
-        family = db.session.scalar(select(Family).join(NetworkMembership).where(
-            NetworkMembership.user_id == lead.id).order_by(Family.id).limit(1))
-        meeting = db.session.scalar(
-            select(Occurrence).join(MeetingSeries).where(MeetingSeries.family_id == family.id,
-                                                         Occurrence.status == OccurrenceStatus.SCHEDULED)
-            .order_by(Occurrence.starts_at).limit(1))
         deep = db.session.execute(text("SELECT id FROM audit_events ORDER BY at DESC, id DESC LIMIT 1 OFFSET :n"),
                                   {"n": min(AUDIT_ROWS - 1, 9_999 * 50)}).scalar()
-        with app.test_request_context():
-            token = feed.token_for(partner)
-        db.session.commit()
-        serializer = app.session_interface.get_signing_serializer(app)
-
-        def cookie(user) -> str:
-            return serializer.dumps({"_user_id": user.get_id(), "_fresh": True, "seen": int(utcnow().timestamp())})
+        subject = subjects(app, world)
+        chair, family, meeting, token, cookie = (subject.chair, subject.family, subject.meeting, subject.feed_token,
+                                                 subject.cookie)
+        lead = subject.lead
 
         pages = [
             ("My families (caseload 50)", "/families", cookie(lead)),

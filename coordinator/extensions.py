@@ -1,12 +1,13 @@
 """Extensions, created unbound and bound to the application in ``create_app``."""
+import sqlite3
 from typing import TYPE_CHECKING, cast
 
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints so Alembic migrations are stable and work on SQLite's batch mode too.
@@ -24,6 +25,18 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_write_ahead_log(connection, _record) -> None:
+    """SQLite in write-ahead-log mode: pages are read while the scheduler writes (a rollback journal makes
+    readers and the writer wait for each other), and a commit is one sync of the log, not of the journal
+    and the database (synchronous stays FULL: a committed change survives a power cut). The mode is kept
+    in the file, so this only does something on a database's first connection."""
+    if isinstance(connection, sqlite3.Connection):
+        mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode not in ("wal", "memory"):
+            connection.execute("PRAGMA journal_mode=WAL")
 
 # Every model's base class: Flask-SQLAlchemy's db.Model, which a type checker sees as the declarative Base.
 if TYPE_CHECKING:

@@ -113,6 +113,8 @@ class WorkerDatabase:
     def empty(self, engine) -> None:
         if self.backend == "sqlite":
             engine.dispose()  # no connection may outlive the file it was opened on
+            for log in ("-wal", "-shm"):  # write-ahead log: the last test's, if a connection was left open
+                Path(f"{self.path}{log}").unlink(missing_ok=True)
             shutil.copy(self.template, self.path)
             return
         from sqlalchemy import text

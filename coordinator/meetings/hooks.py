@@ -16,7 +16,7 @@ def last_meeting_dates(sender, family_ids):
 def caseload_facts(sender, family_ids):
     return {family_id: families.CaseloadFacts(
         tags=[families.Tag("Meetings overdue")] if entry["overdue"] else [],
-        next_meeting=entry["next"].starts_at if entry["next"] else None)
+        next_meeting=entry["next"])
         for family_id, entry in meeting_queries.caseload_meetings(family_ids).items()}
 
 

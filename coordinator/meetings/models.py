@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
@@ -140,7 +140,8 @@ class MeetingSeries(Model):
 
 class Occurrence(Model):
     __tablename__ = "occurrences"
-    __table_args__ = (UniqueConstraint("series_id", "original_start"),)
+    __table_args__ = (UniqueConstraint("series_id", "original_start"),
+                      Index("ix_occurrences_series_id_starts_at", "series_id", "starts_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("meeting_series.id"), index=True)

@@ -7,11 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.orm import contains_eager
 
 from coordinator.extensions import db
-from coordinator.families.models import Family
 from coordinator.meetings.models import MeetingSeries, Occurrence, OccurrenceStatus, SeriesStatus
 from coordinator.meetings.recurrence import to_utc
 from coordinator.meetings.services import Schedule, horizon_end, type_settings
@@ -53,38 +52,51 @@ class SeriesHealth:
     overdue: str | None  # why, when it is
 
 
-def series_health(series: MeetingSeries, now: datetime | None = None) -> SeriesHealth:
-    now = now or utcnow()
+def overdue_reason(series: MeetingSeries, next_at: datetime | None, last_held_at: datetime | None,
+                   now: datetime) -> str | None:
+    """Why a series is overdue against its type's cadence, from the start of its next meeting and of its
+    last one held; None when it is not."""
     max_gap = timedelta(days=int(type_settings(series.meeting_type)["max_days"]))
+    since = last_held_at if last_held_at else (series.first_start if series.first_start < now else None)
+    weeks = max_gap.days // 7
+    if since is not None and now - since > max_gap:
+        return (f"No meeting recorded as held for more than {weeks} weeks"
+                if last_held_at else f"No meeting recorded as held since the series began, over {weeks} weeks ago")
+    if series.status is SeriesStatus.ACTIVE and next_at is not None:
+        if next_at - (last_held_at or now) > max_gap:
+            return f"The next meeting is more than {weeks} weeks after the last"
+    elif series.status is SeriesStatus.ACTIVE and next_at is None and since is not None:
+        return "No further meeting is scheduled"
+    return None
+
+
+def series_health(series: MeetingSeries, now: datetime | None = None) -> SeriesHealth:
+    """For a series' own page, which lists every meeting of it anyway."""
+    now = now or utcnow()
     upcoming = [o for o in series.occurrences if o.starts_at >= now and o.status is not OccurrenceStatus.CANCELLED]
     held = [o for o in series.occurrences if o.status is OccurrenceStatus.HELD]
     next_meeting = min(upcoming, key=lambda o: o.starts_at) if upcoming else None
     last_held = max(held, key=lambda o: o.starts_at) if held else None
-    overdue = None
-    since = last_held.starts_at if last_held else (series.first_start if series.first_start < now else None)
-    weeks = max_gap.days // 7
-    if since is not None and now - since > max_gap:
-        overdue = (f"No meeting recorded as held for more than {weeks} weeks"
-                   if last_held else f"No meeting recorded as held since the series began, over {weeks} weeks ago")
-    elif series.status is SeriesStatus.ACTIVE and next_meeting is not None:
-        gap_from = last_held.starts_at if last_held else now
-        if next_meeting.starts_at - gap_from > max_gap:
-            overdue = f"The next meeting is more than {weeks} weeks after the last"
-    elif series.status is SeriesStatus.ACTIVE and next_meeting is None and since is not None:
-        overdue = "No further meeting is scheduled"
-    return SeriesHealth(next_meeting, last_held, overdue)
+    return SeriesHealth(next_meeting, last_held, overdue_reason(
+        series, next_meeting.starts_at if next_meeting else None, last_held.starts_at if last_held else None, now))
 
 
-def series_of_family(family: Family) -> list[MeetingSeries]:
-    return list(db.session.scalars(select(MeetingSeries).where(MeetingSeries.family_id == family.id)
-                              .order_by(MeetingSeries.created_at)))
+def _aware(moment: datetime | None) -> datetime | None:
+    # Aggregates may come back without the column type's conversion (SQLite: naive UTC).
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
 
 
-def family_meetings(family_id: int) -> list[MeetingSeries]:
-    """A family's series, each with all its meetings, read once for a page however many of its parts ask."""
-    return once_per_page(("family meetings", family_id), lambda: list(db.session.scalars(
-        select(MeetingSeries).where(MeetingSeries.family_id == family_id)
-        .options(joinedload(MeetingSeries.occurrences)).order_by(MeetingSeries.created_at)).unique()))
+def health_of(family_id: int, now: datetime | None = None) -> list[tuple[MeetingSeries, SeriesHealth]]:
+    """A family's series, each with its health, for the list of them: the next meetings read by their
+    start (one query for them all), the last held meeting only by date."""
+    now = now or utcnow()
+    entries = families_series([family_id], now)
+    wanted = [(entry.series.id, entry.next_at) for entry in entries if entry.next_at is not None]
+    next_meetings = {o.series_id: o for o in db.session.scalars(select(Occurrence).where(
+        tuple_(Occurrence.series_id, Occurrence.starts_at).in_(wanted),
+        Occurrence.status != OccurrenceStatus.CANCELLED))} if wanted else {}
+    return [(entry.series, SeriesHealth(next_meetings.get(entry.series.id), None, overdue_reason(
+        entry.series, entry.next_at, entry.last_held_at, now))) for entry in entries]
 
 
 def meeting_url(occurrence: Occurrence) -> str:
@@ -95,46 +107,74 @@ def series_url(series: MeetingSeries) -> str:
     return external_url("meetings.show_series", ref=series.family.reference, series_id=series.id)
 
 
+@dataclass
+class SeriesDates:
+    series: MeetingSeries
+    next_at: datetime | None  # its next meeting's start (not cancelled)
+    last_held_at: datetime | None  # its last meeting recorded as held
+    last_at: datetime | None  # its last meeting that has taken place (not cancelled)
+
+
+def families_series(family_ids: list[int], now: datetime) -> list[SeriesDates]:
+    """The families' series with the dates their lists need, in one query (read once for a page however
+    many of its parts ask), at a cost that does not grow with each series' history."""
+
+    def read() -> list[SeriesDates]:
+        # Each date a subquery that steps along (series_id, starts_at) from now and stops at the first row:
+        # what it costs does not depend on how many meetings the series has had.
+        def first_start(*where, latest: bool):
+            return (select(Occurrence.starts_at).where(Occurrence.series_id == MeetingSeries.id, *where)
+                    .order_by(Occurrence.starts_at.desc() if latest else Occurrence.starts_at).limit(1)
+                    .correlate(MeetingSeries).scalar_subquery())
+
+        not_cancelled = Occurrence.status != OccurrenceStatus.CANCELLED
+        rows = db.session.execute(
+            select(MeetingSeries,
+                   first_start(Occurrence.starts_at >= now, not_cancelled, latest=False),
+                   first_start(Occurrence.status == OccurrenceStatus.HELD, latest=True),
+                   first_start(Occurrence.starts_at <= now, not_cancelled, latest=True))
+            .where(MeetingSeries.family_id.in_(family_ids)).order_by(MeetingSeries.created_at, MeetingSeries.id))
+        return [SeriesDates(series, _aware(next_at), _aware(last_held_at), _aware(last_at))
+                for series, next_at, last_held_at, last_at in rows]
+
+    if not family_ids:
+        return []
+    return once_per_page(("families' series", tuple(sorted(family_ids))), read)
+
+
 def caseload_meetings(family_ids: list[int], now: datetime | None = None) -> dict[int, dict]:
-    """For "My families": each family's next meeting and overdue series, in a constant number of queries."""
+    """For "My families" and the family page: each family's next meeting start and overdue series."""
 
     now = now or utcnow()
     result: dict[int, dict] = {fid: {"next": None, "overdue": []} for fid in family_ids}
-    if not family_ids:
-        return result
-    series_list = family_meetings(family_ids[0]) if len(family_ids) == 1 else db.session.scalars(
-        select(MeetingSeries).where(MeetingSeries.family_id.in_(family_ids))
-        .options(selectinload(MeetingSeries.occurrences))
-    ).all()
-    for series in series_list:
-        health = series_health(series, now)
-        entry = result[series.family_id]
-        if health.next_meeting and (entry["next"] is None or health.next_meeting.starts_at < entry["next"].starts_at):
-            entry["next"] = health.next_meeting
-        if health.overdue and series.status is SeriesStatus.ACTIVE:
-            entry["overdue"].append(f"{series.meeting_type.label}: {health.overdue}")
+    for entry in families_series(family_ids, now):
+        family = result[entry.series.family_id]
+        if entry.next_at is not None and (family["next"] is None or entry.next_at < family["next"]):
+            family["next"] = entry.next_at
+        overdue = overdue_reason(entry.series, entry.next_at, entry.last_held_at, now)
+        if overdue and entry.series.status is SeriesStatus.ACTIVE:
+            family["overdue"].append(f"{entry.series.meeting_type.label}: {overdue}")
     return result
 
 
 def last_meeting_dates(family_ids: list[int], now: datetime | None = None) -> dict[int, date]:
-    """Each family's last meeting that has taken place (not cancelled), as a local date, in one query."""
+    """Each family's last meeting that has taken place (not cancelled), as a local date."""
 
     now = now or utcnow()
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    if len(family_ids) == 1:  # one family's page: from its meetings, which the page reads anyway
-        held = [o.starts_at for series in family_meetings(family_ids[0]) for o in series.occurrences
-                if o.starts_at <= now and o.status is not OccurrenceStatus.CANCELLED]
-        return {family_ids[0]: max(held).astimezone(zone).date()} if held else {}
-    rows = db.session.execute(
-        select(MeetingSeries.family_id, func.max(Occurrence.starts_at))
-        .join(Occurrence, Occurrence.series_id == MeetingSeries.id)
-        .where(MeetingSeries.family_id.in_(family_ids), Occurrence.starts_at <= now,
-               Occurrence.status != OccurrenceStatus.CANCELLED)
-        .group_by(MeetingSeries.family_id)).all()
-    result = {}
-    for family_id, last in rows:
-        if last is not None:
-            if last.tzinfo is None:  # aggregates may come back without the column type's conversion
-                last = last.replace(tzinfo=timezone.utc)
-            result[family_id] = last.astimezone(zone).date()
-    return result
+    last: dict[int, datetime] = {}
+    for entry in families_series(family_ids, now):
+        family_id = entry.series.family_id
+        if entry.last_at is not None and (family_id not in last or entry.last_at > last[family_id]):
+            last[family_id] = entry.last_at
+    return {family_id: moment.astimezone(zone).date() for family_id, moment in last.items()}
+
+
+def past_meetings_of(family_id: int, before: datetime, *, without: Select, latest: int) -> list[tuple[Occurrence, int]]:
+    """A family's meetings started before ``before`` and not cancelled, leaving out those whose id ``without``
+    selects: the ``latest`` of them, with their series, each with how many there are in all."""
+    return [(occurrence, total) for occurrence, total in db.session.execute(
+        select(Occurrence, func.count().over()).join(MeetingSeries).options(contains_eager(Occurrence.series))
+        .where(MeetingSeries.family_id == family_id, Occurrence.starts_at < before,
+               Occurrence.status != OccurrenceStatus.CANCELLED, Occurrence.id.not_in(without))
+        .order_by(Occurrence.starts_at.desc()).limit(latest))]

@@ -143,10 +143,8 @@ def _invitees_from(form, family: Family) -> tuple[list, list[str]] | None:
 @bp.get("/meetings")
 @family_view(Need.READ)
 def family_meetings(family: Family):
-    series_list = meeting_queries.series_of_family(family)
-    health = {s.id: meeting_queries.series_health(s) for s in series_list}
-    return render_template("meetings/family_meetings.html", family=family, series_list=series_list, health=health,
-                           can_manage=_can_manage(family))
+    return render_template("meetings/family_meetings.html", family=family,
+                           series_health=meeting_queries.health_of(family.id), can_manage=_can_manage(family))
 
 
 @bp.route("/series/new", methods=["GET", "POST"])

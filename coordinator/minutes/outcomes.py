@@ -3,7 +3,8 @@ scales over the family's meetings, the minutes' service levels, minutes overdue.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import exists, select
@@ -12,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from coordinator.extensions import db
 from coordinator.families.models import Family
 from coordinator.meetings import queries as meeting_queries
-from coordinator.meetings.models import Occurrence, OccurrenceStatus
+from coordinator.meetings.models import Occurrence
 from coordinator.meetings.workdays import add_working_days
 from coordinator.minutes.actions import goals_of
 from coordinator.minutes.models import Minutes, MinutesVersion
@@ -75,14 +76,37 @@ def outcome_charts(family: Family) -> dict:
     return {"goals": [g for g in goals if g.points], "scales": scales}
 
 
-def overdue_minutes(family: Family, on: date | None = None) -> list[Occurrence]:
-    """Past meetings whose full minutes are not published by their service-level date."""
-    on, now = on or today(), utcnow()
-    past = [o for series in meeting_queries.family_meetings(family.id) for o in series.occurrences
-            if o.status is not OccurrenceStatus.CANCELLED and o.starts_at <= now]
-    if not past:
-        return []
-    published = set(db.session.scalars(select(Minutes.occurrence_id).where(
-        Minutes.occurrence_id.in_([o.id for o in past]), exists().where(MinutesVersion.minutes_id == Minutes.id))))
-    # Not yet published: the service level is judged against today, whatever the working copy holds.
-    return [o for o in past if o.id not in published and service_levels(o, None, on).minutes_late]
+@dataclass
+class OverdueMinutes:
+    count: int  # past meetings whose minutes are late
+    latest: list[Occurrence]  # the most recent of them (at most SHOWN_OVERDUE_MINUTES)
+
+
+SHOWN_OVERDUE_MINUTES = 3
+
+
+def last_late_day(on: date) -> date:
+    """The last meeting day whose minutes are late on ``on``: a meeting's minutes are late once ``on`` is
+    past MINUTES_PUBLISH_WORKING_DAYS working days after it, and that only moves later with the day."""
+    cfg = current_app.config
+    return _last_late_day(on, int(cfg["MINUTES_PUBLISH_WORKING_DAYS"]),
+                          cfg["BANK_HOLIDAY_COUNTRY"], cfg["BANK_HOLIDAY_SUBDIVISION"])
+
+
+@lru_cache(maxsize=16)
+def _last_late_day(on: date, allowed: int, *region: str) -> date:  # the region only keys the cache
+    day = on - timedelta(days=allowed + 1)
+    while add_working_days(day, allowed) >= on:
+        day -= timedelta(days=1)
+    return day
+
+
+def overdue_minutes(family: Family, on: date | None = None) -> OverdueMinutes:
+    """Past meetings whose full minutes are not published by their service-level date (working days in the
+    partnership's time zone), counted in the database: the cost does not grow with the family's history."""
+    on = on or today()
+    late_before = datetime.combine(last_late_day(on) + timedelta(days=1), time(0), tzinfo=local_zone())
+    published = select(Minutes.occurrence_id).where(exists().where(MinutesVersion.minutes_id == Minutes.id))
+    rows = meeting_queries.past_meetings_of(family.id, min(utcnow(), late_before), without=published,
+                                            latest=SHOWN_OVERDUE_MINUTES)
+    return OverdueMinutes(rows[0][1] if rows else 0, [occurrence for occurrence, _ in rows])

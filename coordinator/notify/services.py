@@ -10,9 +10,10 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import cast
 
 from flask import current_app, render_template
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, literal, null, or_, select, update
 
 from coordinator.extensions import db, rows_matched
 from coordinator.notify.mime import CalendarPart, Email, message_id_for, render
@@ -143,15 +144,14 @@ def claim_due(holder: str, now: datetime, limit: int) -> list[int]:
             db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(**claim))
         claimed = list(ids)
     else:
-        # SQLite has no row locks: a conditional update that only one writer can win, checked by row count.
-        for message_id in db.session.scalars(due).all():
-            result = rows_matched(
+        # SQLite has no row locks, but one writer at a time: a conditional update of the due rows, which
+        # another sender's claim made a moment before no longer matches, returns what this one won.
+        ids = db.session.scalars(due).all()
+        if ids:
+            claimed = list(db.session.scalars(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.PENDING)
-                .values(**claim)
-            )
-            if result == 1:
-                claimed.append(message_id)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.PENDING)
+                .values(**claim).returning(OutboxMessage.id)))
     db.session.commit()
     return claimed
 
@@ -179,7 +179,7 @@ def send_due(holder: str, now: datetime | None = None, transport=None,
     """
     now = now or utcnow()
     transport = transport or make_transport()
-    sender = current_app.config["MAIL_FROM"]
+    sender = _envelope(current_app.config["MAIL_FROM"])
     counts = {"sent": 0, "retry": 0, "failed": 0}
 
     def may_go_on() -> bool:
@@ -189,55 +189,123 @@ def send_due(holder: str, now: datetime | None = None, transport=None,
     # claims in 'sending'; a sender runs one send_due at a time, so none of them is in progress now.
     release_own_claims(holder)
     transport.open()
+    # The per-message writes on a connection of their own, held for the run: one taken from the pool for
+    # each message would be pinged and reset each time, tripling a message's round trips to the database.
+    delivered = _Delivered(holder, db.engine.connect().execution_options(isolation_level="AUTOCOMMIT"))
     try:
         while may_go_on():
             ids = claim_due(holder, now, current_app.config["OUTBOX_BATCH_SIZE"])
             if not ids:
                 break
-            for message_id in ids:
+            for message in _batch(ids):
                 if not may_go_on():
                     break
-                counts[_send_one(transport, sender, message_id, holder, now)] += 1
+                counts[_send_one(transport, sender, message, holder, now, delivered)] += 1
     finally:
         try:
             transport.close()
         finally:
-            if still_holder is not None:
-                release_own_claims(holder)  # stopped in the middle of a batch: the rest waits for the next run
+            try:
+                delivered.record_and_take(None)
+            finally:
+                delivered.connection.close()
+                if still_holder is not None:
+                    release_own_claims(holder)  # stopped mid-batch: the rest waits for the next run
     return counts
 
 
-def _send_one(transport, sender: str, message_id: int, holder: str, now: datetime) -> str:
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None or message.state != OutboxState.SENDING or message.claimed_by != holder:
+def _batch(ids: list[int]):
+    """The claimed messages, read in one query as plain rows (a commit does not send them back to the
+    database one by one)."""
+    columns = (OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.kind, OutboxMessage.mime)
+    rows = db.session.execute(select(*columns).where(OutboxMessage.id.in_(ids)).order_by(
+        OutboxMessage.next_attempt_at, OutboxMessage.id)).all()
+    db.session.commit()  # no transaction left open on the session while the batch goes to the relay
+    return rows
+
+
+class _Delivered:
+    """The message the relay has just accepted, recorded as sent by the same statement that marks the next
+    one in hand: one short transaction per message, and still nothing handed to the relay before the
+    message before it is recorded, so a sender that dies can only have sent the message in hand twice."""
+
+    def __init__(self, holder: str, connection):
+        self.holder, self.connection = holder, connection
+        self.message = None
+
+    def record_and_take(self, next_id: int | None) -> bool:
+        """Record the delivered message (if any) as sent and, if ``next_id``, count an attempt at that
+        message and mark it in hand; True if it was still this sender's to send."""
+        delivered, self.message = self.message, None
+        if delivered is None and next_id is None:
+            return False
+        kept_mime = _without_body(delivered.mime) if delivered is not None and delivered.kind in SECRET_KINDS else None
+        # One statement, committed as it runs: the attempt is counted before the send, so a send that takes
+        # the process down still counts.
+        taken = self.connection.execute(_RECORD_AND_TAKE, dict(
+            sent_id=delivered.id if delivered is not None else None, next_id=next_id, holder=self.holder,
+            at=utcnow(), kept_mime=kept_mime)).scalars().all()
+        return next_id in taken
+
+
+# Sending runs this once per message: built once, on the table rather than through the ORM, and one
+# statement for both rows, so that a message costs the relay's time and one commit. The next message only
+# while still claimed by this sender (one that took the lease over meanwhile owns the rest); the delivered
+# one is sent whoever holds it now, and recording it so stops a new holder from sending it again.
+_table = cast(Table, OutboxMessage.__table__)
+_sent = _table.c.id == bindparam("sent_id")
+_now = bindparam("at", type_=_table.c.sent_at.type)
+
+
+def _for_sent(value, otherwise):
+    return case((_sent, value), else_=otherwise)
+
+
+_RECORD_AND_TAKE = (
+    update(_table)
+    .where(or_(_sent, and_(_table.c.id == bindparam("next_id"), _table.c.claimed_by == bindparam("holder"),
+                           _table.c.state == OutboxState.SENDING)))
+    .values(state=_for_sent(literal(OutboxState.SENT, _table.c.state.type), _table.c.state),
+            sent_at=_for_sent(_now, _table.c.sent_at),
+            last_error=_for_sent(null(), _table.c.last_error),
+            claimed_by=_for_sent(null(), _table.c.claimed_by),
+            claimed_at=_for_sent(null(), _table.c.claimed_at),
+            in_hand_since=_for_sent(null(), _now),
+            attempts=_for_sent(_table.c.attempts, _table.c.attempts + 1),
+            # A sent message that carried a sign-in secret keeps only its headers.
+            mime=_for_sent(func.coalesce(bindparam("kept_mime", type_=_table.c.mime.type), _table.c.mime),
+                           _table.c.mime))
+    .returning(_table.c.id)
+)
+
+
+def _send_one(transport, sender: str, message, holder: str, now: datetime, delivered: _Delivered) -> str:
+    if not delivered.record_and_take(message.id):  # gone, or given back meanwhile
         return "retry"
-    message.attempts += 1
-    message.in_hand_since = utcnow()
-    db.session.commit()  # counted before the send: a send that takes the process down still counts
     try:
-        transport.send(sender=_envelope(sender), recipient=message.recipient,
+        transport.send(sender=sender, recipient=message.recipient,
                        data=message.mime.encode("utf-8"), name=f"{message.id:06d}-{message.kind}")
     except TemporaryFailure as exc:
         log.warning("outbox message %s: temporary failure: %s", message.id, exc)
-        outcome = _retry_or_fail(message, now, str(exc), expected=True)
+        return _record_failure(message.id, now, str(exc), expected=True)
     except PermanentFailure as exc:
         log.error("outbox message %s: permanent failure: %s", message.id, exc)
-        outcome = _fail(message, now, str(exc))
+        return _record_failure(message.id, now, str(exc), permanent=True)
     except Exception as exc:  # noqa: BLE001 - one message's fault must not hold up the others
-        log.exception("outbox message %s: unexpected error while sending", message_id)
+        log.exception("outbox message %s: unexpected error while sending", message.id)
         db.session.rollback()
         _reset(transport)  # whatever state the connection was left in, the next message starts clean
-        reloaded = db.session.get(OutboxMessage, message_id)
-        if reloaded is None:  # gone meanwhile: nothing more to record
-            return "retry"
-        message = reloaded
-        outcome = _retry_or_fail(message, now, f"{type(exc).__name__}: {exc}", expected=False)
-    else:
-        outcome, message.state = "sent", OutboxState.SENT
-        message.sent_at = utcnow()
-        message.last_error = None
-        if message.kind in SECRET_KINDS:
-            message.mime = _without_body(message.mime)
+        return _record_failure(message.id, now, f"{type(exc).__name__}: {exc}", expected=False)
+    delivered.message = message
+    return "sent"
+
+
+def _record_failure(message_id: int, now: datetime, error: str, *, expected: bool = True,
+                    permanent: bool = False) -> str:
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:  # gone meanwhile: nothing more to record
+        return "retry"
+    outcome = _fail(message, now, error) if permanent else _retry_or_fail(message, now, error, expected=expected)
     message.claimed_by = None
     message.claimed_at = None
     message.in_hand_since = None

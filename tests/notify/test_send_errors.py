@@ -71,7 +71,7 @@ def test_a_database_connection_lost_mid_batch_strands_nothing(smtp_app, smtp_ser
     admin = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
 
     class CuttingTransport:
-        """The real SMTP transport; after the second delivery the database ends this session's connection."""
+        """The real SMTP transport; after the second delivery the database ends the sender's connections."""
 
         def __init__(self):
             self.inner, self.sent = make_transport(), 0
@@ -86,9 +86,9 @@ def test_a_database_connection_lost_mid_batch_strands_nothing(smtp_app, smtp_ser
             self.inner.send(**kwargs)
             self.sent += 1
             if self.sent == 2:
-                pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
                 with admin.begin() as conn:
-                    conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                    conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                      "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
 
     from coordinator.notify.services import send_due
 

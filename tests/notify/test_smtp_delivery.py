@@ -214,3 +214,23 @@ def test_a_relay_refusing_for_now_is_retried_with_capped_back_off_for_the_whole_
     assert "451" in row.last_error and "retry window" in row.last_error
     assert send_all(when + timedelta(days=30)) == {"sent": 0, "retry": 0, "failed": 0}
     assert smtp_server.messages == []
+
+
+def test_sending_costs_one_database_statement_per_message(smtp_app, smtp_server):
+    """Each message is recorded as sent by the statement that takes the next one in hand: a backlog costs
+    one statement a message, plus a handful for each batch (claim, read, release)."""
+    from coordinator.notify.services import send_due
+    from tests.families.helpers import counting_queries
+
+    smtp_app.config["OUTBOX_BATCH_SIZE"] = 100
+
+    def statements_to_send(count: int, prefix: str) -> int:
+        queue_many(count, prefix)
+        with counting_queries(db.engine) as statements:
+            assert send_due(f"sender-{prefix}") == {"sent": count, "retry": 0, "failed": 0}
+        return len(statements)
+
+    small, large = statements_to_send(10, "small"), statements_to_send(60, "large")
+    assert large - small == 50, (small, large)
+    assert small <= 10 + 8
+    assert len(smtp_server.messages) == 70
