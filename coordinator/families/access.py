@@ -97,18 +97,20 @@ class Decision(enum.Enum):
     CLOSED = "closed"
 
 
-def decide(family: Family, user, need: Need, *, allow_closed: bool = False) -> Decision:
+def decide(family: Family, user, need: Need, *, changing: bool = False, allow_closed: bool = False) -> Decision:
+    """What ``user`` gets from a route with ``need`` on ``family``; ``changing``: the request would change
+    something (any method but GET and HEAD), whatever the route's need."""
     membership = membership_of(family, user)
     if membership is None:
         if user.is_admin:
-            if need in (Need.READ, Need.ATTEND) and active_break_glass(family, user):
-                return Decision.ALLOW
-            return Decision.BREAK_GLASS if need in (Need.READ, Need.ATTEND) else Decision.FORBIDDEN
+            if need not in (Need.READ, Need.ATTEND) or changing:
+                return Decision.FORBIDDEN  # break glass is for reading, and only reading
+            return Decision.ALLOW if active_break_glass(family, user) else Decision.BREAK_GLASS
         return Decision.NOT_FOUND
     if membership.role is NetworkRole.GUEST and need is not Need.ATTEND:
         return Decision.NOT_FOUND  # a guest sees the meetings, not the family's record
-    if need not in (Need.READ, Need.ATTEND) and family.is_closed and not allow_closed:
-        return Decision.CLOSED
+    if family.is_closed and not allow_closed and (changing or need not in (Need.READ, Need.ATTEND)):
+        return Decision.CLOSED  # a closed record is read-only in every area
     if need is Need.MANAGE and not is_lead(family, user):
         return Decision.FORBIDDEN
     return Decision.ALLOW
@@ -158,7 +160,8 @@ def family_view(need: Need, *, allow_closed: bool = False, audit_view: bool = Tr
                                         .options(*family_loads)).unique().one_or_none()
             if family is None:
                 abort(404)
-            decision = decide(family, current_user, need, allow_closed=allow_closed)
+            decision = decide(family, current_user, need, changing=request.method in CHANGING,
+                              allow_closed=allow_closed)
             if decision is Decision.NOT_FOUND:
                 abort(404)
             if decision is Decision.BREAK_GLASS:
@@ -166,7 +169,9 @@ def family_view(need: Need, *, allow_closed: bool = False, audit_view: bool = Tr
             if decision is Decision.CLOSED:
                 abort(403, description="This family's record is closed and can no longer be changed.")
             if decision is Decision.FORBIDDEN:
-                abort(403)
+                abort(403, description=("Access to a record opened by an administrator is read-only."
+                                        if current_user.is_admin and membership_of(family, current_user) is None
+                                        else None))
             for argument, spec in load.items():
                 name, model, *options = spec if isinstance(spec, tuple) else (argument.removesuffix("_id"), spec)
                 kwargs[name] = get_in_family(model, kwargs.pop(argument), family, *options)

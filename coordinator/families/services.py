@@ -131,6 +131,7 @@ def close_family(family: Family, *, actor: User, on: date, reason: str) -> None:
     family.closed_reason = reason.strip()
     audit.record("family_closed", object_type="family", object_id=family.id, family_id=family.id, actor=actor,
                  detail=reason[:400])
+    signals.family_closed.send(family, actor=actor)
 
 
 def reopen_family(family: Family, *, actor: User, reason: str) -> None:

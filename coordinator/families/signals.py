@@ -16,6 +16,11 @@ from coordinator.hooks import signals
 # Asked with ``family_ids``: answer {family id: the local date of its last meeting that has taken place}.
 last_meeting_dates = signals.signal("families.last-meeting-dates")
 
+# Sent (sender: the family, ``actor``) when a family's record is closed, in the closing transaction: the areas
+# above end what would go on without it (meetings in calendars, requests for updates). Reopening restores
+# none of it: the lead sets up what is needed again.
+family_closed = signals.signal("families.family-closed")
+
 # Asked with ``family_ids`` (one page of "My families"): answer {family id: CaseloadFacts}, in a constant
 # number of queries whatever the number of families.
 caseload_facts = signals.signal("families.caseload-facts")

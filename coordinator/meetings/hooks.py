@@ -1,10 +1,14 @@
 """The meetings area's part in the families area (coordinator.families.signals): when each family last met,
 its next meeting and overdue series on "My families", and its meetings on the family page."""
 from flask import render_template
+from sqlalchemy import select
 
+from coordinator.extensions import db
 from coordinator.families import signals as families
 from coordinator.hooks import fills, on
 from coordinator.meetings import queries as meeting_queries
+from coordinator.meetings import services as meeting_services
+from coordinator.meetings.models import MeetingSeries, SeriesStatus
 
 
 @on(families.last_meeting_dates)
@@ -24,3 +28,12 @@ def caseload_facts(sender, family_ids):
 def family_meetings(family, **context):
     return render_template("meetings/_family_section.html", family=family,
                            meetings=meeting_queries.caseload_meetings([family.id])[family.id])
+
+
+@on(families.family_closed)
+def end_the_family_series(family, actor, **_):
+    """A closed family meets no more: each of its running series ends now, and its invitees' calendars are
+    sent the cancellation of every meeting still to come (the feed drops them too)."""
+    for series in db.session.scalars(select(MeetingSeries).where(MeetingSeries.family_id == family.id,
+                                                                 MeetingSeries.status == SeriesStatus.ACTIVE)):
+        meeting_services.end_series(series, actor=actor)

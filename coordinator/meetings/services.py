@@ -21,6 +21,7 @@ from coordinator.extensions import db
 from coordinator.families import services as family_services
 from coordinator.families.access import current_membership_clause
 from coordinator.families.models import Family, NetworkMembership, NetworkRole
+from coordinator.hooks import answers
 from coordinator.meetings import signals
 from coordinator.meetings.models import (
     InvitationResponse,
@@ -409,6 +410,11 @@ def end_series(series: MeetingSeries, *, actor: User, expected_revision: int | N
 
 
 def _delete_occurrence(series: MeetingSeries, occurrence: Occurrence) -> None:
+    """Take a meeting out of its series: deleted, unless another area holds records about it (an update
+    asked for it, say), which are not lost: it is then kept, cancelled."""
+    if occurrence.id is not None and any(answers(signals.occurrence_in_use, occurrence)):
+        _cancel_as_dropped(occurrence)
+        return
     for response in list(occurrence.responses):
         db.session.delete(response)
     series.occurrences.remove(occurrence)
@@ -423,7 +429,12 @@ def _drop(series: MeetingSeries, occurrence: Occurrence) -> None:
                and occurrence.original_start.astimezone(series.zone).date() <= series.until_date)
     if not reached:
         _delete_occurrence(series, occurrence)
-    elif occurrence.status is not OccurrenceStatus.CANCELLED:
+    else:
+        _cancel_as_dropped(occurrence)
+
+
+def _cancel_as_dropped(occurrence: Occurrence) -> None:
+    if occurrence.status is not OccurrenceStatus.CANCELLED:
         occurrence.status = OccurrenceStatus.CANCELLED
         occurrence.cancel_reason = "The series no longer runs at this time"
         occurrence.revision += 1

@@ -19,3 +19,6 @@ extra_withdrawn = signals.signal("meetings.extra-withdrawn")
 series_cut_short = signals.signal("meetings.series-cut-short")
 # sender: the series; ``removed``: the invitees taken off it
 invitees_removed = signals.signal("meetings.invitees-removed")
+# Asked with ``occurrence``: answer True if the area holds records about that meeting (an update asked for,
+# a draft, minutes), which a meeting taken out of its series must not lose: it is kept, cancelled.
+occurrence_in_use = signals.signal("meetings.occurrence-in-use")

@@ -5,9 +5,11 @@ from sqlalchemy import select
 
 from coordinator.auth import signals as auth_signals
 from coordinator.extensions import db
+from coordinator.families import signals as family_signals
 from coordinator.families.access import membership_of
 from coordinator.families.models import NetworkRole
 from coordinator.hooks import fills, on
+from coordinator.meetings import signals as meeting_signals
 from coordinator.meetings.models import OccurrenceStatus
 from coordinator.submissions import services
 from coordinator.submissions.models import SubmissionRequest
@@ -36,3 +38,18 @@ def recheck_their_meetings(user, **_):
     """A person's agency or whether they are active decides who is asked for an update: the meetings they
     are invited to are worked out again on the next tick, not tomorrow."""
     services.forget_checked_for(user)
+
+
+@on(meeting_signals.occurrence_in_use)
+def meeting_has_requests(occurrence, **_):
+    """A meeting an update was asked for stays (cancelled) when its series is cut short: the request, and
+    any draft or update written for it, are kept; the request is closed at the next tick."""
+    return db.session.scalar(select(SubmissionRequest.id).where(SubmissionRequest.occurrence_id == occurrence.id)
+                             .limit(1)) is not None
+
+
+@on(family_signals.family_closed)
+def close_the_family_requests(family, **_):
+    """A closed family is asked for nothing more: its requests still waiting or open are closed (what was
+    drafted or submitted stays)."""
+    services.close_requests_of(family)

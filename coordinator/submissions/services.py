@@ -240,6 +240,18 @@ def _queued(keys: list[str]) -> set[str]:
                                   .where(OutboxMessage.idempotency_key.in_(keys)))) if keys else set()
 
 
+def close_requests_of(family) -> int:
+    """Close the family's requests still waiting or open (its record was closed): no more reminders."""
+    requests = db.session.scalars(select(SubmissionRequest).where(
+        SubmissionRequest.family_id == family.id,
+        SubmissionRequest.state.in_([RequestState.WAITING, RequestState.OPEN]))).all()
+    for request in requests:
+        request.state = RequestState.CLOSED
+    audit.record_each("update_request_closed", object_type="submission_request", object_ids=[r.id for r in requests],
+                      family_id=family.id, detail="family record closed")
+    return len(requests)
+
+
 def _close_finished(now: datetime) -> int:
     """Requests for meetings that were cancelled, held or have passed are closed; reminders that were due
     while the scheduler was down are skipped, with a record, rather than sent after the meeting."""

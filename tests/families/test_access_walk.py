@@ -58,6 +58,8 @@ REFUSED_BY = {
 def expected(rule: str, method: str, persona: str) -> str:
     base, *predicates = rule.split("+")
     outcome = BY_RULE[base][persona]
+    if outcome == "break_glass" and method in ("POST", "PUT", "PATCH", "DELETE"):
+        return "403"  # break glass is for reading: a change is refused before any reason is asked
     for predicate in predicates:
         if predicate.startswith("change:"):
             if method not in ("POST", "PUT", "PATCH", "DELETE"):
@@ -121,12 +123,18 @@ def _walk_records(team):
     }
 
 
-def test_every_route_answers_each_person_as_its_rule_says(app, team):
-    app.config["WTF_CSRF_ENABLED"] = False  # access is under test here, not forgery protection
-    values = _walk_records(team)
-    people = {"outsider": team.outsider, "lead": team.lead, "chair": team.chair, "taker": team.taker,
-              "member": team.member, "school": team.school, "guest": team.gp, "admin": team.admin}
+CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 
+
+def _people(team) -> dict:
+    return {"outsider": team.outsider, "lead": team.lead, "chair": team.chair, "taker": team.taker,
+            "member": team.member, "school": team.school, "guest": team.gp, "admin": team.admin}
+
+
+def walk(app, values: dict, people: dict, want, prepare=None) -> tuple[int, list[str], list[str], set]:
+    """Every route and method as every persona: (requests walked, mismatches against ``want(rule, method,
+    persona)``, routes without a rule, the predicates named). ``prepare(client, persona)`` may set up the
+    person's browser (signed in already, unless anonymous)."""
     undeclared, mismatches, walked, named = [], [], 0, set()
     for rule in app.url_map.iter_rules():
         declared = access_rule(app, rule.endpoint)
@@ -140,21 +148,80 @@ def test_every_route_answers_each_person_as_its_rule_says(app, team):
         assert not missing, f"{rule.rule}: give the access walk a value for {missing}"
         url = rule.build({arg: values[arg] for arg in rule.arguments}, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            for persona in PERSONAS:
+            for persona in people:
                 client = app.test_client()
                 if persona != "anonymous":
                     act_as(client, people[persona])
+                if prepare is not None:
+                    prepare(client, persona)
                 response = client.open(url, method=method, data={})
                 response.close()
-                got, want = _outcome(response), expected(declared, method, persona)
+                got, expected_answer = _outcome(response), want(declared, method, persona)
                 walked += 1
-                if got != want:
+                if got != expected_answer:
                     mismatches.append(f"{method} {url} [{declared}] as {persona}: got {got} "
-                                      f"({response.status_code}), expected {want}")
+                                      f"({response.status_code}), expected {expected_answer}")
+    return walked, mismatches, undeclared, named
+
+
+def test_every_route_answers_each_person_as_its_rule_says(app, team):
+    app.config["WTF_CSRF_ENABLED"] = False  # access is under test here, not forgery protection
+    values = _walk_records(team)
+    people = dict.fromkeys(PERSONAS) | _people(team)
+
+    walked, mismatches, undeclared, named = walk(app, values, people, expected)
     assert not undeclared, "routes with no access decision:\n" + "\n".join(undeclared)
     assert not mismatches, "\n".join(mismatches)
     assert named == set(REFUSED_BY), "predicates named by routes and the walk's table differ"
     assert walked > 600
+
+
+def test_a_closed_family_is_read_only_on_every_route(app, team):
+    """Closed, the record reads as before and nothing changes it: every changing request, and every page of
+    a route that only contributes or manages, is refused; only reopening (the lead) is left."""
+    from coordinator.families import services
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    values = _walk_records(team)
+    services.close_family(team.family, actor=team.lead, on=team.family.created_at.date(), reason="Case closed")
+    db.session.commit()
+    people = dict.fromkeys(PERSONAS) | _people(team)
+
+    def expected_when_closed(rule: str, method: str, persona: str) -> str:
+        answer = expected(rule, method, persona)
+        base = rule.split("+")[0]
+        in_network = persona in NETWORK or persona == "guest"
+        if (answer == "allowed" and in_network and base.startswith("family:") and not base.endswith("closed-ok")
+                and (method in CHANGING or base in ("family:contribute", "family:manage"))):
+            return "403"
+        return answer
+
+    walked, mismatches, _, _ = walk(app, values, people, expected_when_closed)
+    assert not mismatches, "\n".join(mismatches)
+    assert walked > 600
+
+
+def test_break_glass_is_read_only_on_every_route(app, team):
+    """An administrator who has opened the record reads every page the network reads, and changes nothing:
+    every changing request to the family is refused."""
+    from coordinator.families.access import open_break_glass
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    values = _walk_records(team)
+    open_break_glass(team.family, team.admin, "Subject access request SAR-77")
+    db.session.commit()
+
+    def expected_with_break_glass(rule: str, method: str, persona: str) -> str:
+        base = rule.split("+")[0]
+        if base in ("family:read", "family:attend"):
+            return "403" if method in CHANGING else "any"
+        return expected(rule, method, "admin")
+
+    walked, mismatches, _, _ = walk(app, values, {"admin": team.admin}, expected_with_break_glass)
+    unexpected = [m for m in mismatches if not m.endswith("expected any") or ": got 500" in m
+                  or ": got break_glass" in m]
+    assert not unexpected, "\n".join(unexpected)
+    assert walked > 70
 
 
 def test_every_predicate_of_every_policy_is_named_by_a_route(app):
