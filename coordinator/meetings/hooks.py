@@ -35,5 +35,5 @@ def end_the_family_series(family, actor, **_):
     """A closed family meets no more: each of its running series ends now, and its invitees' calendars are
     sent the cancellation of every meeting still to come (the feed drops them too)."""
     for series in db.session.scalars(select(MeetingSeries).where(MeetingSeries.family_id == family.id,
-                                                                 MeetingSeries.status == SeriesStatus.ACTIVE)):
+                                                                 MeetingSeries.status == SeriesStatus.ACTIVE)).all():
         meeting_services.end_series(series, actor=actor)

@@ -47,7 +47,8 @@ REFUSED_BY = {
     "may_decide_correction": dict(lead="403", taker="403", member="403", school="403"),
     "may_update_action": dict(chair="403", taker="403", school="403"),  # the member owns the action
     "may_write_update": dict(lead="403", chair="403", taker="403", school="403", guest="403"),  # HV's request
-    "may_read_update": dict(guest="404"),  # submitted: the network reads it; a guest only their own
+    # Submitted: under the pack's rule (the school, which sent nothing, does not read the health visitor's).
+    "may_read_update": dict(guest="404", school="404"),
     "may_allow_several": dict(taker="403", member="403", school="403"),
     # The walk's meeting is past its deadline: the health visitor, who sent an update, may read the pack; the
     # school, which sent none, may not.

@@ -290,3 +290,27 @@ def test_every_view_of_an_update_is_audited(app, pack_world):
     # A refused look is not a view.
     signed_in(app, w.outsider).get(f"{update_url(w.world, w.requests['Health visiting'])}/submitted/{health.id}")
     assert len(views()) == before + 4
+
+
+def test_a_submitted_update_is_read_under_the_packs_rule(app, pack_world, monkeypatch):
+    """Another agency's update, its "not for the family" parts included, is no more open than the pack:
+    before the deadline only the chair, the lead and the minute-taker (and the writer's own agency) read
+    it; after it, those who sent an update too; never one who sent nothing, a guest or an outsider."""
+    w = pack_world
+    give_update(app, w, w.school, complete_answers(w.world, **{
+        "share_with_family": "partly", "not_for_family": ["worries"], "withheld_reason": "A disclosure."}))
+    [school_update] = db.session.scalars(select(Submission)).all()
+    url = f"{update_url(w.world, w.requests['Oakfield Primary'])}/submitted/{school_update.id}"
+
+    assert signed_in(app, w.school).get(url).status_code == 200  # its writer
+    assert signed_in(app, w.chair).get(url).status_code == 200
+    assert signed_in(app, w.lead).get(url).status_code == 200
+    assert signed_in(app, w.member).get(url).status_code == 404  # before the deadline: not another agency
+    give_update(app, w, w.member, complete_answers(w.world))
+    assert signed_in(app, w.member).get(url).status_code == 404  # even having sent one, until the deadline
+    assert signed_in(app, w.outsider).get(url).status_code == 404
+
+    after_deadline(monkeypatch, w.requests["Oakfield Primary"])
+    page = signed_in(app, w.member).get(url)
+    assert page.status_code == 200 and "A disclosure." in page.get_data(as_text=True)
+    assert signed_in(app, w.police).get(url).status_code == 404  # sent nothing
