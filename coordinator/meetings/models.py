@@ -201,6 +201,13 @@ class Invitee(Model):
     series: Mapped[MeetingSeries] = relationship(back_populates="invitees")
     user: Mapped[User] = relationship()
 
+    def invited_to(self, occurrence: Occurrence) -> bool:
+        """Whether this invitation covered the meeting: those the series was set up with were invited to
+        all its meetings; one added later, to the meetings from then on, until taken off."""
+        since = self.added_at if self.added_at > self.series.created_at else None
+        return ((since is None or since <= occurrence.starts_at)
+                and (self.removed_at is None or self.removed_at > occurrence.starts_at))
+
 
 class InvitationResponse(Model):
     """An invitee's answer for one meeting, given in the application."""

@@ -197,20 +197,23 @@ def user_for_external(email: str, actor: User) -> User:
     return user
 
 
-def set_invitees(series: MeetingSeries, users: list[User], *, actor: User) -> tuple[list[Invitee], list[Invitee]]:
-    """Make the invitee list exactly ``users``. Returns (added, removed)."""
+def set_invitees(series: MeetingSeries, users: list[User], *, actor: User,
+                 now: datetime | None = None) -> tuple[list[Invitee], list[Invitee]]:
+    """Make the invitee list exactly ``users``. Returns (added, removed). ``now``: when they were added
+    (the series' creation, for those it was set up with: invited to all its meetings)."""
     wanted = {u.id: u for u in users}
     added, removed = [], []
     by_user = {i.user_id: i for i in series.invitees}
-    now = utcnow()
+    now = now or utcnow()
     for user_id, user in wanted.items():
         invitee = by_user.get(user_id)
         if invitee is None:
-            invitee = Invitee(user_id=user.id, email=user.email, user=user)
+            invitee = Invitee(user_id=user.id, email=user.email, user=user, added_at=now)
             series.invitees.append(invitee)
             added.append(invitee)
         elif invitee.removed_at is not None:
             invitee.removed_at = None
+            invitee.added_at = now  # asked again: invited from now on
             added.append(invitee)
         _ensure_guest_access(series.family, user, actor)
     for invitee in series.invitees:
@@ -254,7 +257,7 @@ def create_series(family: Family, schedule: Schedule, *, actor: User, chair: Use
     for person in (chair, minute_taker):
         if person is not None and person.id not in {p.id for p in people}:
             people.append(person)
-    set_invitees(series, people, actor=actor)
+    set_invitees(series, people, actor=actor, now=series.created_at)
     generate_occurrences(series)
     db.session.flush()
     audit.record("meeting_series_created", object_type="meeting_series", object_id=series.id,

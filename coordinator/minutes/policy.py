@@ -22,7 +22,14 @@ def may_read_minutes(user, family, occurrence, **_) -> bool:
         return True
     if membership is None and user.is_admin:
         return True  # administrators reach here only through break glass (the family guard)
-    return any(invitee.user_id == user.id for invitee in occurrence.series.current_invitees)
+    return was_invited_to(user, occurrence)
+
+
+def was_invited_to(user, occurrence) -> bool:
+    """Invited to the meeting's series when the meeting took place: a guest (invited by email, outside the
+    network) reads the minutes of the meetings they were asked to, not those held before they were invited
+    or after they were taken off."""
+    return any(invitee.user_id == user.id and invitee.invited_to(occurrence) for invitee in occurrence.series.invitees)
 
 
 @refuses(403, "Only the people the minutes were sent to acknowledge them or ask for a correction.")

@@ -316,7 +316,8 @@ def _apply_household_confirmation(minutes: Minutes, actor: User) -> None:
 
 
 def distribution(occurrence: Occurrence) -> list[User]:
-    """Network members (not guests) and the meeting's invitees: who receives and may read the minutes."""
+    """Network members (not guests) and the meeting's invitees who were invited by the time it took place:
+    who receives and may read the minutes (a guest invited later was not at it)."""
     family = occurrence.series.family
     on = today()
     people = {m.user_id: m.user for m in db.session.scalars(
@@ -327,7 +328,8 @@ def distribution(occurrence: Occurrence) -> list[User]:
         .options(joinedload(NetworkMembership.user)))
         if m.until_date is None or m.until_date >= on}
     for invitee in occurrence.series.current_invitees:
-        people.setdefault(invitee.user_id, invitee.user)
+        if invitee.invited_to(occurrence):
+            people.setdefault(invitee.user_id, invitee.user)
     return sorted((u for u in people.values() if u.active), key=lambda u: u.name)
 
 

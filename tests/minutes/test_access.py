@@ -94,3 +94,37 @@ def test_an_administrator_reading_through_break_glass_neither_acknowledges_nor_a
     # Someone the minutes were sent to still sees both.
     page = open_page(client_for(team.member), team.version(meeting, 1))
     assert "I have read these minutes" in page.text and "Ask for a correction" in page.text
+
+
+def test_a_guest_invited_later_reads_only_the_minutes_of_meetings_from_then_on(team, client_for, make_user):
+    """A guest (invited by email, outside the network) added to the series after its first meeting is not
+    sent, and cannot open or acknowledge, that meeting's minutes; those of the meetings after they were
+    invited, they can. Taken off again, they read no later ones."""
+    from datetime import timedelta
+
+    from coordinator.meetings import services as meetings
+    from coordinator.meetings.models import Invitee
+    from coordinator.minutes import services as minutes
+
+    first, second, third = team.meetings
+    team.series.created_at = first.starts_at - timedelta(days=14)  # set up before its meetings, as usual
+    probation = make_user("po@probation.test", "Pat Probation", agency_name="Probation")
+    meetings.set_invitees(team.series, [i.user for i in team.series.current_invitees] + [probation], actor=team.lead,
+                          now=first.starts_at + timedelta(days=1))
+    db.session.commit()
+    published(team, first, decisions="First meeting's plan.")
+    published(team, second, decisions="Second meeting's plan.")
+    assert probation.id not in {u.id for u in minutes.distribution(first)}
+    assert probation.id in {u.id for u in minutes.distribution(second)}
+
+    guest = client_for(probation)
+    assert guest.get(team.version(first, 1)).status_code == 404
+    response = guest.post(team.version(first, 1, "/acknowledge"), data={"csrf_token": csrf_token(guest)})
+    assert response.status_code == 404
+    assert "Second meeting's plan." in open_page(guest, team.version(second, 1)).text
+
+    invitation = db.session.scalar(db.select(Invitee).where(Invitee.user_id == probation.id))
+    invitation.removed_at = second.starts_at + timedelta(days=1)
+    db.session.commit()
+    published(team, third, decisions="Third meeting's plan.")
+    assert guest.get(team.version(third, 1)).status_code == 404
