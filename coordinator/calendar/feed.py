@@ -11,12 +11,14 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from coordinator.auth.models import User
 from coordinator.calendar import ics
 from coordinator.extensions import db
+from coordinator.families.access import current_membership_clause
+from coordinator.families.models import Family, FamilyStatus, NetworkMembership
 from coordinator.meetings import queries as meeting_queries
 from coordinator.meetings import services as meetings
 from coordinator.meetings.models import (
@@ -25,7 +27,7 @@ from coordinator.meetings.models import (
     MeetingSeries,
     OccurrenceStatus,
 )
-from coordinator.timeutil import utcnow
+from coordinator.timeutil import today, utcnow
 
 
 def _feed_for(user) -> CalendarFeed:
@@ -89,7 +91,12 @@ def feed_version(user) -> FeedVersion:
         .join(people, (people.series_id == MeetingSeries.id) & people.removed_at.is_(None))
         .join(person, person.id == people.user_id)
         .join(organiser, organiser.id == MeetingSeries.organiser_id)
-        .where(Invitee.user_id == user.id, Invitee.removed_at.is_(None))
+        .where(Invitee.user_id == user.id, Invitee.removed_at.is_(None),
+               # Only while in the family's network, and the family's record open: leaving the network (now
+               # or by date) or the record closing takes its meetings out of the feed at once.
+               exists().where(NetworkMembership.family_id == MeetingSeries.family_id,
+                              current_membership_clause(user.id, today())),
+               exists().where(Family.id == MeetingSeries.family_id, Family.status == FamilyStatus.OPEN))
         .group_by(MeetingSeries.id, MeetingSeries.uid, MeetingSeries.revision, MeetingSeries.timezone,
                   MeetingSeries.updated_at)
         .order_by(MeetingSeries.id)).all()

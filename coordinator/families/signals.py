@@ -21,6 +21,10 @@ last_meeting_dates = signals.signal("families.last-meeting-dates")
 # none of it: the lead sets up what is needed again.
 family_closed = signals.signal("families.family-closed")
 
+# Sent (sender: the family, ``user``, ``actor``) when someone is removed from the family's network, in the
+# same transaction: the areas above withdraw what they gave them (invitations to its meetings).
+member_left = signals.signal("families.member-left")
+
 # Asked with ``family_ids`` (one page of "My families"): answer {family id: CaseloadFacts}, in a constant
 # number of queries whatever the number of families.
 caseload_facts = signals.signal("families.caseload-facts")

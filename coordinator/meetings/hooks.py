@@ -37,3 +37,12 @@ def end_the_family_series(family, actor, **_):
     for series in db.session.scalars(select(MeetingSeries).where(MeetingSeries.family_id == family.id,
                                                                  MeetingSeries.status == SeriesStatus.ACTIVE)).all():
         meeting_services.end_series(series, actor=actor)
+
+
+@on(families.member_left)
+def withdraw_their_invitations(family, user, actor, **_):
+    """Someone removed from the network is taken off the family's running series at once: sent the
+    cancellation, gone from their feed, sent no later change."""
+    for series in db.session.scalars(select(MeetingSeries).where(MeetingSeries.family_id == family.id,
+                                                                 MeetingSeries.status == SeriesStatus.ACTIVE)).all():
+        meeting_services.withdraw_invitations(series, {user.id}, actor=actor)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from coordinator.audit import services as audit
 from coordinator.auth import services as auth_services
@@ -176,13 +176,15 @@ def attendees(series: MeetingSeries) -> list[Attendee]:
             for i in series.current_invitees]
 
 
-def _ensure_guest_access(family: Family, user: User, actor: User) -> None:
+def _ensure_guest_access(family: Family, user: User, actor: User | None) -> None:
     """Someone invited who is not in the network gets scoped access: this family's meetings only."""
     on = today()
     lock_for_change(family)  # the same person invited to another of the family's series at this moment
     member = db.session.scalar(select(NetworkMembership).where(NetworkMembership.family_id == family.id,
                                                                current_membership_clause(user.id, on)))
     if member is None:
+        if actor is None:
+            raise MeetingError("An invitation is made by someone: the scheduler only takes people off")
         family_services.add_to_network(family, user, NetworkRole.GUEST, actor=actor,
                                        reason="Invited to the family's meetings")
 
@@ -197,7 +199,7 @@ def user_for_external(email: str, actor: User) -> User:
     return user
 
 
-def set_invitees(series: MeetingSeries, users: list[User], *, actor: User,
+def set_invitees(series: MeetingSeries, users: list[User], *, actor: User | None,
                  now: datetime | None = None) -> tuple[list[Invitee], list[Invitee]]:
     """Make the invitee list exactly ``users``. Returns (added, removed). ``now``: when they were added
     (the series' creation, for those it was set up with: invited to all its meetings)."""
@@ -215,6 +217,8 @@ def set_invitees(series: MeetingSeries, users: list[User], *, actor: User,
             invitee.removed_at = None
             invitee.added_at = now  # asked again: invited from now on
             added.append(invitee)
+        else:
+            continue  # invited already: an invitation gives access when it is made, not on every re-save
         _ensure_guest_access(series.family, user, actor)
     for invitee in series.invitees:
         if invitee.user_id not in wanted and invitee.removed_at is None:
@@ -505,8 +509,8 @@ def split_series(series: MeetingSeries, schedule: Schedule, *, actor: User, expe
     return new
 
 
-def change_invitees(series: MeetingSeries, users: list[User], *, actor: User, expected_revision: int | None = None,
-                    notify: bool = True) -> tuple[list[Invitee], list[Invitee]]:
+def change_invitees(series: MeetingSeries, users: list[User], *, actor: User | None,
+                    expected_revision: int | None = None, notify: bool = True) -> tuple[list[Invitee], list[Invitee]]:
     _touch(series, expected_revision)
     added, removed = set_invitees(series, users, actor=actor)
     if notify and (added or removed):
@@ -517,6 +521,36 @@ def change_invitees(series: MeetingSeries, users: list[User], *, actor: User, ex
                 signals.extra_issued.send(extra, invitees=series.current_invitees)
         signals.invitees_removed.send(series, removed=removed)
     return added, removed
+
+
+def withdraw_invitations(series: MeetingSeries, user_ids: set[int], *, actor: User | None) -> None:
+    """Take people off a running series because they are no longer in the family's network: they are sent
+    the cancellation (their calendars and feeds drop the meetings), the others the series as it now is."""
+    remaining = [i.user for i in series.current_invitees if i.user_id not in user_ids]
+    if len(remaining) < len(series.current_invitees):
+        change_invitees(series, remaining, actor=actor)
+
+
+def withdraw_lapsed_invitations(now: datetime | None = None, may_go_on: Callable[[], bool] = lambda: True) -> int:
+    """The scheduler's job: people whose membership of a family's network has ended (by its date, or
+    removed) are taken off the family's running series. One query when there is nothing to do."""
+    on = (now or utcnow()).date()
+    lapsed = db.session.execute(
+        select(Invitee.series_id, Invitee.user_id).join(MeetingSeries, MeetingSeries.id == Invitee.series_id)
+        .where(MeetingSeries.status == SeriesStatus.ACTIVE, Invitee.removed_at.is_(None),
+               ~exists().where(NetworkMembership.family_id == MeetingSeries.family_id,
+                               current_membership_clause(Invitee.user_id, on)))).all()
+    by_series: dict[int, set[int]] = {}
+    for series_id, user_id in lapsed:
+        by_series.setdefault(series_id, set()).add(user_id)
+    for series_id, user_ids in by_series.items():
+        if not may_go_on():
+            break
+        series = db.session.get(MeetingSeries, series_id)
+        if series is not None and series.status is SeriesStatus.ACTIVE:
+            withdraw_invitations(series, user_ids, actor=None)
+        db.session.commit()
+    return sum(len(user_ids) for user_ids in by_series.values())
 
 
 def mark_held(occurrence: Occurrence, *, actor: User) -> None:
