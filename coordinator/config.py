@@ -20,6 +20,7 @@ class Defaults:
 
     # Sessions and cookies. SESSION_COOKIE_SECURE follows BASE_URL's scheme unless set explicitly.
     SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12  # a session in use still ends this long after signing in
     SESSION_COOKIE_SECURE: bool | None = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -130,6 +131,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "BASE_URL": str,
     "TIMEZONE": str,
     "SESSION_IDLE_MINUTES": int,
+    "SESSION_ABSOLUTE_HOURS": int,
     "SESSION_COOKIE_SECURE": bool,
     "MAIL_TRANSPORT": str,
     "MAIL_FROM": str,

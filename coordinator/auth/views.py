@@ -109,6 +109,9 @@ def sign_out():
     if not form.validate_on_submit():
         abort(400)
     audit.record("signed_out", object_type="user", object_id=current_user.id)
+    # Ended on the server, not only in this browser: a copy of the cookie opens nothing afterwards (the
+    # person's other sessions end too).
+    current_user.session_version += 1
     db.session.commit()
     logout_user()
     session.clear()

@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import current_user, logout_user
+from flask_login import current_user, logout_user, user_logged_in
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
@@ -137,6 +137,9 @@ def _sessions_and_sign_in():
         last = session.get("seen")
         if last is not None and now - int(last) > current_app.config["SESSION_IDLE_MINUTES"] * 60:
             return _sign_out_idle()
+        started = session.setdefault("signed_in_at", now)
+        if now - int(started) > current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600:
+            return _sign_out_expired()
         session["seen"] = now
     if request.endpoint is None or access_rule(current_app, request.endpoint) in ("public", "token"):
         return None
@@ -162,7 +165,21 @@ def _sign_out_idle():
     return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
 
 
+def _sign_out_expired():
+    """A session kept in use still ends SESSION_ABSOLUTE_HOURS after signing in."""
+    logout_user()
+    session.clear()
+    flash(f"You were signed out: a session lasts at most {current_app.config['SESSION_ABSOLUTE_HOURS']} hours. "
+          "Sign in again to continue.", "info")
+    return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
+
+
+def _note_sign_in(sender, user, **_):
+    session["signed_in_at"] = int(utcnow().timestamp())
+
+
 def init_app(app: Flask) -> None:
+    user_logged_in.connect(_note_sign_in, app, weak=False)
     app.session_interface = SessionInterface()
     if app.config.get("PROXY_FIX_X_FOR"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]),  # type: ignore[method-assign]

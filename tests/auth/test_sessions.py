@@ -138,3 +138,36 @@ def test_session_cookie_is_secure_when_base_url_is_https(make_app, make_user):
         assert {"secure", "httponly"} <= cookie_attributes(header)
         assert "SameSite=Lax" in header
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_a_copy_of_the_cookie_taken_before_signing_out_opens_nothing_afterwards(client, make_app, make_user):
+    """Signing out ends the session on the server: someone who copied the cookie (a shared computer, a
+    stolen cookie) is sent to sign in."""
+    make_user(EMAIL, "Pat Worker")
+    sign_in(client, EMAIL)
+    cookie = client.get_cookie("coordinator_session").value
+    page = client.get("/sign-out")
+    response = client.post("/sign-out", data={"csrf_token": csrf_from(text_of(page))})
+    assert response.status_code == 302
+
+    thief = client.application.test_client()
+    thief.set_cookie("coordinator_session", cookie, domain="localhost")
+    response = thief.get("/account")
+    assert response.status_code == 302 and urlpath(response.headers["Location"]) == "/sign-in"
+
+
+def test_a_session_kept_in_use_ends_after_its_absolute_lifetime(make_app, make_user):
+    make_user(EMAIL, "Pat Worker")
+    app = make_app(SESSION_ABSOLUTE_HOURS=12)
+    client = app.test_client()
+    sign_in(client, EMAIL)
+    with client.session_transaction() as session:
+        assert "signed_in_at" in session, "the app records when the person signed in"
+        session["signed_in_at"] = int(utcnow().timestamp()) - 11 * 3600  # used all day: still in
+    assert who_is_signed_in(client) == "Pat Worker"
+    with client.session_transaction() as session:
+        session["signed_in_at"] = int(utcnow().timestamp()) - 12 * 3600 - 60
+    response = client.get("/account")
+    assert response.status_code == 302 and urlpath(response.headers["Location"]) == "/sign-in"
+    assert "a session lasts at most 12 hours" in text_of(client.get(response.headers["Location"]))
+    assert who_is_signed_in(client) is None

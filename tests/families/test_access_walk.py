@@ -225,6 +225,80 @@ def test_break_glass_is_read_only_on_every_route(app, team):
     assert walked > 70
 
 
+def test_a_member_removed_from_the_network_is_an_outsider_on_every_route(app, team):
+    """Removed, the school's designated safeguarding lead gets what anyone outside the family gets, on
+    every route (their invitations are withdrawn with their place)."""
+    from coordinator.families import services
+    from coordinator.families.models import NetworkMembership
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    values = _walk_records(team)
+    membership = db.session.scalar(db.select(NetworkMembership).where(
+        NetworkMembership.family_id == team.family.id, NetworkMembership.user_id == team.school.id))
+    services.remove_from_network(membership, actor=team.lead, reason="Left the school")
+    db.session.commit()
+
+    walked, mismatches, _, _ = walk(app, values, {"school": team.school},
+                                    lambda rule, method, persona: expected(rule, method, "outsider"))
+    assert not mismatches, "\n".join(mismatches)
+    assert walked > 70
+
+
+def test_a_cookie_copied_before_signing_out_is_nobody_on_every_route(app, team):
+    """Each person's session cookie, copied before they sign out, answers afterwards as if nobody were
+    signed in, on every route."""
+    from coordinator.auth.models import User
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    values = _walk_records(team)
+    people = _people(team)
+    cookies = {}
+    for persona, user in people.items():
+        client = app.test_client()
+        act_as(client, user)
+        cookies[persona] = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+        client.get("/sign-out")
+        response = client.post("/sign-out", data={})
+        assert response.status_code == 302, persona
+    db.session.expire_all()
+    assert all(db.session.get(User, user.id).session_version > 1 for user in people.values())
+
+    def copied_cookie(client, persona):
+        client.set_cookie(app.config["SESSION_COOKIE_NAME"], cookies[persona], domain="localhost")
+
+    walked, mismatches, _, _ = walk(app, values, people, lambda rule, method, persona: expected(rule, method, "anonymous"),
+                                    prepare=copied_cookie)
+    assert not mismatches, "\n".join(mismatches)
+    assert walked > 600
+
+
+def test_a_guest_invited_after_a_meeting_is_refused_its_minutes_on_every_route(app, team, make_user):
+    """A guest invited to the series after the walk's meeting gets what the invited guest gets, except
+    that meeting's minutes: not found, on every route that shows or answers them."""
+    from datetime import timedelta
+
+    from coordinator.meetings import services as meetings
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    values = _walk_records(team)
+    meeting = team.meetings[-1]
+    team.series.created_at = team.meetings[0].starts_at - timedelta(days=14)
+    late = make_user("late@probation.test", "Lou Late", agency_name="Probation")
+    meetings.set_invitees(team.series, [i.user for i in team.series.current_invitees] + [late], actor=team.lead,
+                          now=meeting.starts_at + timedelta(hours=3))
+    db.session.commit()
+
+    def expected_for_late_guest(rule: str, method: str, persona: str) -> str:
+        answer = expected(rule, method, "guest")
+        if answer == "allowed" and "may_read_minutes" in rule:
+            return "404"
+        return answer
+
+    walked, mismatches, _, _ = walk(app, values, {"guest": late}, expected_for_late_guest)
+    assert not mismatches, "\n".join(mismatches)
+    assert walked > 70
+
+
 def test_every_predicate_of_every_policy_is_named_by_a_route(app):
     """A predicate written in a policy module and never put on a route enforces nothing."""
     import importlib
