@@ -129,6 +129,7 @@ def start_minutes(occurrence: Occurrence, actor: User) -> Minutes:
         return existing
     if occurrence.status is OccurrenceStatus.CANCELLED:
         raise MinutesError("This meeting was cancelled: it has no minutes")
+    _check_taken_place(occurrence, "Minutes can be started from the day of the meeting")
     content = prefill(occurrence)
     minutes = Minutes(occurrence_id=occurrence.id, family_id=occurrence.series.family_id, status=MinutesStatus.DRAFT,
                       content=json.dumps(content, sort_keys=True), revision=1)
@@ -244,7 +245,15 @@ def ask_for_change(minutes: Minutes, *, actor: User, note: str, expected_revisio
                  family_id=minutes.family_id, actor=actor, detail=note[:400])
 
 
+def _check_taken_place(occurrence: Occurrence, what: str) -> None:
+    """Minutes are of a meeting that has taken place: from its day (where it happens) on. Checked here, not
+    only on the page, so no route and no meeting moved later lets minutes go out before it."""
+    if occurrence.day > today():
+        raise MinutesError(f"{what}: it is on {occurrence.day.strftime('%-d %B %Y')}")
+
+
 def approve(minutes: Minutes, *, actor: User, expected_revision: int | None = None) -> None:
+    _check_taken_place(minutes.occurrence, "Minutes can be approved from the day of the meeting")
     if not may_approve(minutes.occurrence, actor):
         raise MinutesError("Only the chair can approve minutes, and not their own unless the service allows one "
                            "person to write and approve")
@@ -261,6 +270,7 @@ def publish(minutes: Minutes, *, actor: User, correction: CorrectionRequest | No
             expected_revision: int | None = None) -> MinutesVersion:
     """Freeze a numbered version and tell the network and attendees, in one transaction: a failure anywhere
     leaves nothing half published and no email queued."""
+    _check_taken_place(minutes.occurrence, "Minutes can be published from the day of the meeting")
     if not may_approve(minutes.occurrence, actor):
         raise MinutesError("Only the chair can publish minutes")
     if correction is None:  # a correction has claimed the revision already, with its new text
@@ -529,6 +539,7 @@ def difference(older: MinutesVersion, newer: MinutesVersion) -> list[tuple[str, 
 # --- decisions summary ------------------------------------------------------------------------------------
 
 def send_decisions_summary(minutes: Minutes, *, actor: User, expected_revision: int | None = None) -> DecisionsSummary:
+    _check_taken_place(minutes.occurrence, "The decisions summary can be sent from the day of the meeting")
     if not (is_chair(minutes.occurrence, actor) or is_minute_taker(minutes.occurrence, actor)):
         raise MinutesError("Only the chair or the minute-taker can send the decisions summary")
     claim(minutes, expected_revision, hold=True)  # the decisions sent are the ones the sender last saw

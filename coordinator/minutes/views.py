@@ -1,8 +1,6 @@
 """Minutes pages: the editor, approval and publishing, published versions, corrections, the action log."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from govuk_frontend_wtf.main import wtforms_errors
@@ -94,13 +92,11 @@ def edit(family: Family, occurrence: Occurrence):
     approving, publishing) saves the minutes text first, so nothing typed is lost whichever is pressed."""
     minutes = services.minutes_for(occurrence)
     if minutes is None:
-        if request.method == "GET" and occurrence.starts_at > services.utcnow() + timedelta(days=1):
-            flash("Minutes can be started from the day of the meeting.", "info")
-            return redirect(url_for("meetings.show_occurrence", ref=family.reference, occurrence_id=occurrence.id))
         try:
             minutes = services.start_minutes(occurrence, current_user)
         except services.MinutesError as error:
-            abort(409, description=str(error))
+            flash(f"{error}.", "info")
+            return redirect(url_for("meetings.show_occurrence", ref=family.reference, occurrence_id=occurrence.id))
         db.session.commit()
     if minutes.status is MinutesStatus.PUBLISHED:
         if request.method == "GET":

@@ -23,6 +23,7 @@ from tests.minutes.helpers import (
     audit_events,
     banners,
     count,
+    csrf_token,
     give_update,
     has_button,
     health_update,
@@ -363,3 +364,31 @@ def test_two_publishes_at_the_same_moment_give_one_version_and_one_email_each(te
         assert page.status_code == 200 and "Minutes, version 1" in page.heading
     send_all()
     assert sorted(a for mail in read_mail(smtp_server) for a in mail.to) == sorted(team.distribution)
+
+
+def test_minutes_go_out_only_from_the_day_of_the_meeting_whatever_is_posted(team, client_for):
+    """Minutes are of a meeting that has taken place: a meeting still to come has no minutes opened by a
+    POST either, and minutes approved before their meeting was moved to a later day are not published
+    (nor their decisions sent) until that day."""
+    from datetime import timedelta
+
+    from coordinator.minutes.models import Minutes
+    from coordinator.timeutil import utcnow
+
+    chair = client_for(team.chair)
+    future = team.world.series.occurrences[-1]
+    assert future.starts_at > utcnow() + timedelta(days=2)
+    url = f"/families/{team.ref}/minutes/{future.id}/edit"
+    lead = client_for(team.lead)
+    for method in ("get", "post"):
+        response = getattr(lead, method)(url, data={"csrf_token": csrf_token(lead), "intent": "save"})
+        assert response.status_code == 302 and f"/meetings/{future.id}" in response.headers["Location"], method
+    assert db.session.scalar(db.select(Minutes).where(Minutes.occurrence_id == future.id)) is None
+
+    meeting = team.meetings[0]
+    approved(team, client_for, meeting)
+    page = open_page(chair, team.editor(meeting))
+    meeting.starts_at, meeting.ends_at = utcnow() + timedelta(days=3), utcnow() + timedelta(days=3, hours=1)
+    db.session.commit()  # moved to a later day after approval
+    refused(press(team, chair, meeting, "publish", page=page), "Minutes can be published from the day of the meeting")
+    assert count(MinutesVersion) == 0
