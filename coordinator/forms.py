@@ -20,6 +20,8 @@ def enum_choices(enum_class: type[enum.Enum]) -> list[SelectChoice]:
 
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput  # noqa: E402
 
+from coordinator.inputs import LARGEST_ID  # noqa: E402
+
 
 class DateInput(GovDateInput):
     """GOV.UK's day/month/year date input that also copes with a form built from a query string that
@@ -32,16 +34,26 @@ class DateInput(GovDateInput):
 
 
 from wtforms import DateField  # noqa: E402
+from wtforms.validators import StopValidation  # noqa: E402
+
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100  # dates anyone here has reason to enter (dates of birth to reviews)
 
 
 class GovDateField(DateField):
-    """A day/month/year date field with GOV.UK-style messages."""
+    """A day/month/year date field with GOV.UK-style messages, within EARLIEST_YEAR to LATEST_YEAR (a
+    year like 9999 is a typing slip, and sums on it overflow)."""
 
-    def __init__(self, label=None, validators=None, *, invalid_message: str | None = None, **kwargs):
+    def __init__(self, label=None, validators=None, *, invalid_message: str | None = None,
+                 formats: tuple[str, ...] = ("%d %m %Y",), **kwargs):
         kwargs.setdefault("widget", DateInput())
-        super().__init__(label, validators, format=["%d %m %Y"],
+        super().__init__(label, validators, format=list(formats),
                          invalid_value_message=invalid_message or f"{label} must be a real date, like 27 3 2024",
                          **kwargs)
+
+    def pre_validate(self, form):
+        super().pre_validate(form)
+        if self.data is not None and not EARLIEST_YEAR <= self.data.year <= LATEST_YEAR:
+            raise StopValidation(f"{self.label.text} must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
 
 
 from wtforms import IntegerField  # noqa: E402
@@ -59,6 +71,9 @@ class WholeNumberField(IntegerField):
         except ValueError:
             self.data = None
             raise ValueError(f"{self.label.text} must be a whole number, like 4") from None
+        if abs(self.data) > LARGEST_ID:  # beyond what the database stores
+            self.data = None
+            raise ValueError(f"{self.label.text} is too large")
 
 
 # --- a save that lost a race: what is saved now, beside what the person typed ---------------------------

@@ -7,7 +7,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     HiddenField,
     SelectField,
@@ -25,7 +24,7 @@ from wtforms.validators import (
 
 from coordinator.agencies.models import AgencyKind
 from coordinator.auth.models import Role
-from coordinator.forms import DateInput, enum_choices
+from coordinator.forms import GovDateField, enum_choices
 
 
 class AgencyForm(FlaskForm):
@@ -72,8 +71,7 @@ class AuditFilterForm(FlaskForm):
 
     user = StringField("User's email", widget=GovTextInput(), validators=[Optional(), Length(max=254)])
     family = StringField("Family ID", widget=GovTextInput(), validators=[Optional(), Length(max=20)])
-    start = DateField("From", widget=DateInput(), validators=[Optional()],
-                      format=["%d %m %Y", "%Y-%m-%d"])
-    end = DateField("To", widget=DateInput(), validators=[Optional()], format=["%d %m %Y", "%Y-%m-%d"])
+    start = GovDateField("From", validators=[Optional()], formats=("%d %m %Y", "%Y-%m-%d"))
+    end = GovDateField("To", validators=[Optional()], formats=("%d %m %Y", "%Y-%m-%d"))
     submit = SubmitField("Filter", widget=GovSubmitInput())
 

@@ -28,6 +28,7 @@ from coordinator.auth import services as auth_services
 from coordinator.auth.models import Role, User
 from coordinator.extensions import commit_keeping_loaded, db
 from coordinator.forms import ButtonForm, choices, differences, form_revision
+from coordinator.inputs import bounded_int
 from coordinator.notify import services as outbox
 from coordinator.notify.models import OutboxMessage, OutboxState
 from coordinator.timeutil import utcnow
@@ -198,11 +199,12 @@ def _audit_query(form: AuditFilterForm):
         actor_id = user.id if user else -1
     family_id = None
     if form.family.data:
-        try:
-            family_id = int(form.family.data)
-        except ValueError:
+        family_id = bounded_int(form.family.data, -1, low=-1)
+        if family_id == -1:
             form.family.errors.append("Enter the family's ID number")
-    return audit.search(actor_id=actor_id, family_id=family_id, start=form.start.data, end=form.end.data)
+    return audit.search(actor_id=actor_id, family_id=family_id,  # a date refused by the form filters nothing
+                        start=None if form.start.errors else form.start.data,
+                        end=None if form.end.errors else form.end.data)
 
 
 def _filters_used(form: AuditFilterForm) -> str:
@@ -266,7 +268,7 @@ def outbox_failed():
         failed = failed.where(OutboxMessage.kind == kind)
     total = db.session.scalar(select(func.count()).select_from(failed.subquery())) or 0
     pages = max(1, -(-total // OUTBOX_PAGE_SIZE))
-    page = min(max(1, request.args.get("page", 1, type=int)), pages)
+    page = bounded_int(request.args.get("page"), 1, high=pages)
     rows = db.session.scalars(failed.order_by(OutboxMessage.failed_at.desc(), OutboxMessage.id.desc())
                               .offset((page - 1) * OUTBOX_PAGE_SIZE).limit(OUTBOX_PAGE_SIZE)).all()
     waited = utcnow() - timedelta(minutes=float(current_app.config["HEALTH_OUTBOX_WAIT_MINUTES"]))

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from coordinator import inputs
 from coordinator.access import public, rule_of, signed_in
 from coordinator.extensions import db, login_manager
 from coordinator.timeutil import utcnow
@@ -179,6 +180,7 @@ def _note_sign_in(sender, user, **_):
 
 
 def init_app(app: Flask) -> None:
+    inputs.init_app(app)  # before any route is added: the ids' converter
     user_logged_in.connect(_note_sign_in, app, weak=False)
     app.session_interface = SessionInterface()
     if app.config.get("PROXY_FIX_X_FOR"):

@@ -64,6 +64,7 @@ from coordinator.families.models import (
 from coordinator.families.signals import caseload_facts, merged_caseload_facts
 from coordinator.forms import choices, differences, form_revision
 from coordinator.hooks import answers
+from coordinator.inputs import LARGEST_ID, bounded_int
 from coordinator.timeutil import today
 
 bp = Blueprint("families", __name__, url_prefix="/families")
@@ -79,8 +80,8 @@ def my_families():
     if sort not in services.SORTS:
         sort = "reference"
     descending = request.args.get("order") == "desc"
-    page = max(1, request.args.get("page", 1, type=int))
     size = int(current_app.config["FAMILIES_PAGE_SIZE"])
+    page = bounded_int(request.args.get("page"), 1, high=LARGEST_ID // size)
     scope = visible_families(current_user)
     query = services.caseload_query(scope, search=search, sort=sort, descending=descending)
     total = db.session.scalar(select(func.count()).select_from(
