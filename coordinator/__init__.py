@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     load_config(app, config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _one_line_log_messages()
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per tick
 
     app.jinja_loader = ChoiceLoader([
@@ -73,6 +74,24 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     _asset_urls(app)
     return app
+
+
+def _one_line_log_messages() -> None:
+    """Every log message on one line: a value someone typed with a new line in it cannot forge a log
+    line of its own (tracebacks, formatted apart, keep theirs)."""
+    make = logging.getLogRecordFactory()
+    if getattr(make, "one_line", False):
+        return
+
+    def one_line(*args, **kwargs):
+        record = make(*args, **kwargs)
+        message = record.getMessage()
+        if "\n" in message or "\r" in message:
+            record.msg, record.args = message.replace("\r", "\\r").replace("\n", "\\n"), None
+        return record
+
+    one_line.one_line = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(one_line)
 
 
 def _allow_reserved_email_domains() -> None:

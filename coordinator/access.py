@@ -1,8 +1,9 @@
 """Access decisions, declared on every view. The access-walk test reads ``view.access_rule`` for every
 route in the URL map and fails on any route that has none, so no route is added without a decision.
 
-Rules: "public" (anyone), "signed_in" (any signed-in user), "admin" (administrators), and
-"family:<need>" (the family guard in ``coordinator.families.access``).
+Rules: "public" (anyone), "signed_in" (any signed-in user), "agency_staff" (a professional of one of the
+partnership's agencies: not an account made for an email invitation, nor an administrator), "admin"
+(administrators), and "family:<need>" (the family guard in ``coordinator.families.access``).
 """
 from __future__ import annotations
 
@@ -23,6 +24,25 @@ def public(view):
 def signed_in(view):
     view.access_rule = "signed_in"
     return view
+
+
+def is_agency_staff(user) -> bool:
+    """A professional an administrator set up in one of the partnership's agencies. An account made when
+    someone was invited to a meeting by email has no agency: it sees the meetings it is invited to and
+    creates nothing; administrators read records through break glass and create none."""
+    return user.is_authenticated and user.agency_id is not None and not user.is_admin
+
+
+def agency_staff(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_user.is_authenticated and not is_agency_staff(current_user):
+            abort(403, description="Families are created by the professionals of the partnership's agencies.")
+        return view(*args, **kwargs)
+
+    guarded: Any = wrapper
+    guarded.access_rule = "agency_staff"
+    return guarded
 
 
 def declared(rule: str):

@@ -16,11 +16,14 @@ class Defaults:
 
     # Database: SQLite in instance/ unless DATABASE_URL says otherwise (set in load_config).
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a database error logs its statement, never the values in it (names, addresses).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
 
     # Sessions and cookies. SESSION_COOKIE_SECURE follows BASE_URL's scheme unless set explicitly.
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 12  # a session in use still ends this long after signing in
+    # Every sign-in related answer takes at least this long, known address or not (no enumeration by timing).
+    SIGN_IN_ANSWER_SECONDS = 0.4
     SESSION_COOKIE_SECURE: bool | None = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -132,6 +135,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "TIMEZONE": str,
     "SESSION_IDLE_MINUTES": int,
     "SESSION_ABSOLUTE_HOURS": int,
+    "SIGN_IN_ANSWER_SECONDS": float,
     "SESSION_COOKIE_SECURE": bool,
     "MAIL_TRANSPORT": str,
     "MAIL_FROM": str,

@@ -86,13 +86,20 @@ def _window_start(now: datetime) -> datetime:
     return now - timedelta(minutes=current_app.config["SIGNIN_WINDOW_MINUTES"])
 
 
-def is_throttled(email: str, address: str | None, now: datetime | None = None) -> bool:
+def _account_key(email: str, path: str) -> str:
+    """Failures are counted per account and per way of signing in: wrong passwords typed by someone else
+    lock the password only, and the owner can still sign in with a code emailed to them."""
+    email = normalise_email(email)
+    return _keyed_hash(email if path == "password" else f"{path}:{email}")
+
+
+def is_throttled(email: str, address: str | None, now: datetime | None = None, *, path: str = "password") -> bool:
     now = now or utcnow()
     since = _window_start(now)
     cfg = current_app.config
     by_account = db.session.scalar(
         select(func.count()).select_from(SignInFailure).where(
-            SignInFailure.account_key == _keyed_hash(normalise_email(email)), SignInFailure.at >= since)
+            SignInFailure.account_key == _account_key(email, path), SignInFailure.at >= since)
     )
     if by_account >= cfg["SIGNIN_MAX_FAILURES_PER_ACCOUNT"]:
         return True
@@ -103,8 +110,8 @@ def is_throttled(email: str, address: str | None, now: datetime | None = None) -
     return by_address >= cfg["SIGNIN_MAX_FAILURES_PER_ADDRESS"]
 
 
-def _record_failure(email: str, address: str | None, reason: str) -> None:
-    db.session.add(SignInFailure(account_key=_keyed_hash(normalise_email(email)), address=address or "-"))
+def _record_failure(email: str, address: str | None, reason: str, *, path: str = "password") -> None:
+    db.session.add(SignInFailure(account_key=_account_key(email, path), address=address or "-"))
     user = user_by_email(email)
     audit.record("sign_in_failed", object_type="user", object_id=user.id if user else None, actor=user,
                  detail=reason)
@@ -120,7 +127,7 @@ def _record_refusal(email: str, reason: str) -> None:
 
 def _clear_failures(email: str) -> None:
     db.session.execute(delete(SignInFailure).where(
-        SignInFailure.account_key == _keyed_hash(normalise_email(email))))
+        SignInFailure.account_key.in_([_account_key(email, "password"), _account_key(email, "code")])))
 
 
 class SignInRefused(Exception):
@@ -164,10 +171,9 @@ def _signed_in(user: User, method: str) -> None:
 def send_one_time_code(email: str, address: str | None) -> None:
     """Email a sign-in code if the address belongs to an active account. Says nothing either way."""
     user = user_by_email(email)
-    if user is None or not user.active or is_throttled(email, address) or _too_many_recent(
+    if user is None or not user.active or is_throttled(email, address, path="code") or _too_many_recent(
             OneTimeCode, user, current_app.config["ONE_TIME_CODES_PER_WINDOW"]):
-        _hasher().hash("x")  # keep the time spent similar to the real path
-        return
+        return  # the answer takes the same time either way (auth.views.answers_in_fixed_time)
     now = utcnow()
     # A new code replaces any earlier one still unused.
     for old in db.session.scalars(select(OneTimeCode).where(OneTimeCode.user_id == user.id,
@@ -189,7 +195,7 @@ def send_one_time_code(email: str, address: str | None) -> None:
 def authenticate_code(email: str, code: str, address: str | None) -> User:
     refused = SignInRefused("The code is wrong or has expired. Check the code in your most recent email, "
                             "or ask for a new one.")
-    if is_throttled(email, address):
+    if is_throttled(email, address, path="code"):
         _record_refusal(email, "throttled")
         db.session.commit()
         raise _throttled()
@@ -204,12 +210,12 @@ def authenticate_code(email: str, code: str, address: str | None) -> User:
         )
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     if user is None or row is None or row.tries >= current_app.config["ONE_TIME_CODE_MAX_TRIES"]:
-        _record_failure(email, address, "no valid code")
+        _record_failure(email, address, "no valid code", path="code")
         db.session.commit()
         raise refused
     row.tries += 1
     if not hmac.compare_digest(row.code_hash, _keyed_hash(f"{user.id}:{code}")):
-        _record_failure(email, address, "wrong code")
+        _record_failure(email, address, "wrong code", path="code")
         db.session.commit()
         raise refused
     row.used_at = now  # single use

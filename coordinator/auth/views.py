@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import logging
+import time
+from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -26,6 +30,8 @@ from coordinator.auth.forms import (
     SignInForm,
 )
 from coordinator.extensions import db
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 
@@ -52,7 +58,32 @@ def _remember_next():
         session["next_after_sign_in"] = _safe_next(request.args.get("next"))
 
 
+def answers_in_fixed_time(view):
+    """A sign-in related answer (a password tried, a code asked for or tried, a reset asked for) takes the
+    same time whether the address has an account or not: SIGN_IN_ANSWER_SECONDS at least, so the time
+    cannot tell an attacker which addresses are known. The work is well inside it (a warning is logged if
+    not: raise the setting)."""
+
+    @wraps(view)
+    def timed(*args, **kwargs):
+        if request.method != "POST":
+            return view(*args, **kwargs)
+        started = time.monotonic()
+        response = view(*args, **kwargs)
+        floor = float(current_app.config["SIGN_IN_ANSWER_SECONDS"])
+        spent = time.monotonic() - started
+        if spent < floor:
+            time.sleep(floor - spent)
+        elif floor > 0:
+            log.warning("%s took %.3f s, longer than SIGN_IN_ANSWER_SECONDS (%.3f): raise it", request.endpoint,
+                        spent, floor)
+        return response
+
+    return timed
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
+@answers_in_fixed_time
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -70,6 +101,7 @@ def sign_in():
 
 
 @bp.route("/sign-in/code/request", methods=["GET", "POST"])
+@answers_in_fixed_time
 def sign_in_code_request():
     _remember_next()
     form = CodeRequestForm()
@@ -81,6 +113,7 @@ def sign_in_code_request():
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
+@answers_in_fixed_time
 def sign_in_code():
     email = session.get("code_email")
     if not email:
@@ -124,6 +157,7 @@ def signed_out():
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
+@answers_in_fixed_time
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

@@ -98,7 +98,7 @@ def healthz():
     body = {
         "status": "error" if reasons else "ok",
         "reasons": reasons,
-        "database": {"state": "ok", "dialect": db.engine.dialect.name},
+        "database": {"state": "ok"},  # not which database: nothing an unauthenticated caller needs
         "scheduler": {"last_heartbeat": heartbeat.isoformat() if heartbeat else None, "heartbeat_age_seconds": age},
         "outbox": outbox,
     }

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from wtforms import SelectField
 from wtforms.validators import Optional as OptionalValidator
 
-from coordinator.access import declared, signed_in
+from coordinator.access import agency_staff, declared, signed_in
 from coordinator.auth.services import user_by_email
 from coordinator.extensions import db
 from coordinator.families import services
@@ -98,7 +98,7 @@ def my_families():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@signed_in
+@agency_staff
 def new_family():
     form = NewFamilyForm()
     if form.validate_on_submit():

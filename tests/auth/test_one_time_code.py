@@ -207,3 +207,21 @@ def test_codes_are_not_sent_without_limit(app, smtp_app, smtp_server, client, ma
         request_code(client)
     send_all()
     assert len(messages_to(smtp_server, EMAIL)) == 3
+
+
+def test_wrong_passwords_typed_by_someone_else_do_not_lock_the_owner_out(smtp_app, smtp_server, client, make_user):
+    """Someone who knows an address and types wrong passwords locks the password sign-in only: the owner
+    still signs in with a code emailed to them."""
+    from tests.auth.test_throttling import THROTTLED, fail
+
+    make_user(EMAIL, NAME, agency_name=AGENCY)
+    attacker = smtp_app.test_client()
+    fail(attacker, EMAIL, smtp_app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT"])
+    assert THROTTLED in text_of(submit(attacker, "/sign-in", {"email": EMAIL, "password": "guess"}))
+
+    request_code(client)
+    send_all()
+    [received] = smtp_server.messages
+    response = enter_code(client, code_in(received))
+    assert response.status_code == 302
+    assert who_is_signed_in(client) == NAME

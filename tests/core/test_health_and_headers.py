@@ -122,3 +122,31 @@ def test_unknown_page_is_a_styled_404(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_the_health_check_does_not_say_which_database_it_uses(client):
+    body = client.get("/healthz").get_json()
+    assert body["database"] == {"state": "ok"}
+    assert "sqlite" not in str(body).lower() and "postgres" not in str(body).lower()
+
+
+def test_a_database_error_and_a_log_line_carry_no_value_that_was_typed(app, caplog):
+    """A failed statement's error (which is logged) shows the statement, not the names in it; a value
+    with a new line in it cannot start a log line of its own."""
+    import logging
+
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from coordinator.extensions import db
+
+    with pytest.raises(DBAPIError) as error:
+        db.session.execute(text("INSERT INTO no_such_table (name) VALUES (:name)"), {"name": "Kelly Harrow"})
+    db.session.rollback()
+    assert "Kelly Harrow" not in str(error.value)
+
+    with caplog.at_level(logging.WARNING):
+        logging.getLogger("coordinator.test").warning("search for %s", "Kelly\n2026-01-01 ERROR forged line")
+    [record] = [r for r in caplog.records if r.name == "coordinator.test"]
+    assert "\n" not in record.getMessage() and "Kelly\\n2026" in record.getMessage()

@@ -22,6 +22,8 @@ NETWORK = dict(lead="allowed", chair="allowed", taker="allowed", member="allowed
 BY_RULE = {
     "public": dict(anonymous="allowed", outsider="allowed", guest="allowed", admin="allowed", **NETWORK),
     "signed_in": dict(anonymous="signin", outsider="allowed", guest="allowed", admin="allowed", **NETWORK),
+    # The walk's guest is a GP with an agency; an account made for an email invitation has none (a test below).
+    "agency_staff": dict(anonymous="signin", outsider="allowed", guest="allowed", admin="403", **NETWORK),
     "admin": dict(anonymous="signin", outsider="403", guest="403", admin="allowed",
                   **{p: "403" for p in NETWORK}),
     "token": {p: "404" for p in PERSONAS},
@@ -368,3 +370,20 @@ def test_removal_from_the_network_ends_access_at_once_and_is_audited(app, world)
     assert world.family.reference not in client.get("/families").get_data(as_text=True)
     removal = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "network_member_removed"))
     assert removal.family_id == world.family.id and "Case transferred to another HV" in removal.detail
+
+
+def test_an_account_made_for_an_email_invitation_creates_no_family(app, world):
+    """Someone invited to a meeting by email (an account with no agency) sees the meetings they are invited
+    to and creates nothing; nor does an administrator."""
+    from coordinator.meetings.services import user_for_external
+
+    guest = user_for_external("visitor@elsewhere.test", actor=world.lead)
+    db.session.commit()
+    for user in (guest, world.admin):
+        client = app.test_client()
+        act_as(client, user)
+        assert client.get("/families/new").status_code == 403
+        assert client.post("/families/new", data={"family_name": "Made up"}).status_code in (400, 403)
+    lead = app.test_client()
+    act_as(lead, world.lead)
+    assert lead.get("/families/new").status_code == 200
