@@ -11,9 +11,11 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import SelectField
 from wtforms.validators import Optional as OptionalValidator
@@ -72,10 +74,28 @@ bp = Blueprint("families", __name__, url_prefix="/families")
 
 # --- My families ------------------------------------------------------------------------------------
 
+SEARCH_KEY = "caseload_search"
+
+
+@bp.post("/search")
+@signed_in
+def search_families():
+    """The caseload search is posted and kept in the session: a family's or a person's name typed into it
+    never appears in a URL (browser history, proxy and server logs)."""
+    form = FlaskForm()
+    if form.validate_on_submit():
+        session[SEARCH_KEY] = (request.form.get("q") or "").strip()[:100]
+    sort = request.form.get("sort")
+    return redirect(url_for("families.my_families", sort=sort if sort in services.SORTS else None))
+
+
 @bp.get("")
 @signed_in
 def my_families():
-    search = (request.args.get("q") or "").strip()[:100]
+    if "q" in request.args:  # an old bookmark or link: keep the search, drop it from the address
+        session[SEARCH_KEY] = (request.args.get("q") or "").strip()[:100]
+        return redirect(url_for("families.my_families", **{k: v for k, v in request.args.items() if k != "q"}))
+    search = session.get(SEARCH_KEY, "")
     sort = request.args.get("sort", "reference")
     if sort not in services.SORTS:
         sort = "reference"

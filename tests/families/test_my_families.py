@@ -78,20 +78,50 @@ def test_search_by_reference_and_by_name(app, world):
     db.session.commit()
     hv = signed_in(app, world.member)
 
-    page = Page(hv.get("/families", query_string={"q": okafor.reference}))
+    page = search(hv, okafor.reference)
     assert references(page) == [okafor.reference]
-    page = Page(hv.get("/families", query_string={"q": f"  {patel.reference.lower()} "}))
+    page = search(hv, f"  {patel.reference.lower()} ")
     assert references(page) == [patel.reference]
-    page = Page(hv.get("/families", query_string={"q": "okaf"}))
+    page = search(hv, "okaf")
     assert names(page) == ["Okafor"]  # not Okafor-Jones: that family is not in her caseload
     assert page.find("input", name="q").attrs["value"] == "okaf"
-    page = Page(hv.get("/families", query_string={"q": "HARROW"}))
+    page = search(hv, "HARROW")
     assert names(page) == ["Harrow"]
-    page = Page(hv.get("/families", query_string={"q": "Nobody"}))
+    page = search(hv, "Nobody")
     assert page.table_rows() == []
     assert 'No family in your caseload matches "Nobody".' in page.text
-    page = Page(hv.get("/families", query_string={"q": other.reference}))
+    page = search(hv, other.reference)
     assert page.table_rows() == [] and "Okafor-Jones" not in page.text
+    # Cleared, every family again.
+    page = Page(hv.get(follow(hv.post("/families/search", data={"csrf_token": csrf_of(hv), "q": ""}))))
+    assert sorted(names(page)) == ["Harrow", "Okafor", "Patel"]
+
+
+def csrf_of(client) -> str:
+    from tests.conftest import csrf_from
+
+    return csrf_from(client.get("/families").get_data(as_text=True))
+
+
+def follow(response) -> str:
+    assert response.status_code == 302, response.status_code
+    return response.headers["Location"]
+
+
+def search(client, text: str, **extra) -> Page:
+    """Search the caseload as the page does: posted, so the name typed never appears in an address."""
+    response = client.post("/families/search", data={"csrf_token": csrf_of(client), "q": text, **extra})
+    location = follow(response)
+    assert "q" not in parse_qs(urlsplit(location).query)
+    return Page(client.get(location))
+
+
+def test_a_search_in_an_old_link_is_kept_and_taken_out_of_the_address(app, world):
+    hv = signed_in(app, world.member)
+    response = hv.get("/families", query_string={"q": "Harrow", "sort": "name"})
+    location = follow(response)
+    assert "Harrow" not in location and "sort=name" in location
+    assert names(Page(hv.get(location))) == ["Harrow"]
 
 
 def test_sort_by_name(app, world):
@@ -132,12 +162,13 @@ def test_pages_of_families_follow_the_page_size(app, world):
     assert names(third) == ["Harrow"]
     assert not [a for a in third.find("nav", cls="govuk-pagination").find_all("a") if "Next" in a.text()]
 
-    # The search is kept from page to page ("s" is never in a reference, so only names match).
-    searched = Page(hv.get("/families", query_string={"q": "s", "sort": "name"}))
+    # The search is kept from page to page ("s" is never in a reference, so only names match), and is in
+    # none of the page links.
+    searched = search(hv, "s", sort="name")
     assert names(searched) == ["Adams", "Clarkson"]
     assert "(3)" in searched.text
     nav_links = [a.attrs["href"] for a in searched.find("nav", cls="govuk-pagination").find_all("a")]
-    assert nav_links and all(parse_qs(urlsplit(link).query).get("q") == ["s"] for link in nav_links)
+    assert nav_links and all("q" not in parse_qs(urlsplit(link).query) for link in nav_links)
     last = [link for link in nav_links if parse_qs(urlsplit(link).query).get("page") == ["2"]][0]
     assert names(Page(hv.get(last))) == ["Davis"]
 
@@ -166,7 +197,7 @@ def test_percent_and_underscore_in_a_search_are_not_wildcards(app, world):
 
     client = app.test_client()
     act_as(client, world.lead)
-    assert world.family.reference in client.get("/families?q=Harrow").get_data(as_text=True)
+    assert world.family.reference in search(client, "Harrow").html
     for wildcard in ("%", "_", "H_rrow"):
-        page = client.get("/families", query_string={"q": wildcard}).get_data(as_text=True)
+        page = search(client, wildcard).html
         assert f"/families/{world.family.reference}\"" not in page, wildcard
