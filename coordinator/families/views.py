@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -94,7 +95,8 @@ def search_families():
 def my_families():
     if "q" in request.args:  # an old bookmark or link: keep the search, drop it from the address
         session[SEARCH_KEY] = (request.args.get("q") or "").strip()[:100]
-        return redirect(url_for("families.my_families", **{k: v for k, v in request.args.items() if k != "q"}))
+        kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "q"}
+        return redirect(url_for("families.my_families", **kept))
     search = session.get(SEARCH_KEY, "")
     sort = request.args.get("sort", "reference")
     if sort not in services.SORTS:
