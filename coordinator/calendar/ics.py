@@ -153,7 +153,7 @@ def _people(event: Event, series, attendees) -> None:
 
 
 def _base_event(uid: str, series, *, sequence: int, stamp: datetime, start: datetime, end: datetime,
-                location: str | None, link: str | None, url: str, attendees, status: str = "CONFIRMED",
+                location: str | None, link: str | None, url: str, attendees, status: str | None = "CONFIRMED",
                 recurring: bool = False) -> Event:
     zone = ZoneInfo(series.timezone)
     event = Event()
@@ -178,7 +178,8 @@ def _base_event(uid: str, series, *, sequence: int, stamp: datetime, start: date
     place = ", ".join(part for part in (location, link) if part)
     if place:
         event.add("location", place)
-    event.add("status", status)
+    if status is not None:
+        event.add("status", status)
     event.add("transp", "OPAQUE")
     event.add("last-modified", series.updated_at.astimezone(UTC))
     _people(event, series, attendees)
@@ -251,3 +252,18 @@ def to_ics(events: list[Event], *, method: str | None, zones: set[str]) -> str:
     for event in events:
         cal.add_component(event)
     return cal.to_ical().decode("utf-8")
+
+
+def uninvite_event(series, occurrence=None, *, sequence: int, stamp: datetime, removed, url: str) -> Event:
+    """RFC 5546 3.2.5: a CANCEL that takes one attendee off the event (the series, or an extra meeting):
+    it lists the person removed, and carries no STATUS, since the event itself goes on for the others."""
+    if occurrence is not None:
+        return _base_event(occurrence.extra_uid, series, sequence=sequence, stamp=stamp, start=occurrence.starts_at,
+                           end=occurrence.ends_at, location=occurrence.where, link=occurrence.link, url=url,
+                           attendees=removed, status=None)
+    first = series.first_start
+    event = _base_event(series.uid, series, sequence=sequence, stamp=stamp, start=first,
+                        end=first + timedelta(minutes=series.duration_minutes), location=series.location,
+                        link=series.online_link, url=url, attendees=removed, status=None, recurring=True)
+    event.add("rrule", series.rule.ical_rrule())
+    return event

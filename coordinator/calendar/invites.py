@@ -104,10 +104,18 @@ def send_series_cancel(series: MeetingSeries, invitees: list[Invitee]) -> None:
 
 
 def send_removed(series: MeetingSeries, removed: list[Invitee]) -> None:
-    """Someone taken off the invitation list: the series, and any future extra meeting, leave their calendar."""
-    if not removed:
-        return
-    send_series_cancel(series, removed)
-    for occurrence in series.occurrences:
-        if occurrence.is_extra and occurrence.status is not OccurrenceStatus.CANCELLED and occurrence.starts_at >= utcnow():
-            send_extra_cancel(occurrence, removed)
+    """Someone taken off the invitation list: the series, and any future extra meeting, leave their
+    calendar, by an uninvite (RFC 5546 3.2.5: a CANCEL naming them, the event not cancelled for others), and
+    they are told they were taken off, not that the meetings stopped."""
+    stamp = utcnow()
+    extras = [o for o in series.occurrences
+              if o.is_extra and o.status is not OccurrenceStatus.CANCELLED and o.starts_at >= stamp]
+    for invitee in removed:
+        person = [meetings.Attendee(invitee.email, invitee.user.name, "REQ-PARTICIPANT")]
+        for occurrence in [None, *extras]:
+            url = meeting_queries.meeting_url(occurrence) if occurrence else meeting_queries.series_url(series)
+            event = ics.uninvite_event(series, occurrence, sequence=series.sequence, stamp=stamp, removed=person, url=url)
+            key = occurrence.extra_uid if occurrence else series.uid
+            _send(series, [invitee], method="CANCEL", events=[event], key=f"{key}:removed", url=url,
+                  subject=_subject(series, "you are no longer invited"), template="invite_removed",
+                  occurrence=occurrence, recurring=occurrence is None)

@@ -242,6 +242,15 @@ def test_an_invitee_taken_off_loses_the_series_and_the_others_are_updated(calend
     assert [(c.value("METHOD"), c.subs("VEVENT")[0].value("UID")) for c in last] == [
         ("CANCEL", series.uid), ("CANCEL", extra.extra_uid)]
     assert last[0].subs("VEVENT")[0].get("RECURRENCE-ID") is None
+    # An uninvite (RFC 5546 3.2.5): each CANCEL names the person removed, and does not cancel the event.
+    for cancel in last:
+        event = cancel.subs("VEVENT")[0]
+        assert [a.value.removeprefix("mailto:") for a in event.all("ATTENDEE")] == [removed.email]
+        assert event.get("STATUS") is None
+    email = world.messages_for(removed)[-2]
+    assert "no longer invited" in email["Subject"]
+    body = email.get_body(("plain",)).get_content()
+    assert "You are no longer invited to this meeting series" in body and "has been cancelled" not in body
     assert helpers.store_for(world.messages_for(removed)).events == {}
     start, end = world.window()
     assert helpers.icaljs_view(world.calendar_of(removed), start, end) == {}
