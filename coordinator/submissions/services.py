@@ -18,7 +18,7 @@ from coordinator.auth.models import User
 from coordinator.concurrency import claim_revision, flush_or_raise
 from coordinator.extensions import db, rows_matched
 from coordinator.families import services as family_services
-from coordinator.families.access import current_membership_clause
+from coordinator.families.access import current_membership_clause, membership_of
 from coordinator.families.models import (
     Family,
     FamilyStatus,
@@ -299,6 +299,12 @@ def may_write(request: SubmissionRequest, user: User) -> bool:
         NetworkMembership.role != NetworkRole.GUEST)) is not None
 
 
+def in_network(family, user: User) -> bool:
+    """A current member of the family's network (a guest, invited to its meetings only, is not)."""
+    membership = membership_of(family, user)
+    return membership is not None and membership.role is not NetworkRole.GUEST
+
+
 def hand_over(request: SubmissionRequest, *, actor: User, colleague: User) -> None:
     if colleague.agency_id != request.agency_id:
         raise UpdateError("Choose a colleague from your own agency")
@@ -306,12 +312,13 @@ def hand_over(request: SubmissionRequest, *, actor: User, colleague: User) -> No
         raise UpdateError("That colleague's account is deactivated")
     if colleague.id == request.recipient_id:
         raise UpdateError("The request is already theirs")
+    if not in_network(request.occurrence.series.family, colleague):
+        # Writing the update shows the household: only the lead professional decides who sees that.
+        raise UpdateError(f"{colleague.name} is not in this family's professional network: ask the lead "
+                          "professional to add them first")
     request.recipient_id = colleague.id
     request.recipient = colleague
     request.handed_over_by_id = actor.id
-    from coordinator.meetings.services import _ensure_guest_access
-
-    _ensure_guest_access(request.occurrence.series.family, colleague, actor)
     audit.record("update_request_handed_over", object_type="submission_request", object_id=request.id,
                  family_id=request.family_id, actor=actor, detail=f"to user {colleague.id}")
     _email_request(request, "handed_over", f"update-handover:{request.id}:{colleague.id}:{utcnow().isoformat()}")

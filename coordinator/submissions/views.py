@@ -218,9 +218,10 @@ def show_submission(family: Family, update_request: SubmissionRequest, submissio
 @bp.route("/updates/<int:request_id>/hand-over", methods=["GET", "POST"])
 @family_view(Need.ATTEND, load=REQUEST, may=may_write_update)
 def hand_over(family: Family, update_request: SubmissionRequest):
-    colleagues = db.session.scalars(select(User).where(User.agency_id == update_request.agency_id,
-                                                       User.active.is_(True), User.id != update_request.recipient_id)
-                                    .order_by(User.name)).all()
+    # Colleagues in the family's network only: the lead professional decides who sees the household.
+    colleagues = [u for u in db.session.scalars(select(User).where(
+        User.agency_id == update_request.agency_id, User.active.is_(True), User.id != update_request.recipient_id)
+        .order_by(User.name)) if services.in_network(family, u)]
     from coordinator.submissions.forms import HandOverForm
 
     form = HandOverForm()
@@ -239,7 +240,8 @@ def hand_over(family: Family, update_request: SubmissionRequest):
                 flash(f"The request is now with {colleague.name}, who has been emailed.", "success")
                 return redirect(url_for("meetings.show_occurrence", ref=family.reference,
                                         occurrence_id=update_request.occurrence_id))
-    return render_template("submissions/hand_over.html", form=form, family=family, update_request=update_request)
+    return render_template("submissions/hand_over.html", form=form, family=family, update_request=update_request,
+                           lead=family_services.lead_of(family))
 
 
 @bp.post("/updates/<int:request_id>/allow-several")

@@ -27,8 +27,14 @@ from tests.submissions.conftest import (
 
 @pytest.fixture
 def colleague(team, make_user):
-    """Another health visitor, in the agency but not (yet) in the family's network."""
-    return make_user("hv2@nhs.test", "Hal Visitor", agency_name="Health visiting")
+    """Another health visitor, whom the lead professional has added to the family's network."""
+    from coordinator.families import services as families
+
+    hal = make_user("hv2@nhs.test", "Hal Visitor", agency_name="Health visiting")
+    families.add_to_network(team.family, hal, NetworkRole.MEMBER, reason="Covers the health visitor's leave",
+                            actor=team.lead)
+    db.session.commit()
+    return hal
 
 
 def hand_over_url(world, request) -> str:
@@ -68,10 +74,10 @@ def test_the_colleague_is_emailed_and_can_write_the_update(app, team, colleague,
     assert request.recipient_id == colleague.id and request.handed_over_by_id == team.member.id
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "update_request_handed_over")).all()
     assert event.actor_id == team.member.id and event.object_id == str(request.id)
-    # The colleague can now see this family's meetings (a guest: not its record).
-    membership = db.session.scalar(select(NetworkMembership).where(NetworkMembership.family_id == team.family.id,
-                                                                   NetworkMembership.user_id == colleague.id))
-    assert membership.role is NetworkRole.GUEST
+    # Handing over gives no one access: the colleague was in the network already, as the lead decided.
+    memberships = db.session.scalars(select(NetworkMembership).where(NetworkMembership.family_id == team.family.id,
+                                                                     NetworkMembership.user_id == colleague.id)).all()
+    assert [m.role for m in memberships] == [NetworkRole.MEMBER]
 
     [message] = delivered(smtp_server)
     assert message["To"] == "hv2@nhs.test"
@@ -89,7 +95,6 @@ def test_the_colleague_is_emailed_and_can_write_the_update(app, team, colleague,
     page = Page(other.get(update_url(team.world, request)))
     assert page.status_code == 200
     assert "Kelly Harrow (lives in the home)" in page.text
-    assert other.get(f"/families/{team.family.reference}").status_code == 404  # the record stays closed to a guest
     response = post_update(other, update_url(team.world, request), complete_answers(team.world))
     assert response.status_code == 302
     request = fresh(SubmissionRequest, request.id)
@@ -129,3 +134,25 @@ def test_only_someone_who_may_write_the_update_can_hand_it_over(app, team, colle
     response = client.post(url, data={"csrf_token": csrf_from(html), "colleague_id": str(colleague.id)})
     assert response.status_code == 403
     assert fresh(SubmissionRequest, request.id).recipient_id == team.member.id
+
+
+def test_a_colleague_outside_the_network_is_not_offered_and_is_refused(app, team, make_user):
+    """Writing the update shows the household: handing it to a colleague the lead professional has not
+    added to the network is refused, with what to do instead, and gives them nothing."""
+    outside = make_user("hv3@nhs.test", "Holly Visitor", agency_name="Health visiting")
+    request = send_requests(team.world)["Health visiting"]
+    client = signed_in(app, team.member)
+    url = hand_over_url(team.world, request)
+    page = Page(client.get(url))
+    offered = {o.attrs.get("value") for o in page.find("select", name="colleague_id").find_all("option")}
+    assert str(outside.id) not in offered
+    assert "ask the lead professional, Lee Lead, to add them first" in page.text
+
+    response = client.post(url, data={"csrf_token": csrf_from(page.html), "colleague_id": str(outside.id)})
+    assert_form_error(Page(response), "Choose a colleague from your own agency", "colleague_id")
+    assert fresh(SubmissionRequest, request.id).recipient_id == team.member.id
+    assert signed_in(app, outside).get(update_url(team.world, request)).status_code == 404
+    from coordinator.submissions import services
+
+    with pytest.raises(services.UpdateError, match="not in this family's professional network"):
+        services.hand_over(fresh(SubmissionRequest, request.id), actor=team.member, colleague=outside)
