@@ -89,6 +89,14 @@ def test_lead_creates_a_family_and_adds_an_unknown_man(page, axe, make_user):
     page.goto("/families")
     expect(page.get_by_role("link", name=reference)).to_be_visible()
     axe.check("my families")
+    # Searching by a name: found, and the name typed is nowhere in the address.
+    page.get_by_label("Search by reference or family name").fill("Harrow")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.get_by_role("link", name=reference)).to_be_visible()
+    assert "Harrow" not in page.url
+    axe.check("my families, searched")
+    page.get_by_role("button", name="Clear the search").click()
+    expect(page.get_by_label("Search by reference or family name")).to_have_value("")
     page.goto(f"/families/{reference}/access-history")
     axe.check("access history")
     page.goto(f"/families/{reference}/household/history")
