@@ -85,7 +85,10 @@ def _one_line_log_messages() -> None:
 
     def one_line(*args, **kwargs):
         record = make(*args, **kwargs)
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed call is logging's to report, when it formats the record
+            return record
         if "\n" in message or "\r" in message:
             record.msg, record.args = message.replace("\r", "\\r").replace("\n", "\\n"), None
         return record

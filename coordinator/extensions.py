@@ -27,10 +27,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
-def _lower(value):
-    return value.lower() if isinstance(value, str) else value
-
-
 @event.listens_for(Engine, "connect")
 def _sqlite_connection(connection, _record) -> None:
     """SQLite as the application needs it. Write-ahead-log mode: pages are read while the scheduler writes (a rollback journal makes
@@ -38,9 +34,6 @@ def _sqlite_connection(connection, _record) -> None:
     and the database (synchronous stays FULL: a committed change survives a power cut). The mode is kept
     in the file, so this only does something on a database's first connection."""
     if isinstance(connection, sqlite3.Connection):
-        # lower() as PostgreSQL has it, for every letter, not only ASCII: names unique "whatever their case"
-        # (agencies, emails) are so for "École" and "ÉCOLE" on both databases.
-        connection.create_function("lower", 1, _lower, deterministic=True)
         mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
         if mode not in ("wal", "memory"):
             connection.execute("PRAGMA journal_mode=WAL")

@@ -1,7 +1,7 @@
 """What reaches the application from a request is made safe to store before any view sees it.
 
 - **Ids in paths** (``<int:...>``) are the database's integers: a number beyond them matches no route
-  (404), rather than reaching the database and failing there.
+  (404), rather than reaching the database and failing there; text in paths has no control characters.
 - **Control characters** in every query and form value (NUL, escape sequences, the C1 block; not tab,
   new line or carriage return) are removed: they have no place in any field, PostgreSQL refuses NUL, and
   mail and calendar files must not carry them. Removing them loses nothing anyone typed.
@@ -12,7 +12,7 @@ import re
 
 from flask import Request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 LARGEST_ID = 2**31 - 1  # PostgreSQL's integer; SQLite's is larger
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -28,6 +28,15 @@ class DatabaseId(IntegerConverter):
     def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = LARGEST_ID,  # noqa: A002
                  signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class PlainText(UnicodeConverter):
+    """``<...>`` and ``<string:...>`` in every route: no control characters (a NUL would reach the database,
+    which refuses it); such a path matches no route (404)."""
+
+    def __init__(self, map, minlength: int = 1, maxlength: int | None = None, length: int | None = None) -> None:
+        super().__init__(map, minlength=minlength, maxlength=maxlength, length=length)
+        self.regex = self.regex.replace("[^/]", "[^/\x00-\x1f\x7f-\x9f]")
 
 
 class CleanParameters(ImmutableMultiDict):
@@ -57,3 +66,4 @@ def bounded_int(value: str | None, default: int, *, low: int = 1, high: int = LA
 def init_app(app) -> None:
     app.request_class = CleanRequest
     app.url_map.converters["int"] = DatabaseId
+    app.url_map.converters["default"] = app.url_map.converters["string"] = PlainText

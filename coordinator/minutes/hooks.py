@@ -5,6 +5,7 @@ from flask import render_template
 
 from coordinator.families import signals as families
 from coordinator.hooks import fills, on
+from coordinator.meetings import signals as meeting_signals
 from coordinator.minutes import actions as minutes_actions
 from coordinator.minutes import outcomes as minutes_outcomes
 from coordinator.minutes import services
@@ -32,3 +33,10 @@ def meeting_minutes(family, occurrence, user, **context):
 @on(open_actions_for_agency)
 def open_actions(family, agency_id):
     return minutes_actions.open_actions_for_agency(family, agency_id)
+
+
+@on(meeting_signals.occurrence_in_use)
+def meeting_has_minutes(occurrence, **_):
+    """A meeting with minutes started (or actions or goal scores recorded at it) stays, cancelled, when its
+    series is cut short: none of that is lost."""
+    return services.has_records(occurrence)

@@ -8,7 +8,7 @@ import json
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -41,6 +41,7 @@ from coordinator.minutes.models import (
     CorrectionState,
     DecisionsSummary,
     Goal,
+    GoalScore,
     Minutes,
     MinutesRevision,
     MinutesStatus,
@@ -129,6 +130,8 @@ def start_minutes(occurrence: Occurrence, actor: User) -> Minutes:
         return existing
     if occurrence.status is OccurrenceStatus.CANCELLED:
         raise MinutesError("This meeting was cancelled: it has no minutes")
+    if occurrence.series.family.is_closed:
+        raise MinutesError("This family's record is closed: no minutes can be started")
     _check_taken_place(occurrence, "Minutes can be started from the day of the meeting")
     content = prefill(occurrence)
     minutes = Minutes(occurrence_id=occurrence.id, family_id=occurrence.series.family_id, status=MinutesStatus.DRAFT,
@@ -243,6 +246,17 @@ def ask_for_change(minutes: Minutes, *, actor: User, note: str, expected_revisio
     minutes.approved_by_id = minutes.approved_at = None
     audit.record("minutes_change_requested", object_type="minutes", object_id=minutes.id,
                  family_id=minutes.family_id, actor=actor, detail=note[:400])
+
+
+def has_records(occurrence: Occurrence) -> bool:
+    """Whether anything of the minutes area is about this meeting (minutes, an action or goal agreed or
+    reviewed at it, a goal scored at it), in one query."""
+    about = [select(Minutes.id).where(Minutes.occurrence_id == occurrence.id),
+             select(Action.id).where(Action.agreed_at_id == occurrence.id),
+             select(ActionUpdate.id).where(ActionUpdate.reviewed_at_id == occurrence.id),
+             select(Goal.id).where(Goal.agreed_at_id == occurrence.id),
+             select(GoalScore.id).where(GoalScore.occurrence_id == occurrence.id)]
+    return bool(db.session.scalar(select(or_(*(exists(query) for query in about)))))
 
 
 def _check_taken_place(occurrence: Occurrence, what: str) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import joinedload
 
 from coordinator.audit import services as audit
@@ -303,6 +303,17 @@ def in_network(family, user: User) -> bool:
     """A current member of the family's network (a guest, invited to its meetings only, is not)."""
     membership = membership_of(family, user)
     return membership is not None and membership.role is not NetworkRole.GUEST
+
+
+def colleagues_in_network(request: SubmissionRequest) -> list[User]:
+    """Who the request may be handed to, in one query: active colleagues of its agency in the family's
+    network (not guests); the lead professional decides who sees the household the update shows."""
+    return list(db.session.scalars(
+        select(User).where(User.agency_id == request.agency_id, User.active.is_(True), User.id != request.recipient_id,
+                           exists().where(NetworkMembership.family_id == request.family_id,
+                                          NetworkMembership.role != NetworkRole.GUEST,
+                                          current_membership_clause(User.id, today())))
+        .order_by(User.name)))
 
 
 def hand_over(request: SubmissionRequest, *, actor: User, colleague: User) -> None:

@@ -8,7 +8,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from coordinator.audit import services as audit
-from coordinator.auth.models import User
 from coordinator.extensions import commit_keeping_loaded, db
 from coordinator.families import services as family_services
 from coordinator.families.access import Need, family_view, is_lead
@@ -218,10 +217,7 @@ def show_submission(family: Family, update_request: SubmissionRequest, submissio
 @bp.route("/updates/<int:request_id>/hand-over", methods=["GET", "POST"])
 @family_view(Need.ATTEND, load=REQUEST, may=may_write_update)
 def hand_over(family: Family, update_request: SubmissionRequest):
-    # Colleagues in the family's network only: the lead professional decides who sees the household.
-    colleagues = [u for u in db.session.scalars(select(User).where(
-        User.agency_id == update_request.agency_id, User.active.is_(True), User.id != update_request.recipient_id)
-        .order_by(User.name)) if services.in_network(family, u)]
+    colleagues = services.colleagues_in_network(update_request)
     from coordinator.submissions.forms import HandOverForm
 
     form = HandOverForm()

@@ -225,16 +225,3 @@ def test_html_typed_into_an_agency_name_is_shown_as_text(admin_client, admin):
     assert "<script>alert" not in audit.get_data(as_text=True)
     assert any(name in " ".join(row) for row in page_of(audit).table_rows())
 
-
-def test_agency_names_clash_whatever_the_case_of_any_letter(app, client, make_user):
-    """"ÉCOLE SAINT-JEAN" and "école saint-jean" are one agency, on SQLite as on PostgreSQL: the second is
-    refused with the form's message, never a server error."""
-    from tests.families.conftest import act_as
-    from tests.support.pages import Page, post_form
-
-    admin = make_user("root@council.test", "Ada Admin", admin=True)
-    act_as(client, admin)
-    assert post_form(client, "/admin/agencies/new", {"name": "ÉCOLE SAINT-JEAN", "kind": "SCHOOL"}).status_code == 302
-    response = post_form(client, "/admin/agencies/new", {"name": "école saint-jean", "kind": "SCHOOL"})
-    assert response.status_code == 200
-    assert "An agency with this name already exists" in Page(response.get_data(as_text=True)).text

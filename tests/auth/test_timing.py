@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-FLOOR = 0.05  # seconds: SIGN_IN_ANSWER_SECONDS for this test (0.4 in production)
+FLOOR = 0.12  # seconds: SIGN_IN_ANSWER_SECONDS for this test (0.4 in production), above the work even on a busy machine
 TRIES = 30
 KNOWN, UNKNOWN = "pat@partnership.test", "nobody@partnership.test"
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from coordinator.extensions import db
 from tests.calendar.helpers import python_view
+from tests.minutes.conftest import client_for, team  # noqa: F401  (the fixtures)
 
 
 def test_ending_a_series_keeps_the_meetings_updates_were_asked_for(app, world):
@@ -82,3 +83,37 @@ def test_closing_a_family_cancels_its_meetings_in_every_calendar_and_closes_its_
     families.reopen_family(world.family, actor=world.lead, reason="Family back in the area")
     db.session.commit()
     assert series.status is SeriesStatus.ENDED and {r.state for r in requests} == {RequestState.CLOSED}
+
+
+def test_ending_a_series_keeps_a_meeting_whose_minutes_were_started(app, world):
+    """Minutes may be started from the meeting's morning: a series ended (or the family closed) before the
+    meeting starts keeps it, cancelled, with its minutes (a foreign-key error on PostgreSQL before)."""
+    from coordinator.meetings import services as meetings
+    from coordinator.meetings.models import Occurrence, OccurrenceStatus
+    from coordinator.minutes.models import Minutes, MinutesStatus
+    from coordinator.timeutil import utcnow
+
+    future = sorted((o for o in world.series.occurrences if o.starts_at > utcnow()), key=lambda o: o.starts_at)
+    later = future[-1]
+    db.session.add(Minutes(occurrence_id=later.id, family_id=world.family.id, status=MinutesStatus.DRAFT,
+                           content="{}", revision=1))
+    db.session.commit()
+
+    meetings.end_series(world.series, actor=world.lead)
+    db.session.commit()
+    kept = db.session.get(Occurrence, later.id)
+    assert kept is not None and kept.status is OccurrenceStatus.CANCELLED
+    assert db.session.scalar(db.select(Minutes).where(Minutes.occurrence_id == later.id)) is not None
+
+
+def test_a_closed_familys_minutes_are_not_started_by_opening_the_editor(app, team, client_for):
+    """Opening the editor (a GET) of a meeting with no minutes, in a closed family, writes nothing."""
+    from coordinator.families import services as families
+    from coordinator.minutes.models import Minutes
+
+    families.close_family(team.family, actor=team.lead, on=team.family.created_at.date(), reason="Case closed")
+    db.session.commit()
+    meeting = team.meetings[0]
+    response = client_for(team.taker).get(team.editor(meeting))
+    assert response.status_code == 302
+    assert db.session.scalar(db.select(Minutes).where(Minutes.occurrence_id == meeting.id)) is None
