@@ -6,6 +6,7 @@ never names or case details.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -192,6 +193,12 @@ def send_due(holder: str, now: datetime | None = None, transport=None,
     # The per-message writes on a connection of their own, held for the run: one taken from the pool for
     # each message would be pinged and reset each time, tripling a message's round trips to the database.
     delivered = _Delivered(holder, db.engine.connect().execution_options(isolation_level="AUTOCOMMIT"))
+    # On PostgreSQL these bookkeeping commits do not wait for the disk: a database crash could forget the
+    # last half second of them, and the messages concerned would go again (their Message-ID lets mail
+    # systems drop the copy). None is lost: a message is queued by its change's own, synchronous, commit.
+    asynchronous = delivered.connection.dialect.name == "postgresql"
+    if asynchronous:
+        delivered.connection.exec_driver_sql("SET synchronous_commit = off")
     try:
         while may_go_on():
             ids = claim_due(holder, now, current_app.config["OUTBOX_BATCH_SIZE"])
@@ -208,6 +215,9 @@ def send_due(holder: str, now: datetime | None = None, transport=None,
             try:
                 delivered.record_and_take(None)
             finally:
+                if asynchronous and not delivered.connection.invalidated:
+                    with contextlib.suppress(Exception):
+                        delivered.connection.exec_driver_sql("RESET synchronous_commit")
                 delivered.connection.close()
                 if still_holder is not None:
                     release_own_claims(holder)  # stopped mid-batch: the rest waits for the next run

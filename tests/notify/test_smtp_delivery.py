@@ -232,5 +232,5 @@ def test_sending_costs_one_database_statement_per_message(smtp_app, smtp_server)
 
     small, large = statements_to_send(10, "small"), statements_to_send(60, "large")
     assert large - small == 50, (small, large)
-    assert small <= 10 + 8
+    assert small <= 10 + 10  # the claim, read and release of a batch, and the connection set up
     assert len(smtp_server.messages) == 70
