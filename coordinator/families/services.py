@@ -17,6 +17,7 @@ from coordinator.auth.models import User
 from coordinator.concurrency import claim_revision, lock_for_change
 from coordinator.extensions import db
 from coordinator.families import signals
+from coordinator.families.access import current_memberships
 from coordinator.families.models import (
     CONCERNS,
     Child,
@@ -489,12 +490,8 @@ def remove_from_network(membership: NetworkMembership, *, actor: User, reason: s
     audit.record("network_member_removed", object_type="network_membership", object_id=membership.id,
                  family_id=membership.family_id, actor=actor,
                  detail=f"user {membership.user_id}; reason: {reason}"[:500])
-    if not current_memberships_of(membership.family, membership.user_id, on):
+    if not current_memberships(membership.family, membership.user):
         signals.member_left.send(membership.family, user=membership.user, actor=actor)
-
-
-def current_memberships_of(family: Family, user_id: int, on: date) -> list[NetworkMembership]:
-    return [m for m in family.network if m.user_id == user_id and m.is_current(on)]
 
 
 def current_network(family: Family) -> list[NetworkMembership]:

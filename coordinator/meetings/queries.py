@@ -3,7 +3,7 @@ met and next meets, whether a series is overdue against its type's cadence, bank
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -16,7 +16,7 @@ from coordinator.meetings.recurrence import to_utc
 from coordinator.meetings.services import Schedule, horizon_end, type_settings
 from coordinator.meetings.workdays import bank_holiday_name
 from coordinator.memo import once_per_page
-from coordinator.timeutil import utcnow
+from coordinator.timeutil import as_utc, utcnow
 from coordinator.urls import external_url
 
 
@@ -81,11 +81,6 @@ def series_health(series: MeetingSeries, now: datetime | None = None) -> SeriesH
         series, next_meeting.starts_at if next_meeting else None, last_held.starts_at if last_held else None, now))
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    # Aggregates may come back without the column type's conversion (SQLite: naive UTC).
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
-
-
 def health_of(family_id: int, now: datetime | None = None) -> list[tuple[MeetingSeries, SeriesHealth]]:
     """A family's series, each with its health, for the list of them: the next meetings read by their
     start (one query for them all), the last held meeting only by date."""
@@ -134,7 +129,7 @@ def families_series(family_ids: list[int], now: datetime) -> list[SeriesDates]:
                    first_start(Occurrence.status == OccurrenceStatus.HELD, latest=True),
                    first_start(Occurrence.starts_at <= now, not_cancelled, latest=True))
             .where(MeetingSeries.family_id.in_(family_ids)).order_by(MeetingSeries.created_at, MeetingSeries.id))
-        return [SeriesDates(series, _aware(next_at), _aware(last_held_at), _aware(last_at))
+        return [SeriesDates(series, as_utc(next_at), as_utc(last_held_at), as_utc(last_at))
                 for series, next_at, last_held_at, last_at in rows]
 
     if not family_ids:

@@ -9,7 +9,6 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import exists, select
@@ -37,7 +36,7 @@ from coordinator.meetings.models import (
     SeriesStatus,
 )
 from coordinator.meetings.recurrence import NonexistentLocalTime, Rule, to_utc
-from coordinator.timeutil import today, utcnow
+from coordinator.timeutil import local_zone, today, utcnow
 
 
 class MeetingError(ValueError):
@@ -535,7 +534,7 @@ def withdraw_invitations(series: MeetingSeries, user_ids: set[int], *, actor: Us
 def withdraw_lapsed_invitations(now: datetime | None = None, may_go_on: Callable[[], bool] = lambda: True) -> int:
     """The scheduler's job: people whose membership of a family's network has ended (by its date, or
     removed) are taken off the family's running series. One query when there is nothing to do."""
-    on = (now or utcnow()).astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()  # as today() has it
+    on = (now or utcnow()).astimezone(local_zone()).date()  # as today() has it
     lapsed = db.session.execute(
         select(Invitee.series_id, Invitee.user_id).join(MeetingSeries, MeetingSeries.id == Invitee.series_id)
         .where(MeetingSeries.status == SeriesStatus.ACTIVE, Invitee.removed_at.is_(None),

@@ -10,7 +10,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import cast
 
 from flask import current_app, render_template
@@ -24,7 +24,7 @@ from coordinator.notify.transports import (
     TemporaryFailure,
     make_transport,
 )
-from coordinator.timeutil import utcnow
+from coordinator.timeutil import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +327,7 @@ def _retry_or_fail(message: OutboxMessage, now: datetime, error: str, *, expecte
     """A temporary failure (the relay is down, busy, or refused for now) is retried with back-off for
     OUTBOX_RETRY_WINDOW_HOURS from when the message was due. An unexpected error is retried too, but only
     OUTBOX_MAX_ATTEMPTS times: a message that keeps breaking the sender is quarantined as failed."""
-    out_of_time = now - _aware(message.due_at) >= retry_window()
+    out_of_time = now - as_utc(message.due_at) >= retry_window()
     out_of_attempts = not expected and message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
     if out_of_time or out_of_attempts:
         why = "gave up after the retry window" if out_of_time else f"gave up after {message.attempts} attempts"
@@ -350,10 +350,6 @@ def _reset(transport) -> None:
         transport.close()
     except Exception:  # noqa: BLE001 - a connection already broken cannot be closed cleanly either
         log.debug("closing the transport after an error failed too", exc_info=True)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 # Emails that carry a sign-in secret (a code, a reset or invitation link): once delivered, only their
@@ -425,7 +421,7 @@ def backlog(now: datetime | None = None) -> dict:
                                                                    OutboxMessage.failed_at >= window_start))
 
     def age(moment):
-        return None if moment is None else round((now - _aware(moment)).total_seconds())
+        return None if moment is None else round((now - as_utc(moment)).total_seconds())
 
     return {
         "pending": waiting,
