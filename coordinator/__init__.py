@@ -77,20 +77,21 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _one_line_log_messages() -> None:
-    """Every log message on one line: a value someone typed with a new line in it cannot forge a log
-    line of its own (tracebacks, formatted apart, keep theirs)."""
+    """Every value put into a log message stays on its line: a value someone typed with a new line in it
+    cannot forge a log line of its own. (The messages' own text, and tracebacks, keep their lines.)"""
     make = logging.getLogRecordFactory()
     if getattr(make, "one_line", False):
         return
 
+    def escaped(value):
+        return value.replace("\r", "\\r").replace("\n", "\\n") if isinstance(value, str) else value
+
     def one_line(*args, **kwargs):
         record = make(*args, **kwargs)
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a malformed call is logging's to report, when it formats the record
-            return record
-        if "\n" in message or "\r" in message:
-            record.msg, record.args = message.replace("\r", "\\r").replace("\n", "\\n"), None
+        if isinstance(record.args, tuple):
+            record.args = tuple(escaped(value) for value in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: escaped(value) for key, value in record.args.items()}
         return record
 
     one_line.one_line = True  # type: ignore[attr-defined]
