@@ -26,7 +26,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from coordinator import inputs
 from coordinator.access import public, rule_of, signed_in
 from coordinator.extensions import db, login_manager
-from coordinator.timeutil import utcnow
+from coordinator.timeutil import today, utcnow
 
 bp = Blueprint("core", __name__)
 
@@ -61,7 +61,17 @@ def access_rule(app: Flask, endpoint: str) -> str | None:
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in"))
-    return render_template("core/home.html")
+    from coordinator.todo import todo_for
+
+    on = today()
+    items = todo_for(current_user, on)
+    groups = [
+        ("Overdue", [i for i in items if i.is_overdue(on)]),
+        ("Due in the next 7 days", [i for i in items if i.is_due_soon(on)]),
+        ("Later", [i for i in items if i.due is not None and not i.is_overdue(on) and not i.is_due_soon(on)]),
+        ("No date", [i for i in items if i.due is None]),
+    ]
+    return render_template("core/home.html", groups=[g for g in groups if g[1]], count=len(items), on=on)
 
 
 @bp.get("/healthz")

@@ -8,6 +8,7 @@ from coordinator.families import signals as families
 from coordinator.hooks import fills, on
 from coordinator.meetings import queries as meeting_queries
 from coordinator.meetings import services as meeting_services
+from coordinator.meetings import todo as _todo  # noqa: F401 - connects its part of the to-do list
 from coordinator.meetings.models import MeetingSeries, SeriesStatus
 
 

@@ -9,6 +9,7 @@ from coordinator.meetings import signals as meeting_signals
 from coordinator.minutes import actions as minutes_actions
 from coordinator.minutes import outcomes as minutes_outcomes
 from coordinator.minutes import services
+from coordinator.minutes import todo as _todo  # noqa: F401 - connects its part of the to-do list
 from coordinator.submissions.signals import open_actions_for_agency
 
 

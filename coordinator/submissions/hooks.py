@@ -12,6 +12,7 @@ from coordinator.hooks import fills, on
 from coordinator.meetings import signals as meeting_signals
 from coordinator.meetings.models import OccurrenceStatus
 from coordinator.submissions import services
+from coordinator.submissions import todo as _todo  # noqa: F401 - connects its part of the to-do list
 from coordinator.submissions.models import SubmissionRequest
 
 

@@ -39,7 +39,7 @@ def app(app):
 # --- reading pages ----------------------------------------------------------------------------------
 
 CSRF_VALUE_RE = re.compile(r'(name="csrf_token" type="hidden" value=")[^"]*(")')
-SIGNED_IN_AS_RE = re.compile(r"Signed in as ([^<]+)</h1>")
+SIGNED_IN_AS_RE = re.compile(r"Signed in as ([^<]+)</span>")
 
 
 def without_csrf(html: str) -> str:
