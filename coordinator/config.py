@@ -116,6 +116,8 @@ class Defaults:
     # The pre-meeting pack's attention thresholds.
     WAS_NOT_BROUGHT_THRESHOLD = 2  # appointments the child was not brought to, across agencies
     SCALE_SPREAD_THRESHOLD = 4  # agencies' safety scales this far apart are a disagreement to discuss
+    # Notifications chosen as a daily digest are sent from this hour (local time) each day.
+    NOTIFICATION_DIGEST_HOUR = 7
     # Minutes.
     MINUTES_ONE_PERSON_MAY_WRITE_AND_APPROVE = False  # may the chair approve minutes they took themselves?
     MINUTES_CORRECTION_WORKING_DAYS = 10  # corrections may be asked for this long after publishing
@@ -155,6 +157,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "HEALTH_OUTBOX_WAIT_MINUTES": float,
     "HEALTH_FAILED_WINDOW_HOURS": float,
     "HEALTH_FAILED_MAX": int,
+    "NOTIFICATION_DIGEST_HOUR": int,
     "SCHEDULER_TICK_SECONDS": int,
     "SCHEDULER_LEASE_SECONDS": int,
     "SCHEDULER_STOP_GRACE_SECONDS": float,

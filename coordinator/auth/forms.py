@@ -79,3 +79,21 @@ class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token: for POST-only actions such as signing out."""
 
     submit = SubmitField("Sign out", widget=GovSubmitInput())
+
+
+def notification_form(kinds, chosen: dict, formdata=None):
+    """One GOV.UK radios question per kind of notification: as it happens, or in the morning's digest."""
+    from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
+    from wtforms import RadioField
+
+    from coordinator.forms import enum_choices
+    from coordinator.notify.models import Delivery
+
+    class NotificationForm(FlaskForm):
+        submit = SubmitField("Save how you are told", widget=GovSubmitInput())
+
+    for kind in kinds:
+        setattr(NotificationForm, kind.name, RadioField(
+            kind.label, widget=GovRadioInput(), choices=enum_choices(Delivery),
+            default=chosen[kind.name].name, validators=[InputRequired(message=f"Choose how you are told: {kind.label.lower()}")]))
+    return NotificationForm(formdata=formdata)

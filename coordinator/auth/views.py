@@ -185,7 +185,32 @@ def set_password(token: str):
 @bp.get("/account")
 @login_required
 def account():
-    return render_template("auth/account.html", form=ConfirmForm())
+    return render_template("auth/account.html", form=ConfirmForm(), notifications=_notification_form())
+
+
+def _notification_form(formdata=None):
+    from coordinator.auth.forms import notification_form
+    from coordinator.notify import personal
+
+    return notification_form(personal.KINDS, personal.settings_of(current_user.id), formdata)
+
+
+@bp.post("/account/notifications")
+@login_required
+def notification_settings():
+    from coordinator.notify import personal
+    from coordinator.notify.models import Delivery
+
+    form = _notification_form(request.form)
+    if not form.validate():
+        return render_template("auth/account.html", form=ConfirmForm(), notifications=form), 400
+    changed = personal.choose(current_user.id, {kind.name: Delivery[form[kind.name].data] for kind in personal.KINDS})
+    if changed:
+        audit.record("notification_settings_changed", object_type="user", object_id=current_user.id,
+                     detail=", ".join(changed))
+    db.session.commit()
+    flash("How you are told about new work is saved.", "success")
+    return redirect(url_for("auth.account") + "#notifications")
 
 
 @bp.post("/account/sign-out-everywhere")

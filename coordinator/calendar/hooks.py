@@ -33,3 +33,11 @@ def send_cut_short(series, invitees, had_past):
 @on(signals.invitees_removed)
 def send_removals(series, removed):
     invites.send_removed(series, removed)
+
+
+@on(signals.deputy_named)
+def send_deputy_invitation(occurrence, for_user, deputy, withdrawn):
+    if withdrawn is not None:
+        invites.send_deputy_invitation(occurrence, for_user, withdrawn, withdrawn=True)
+    if deputy is not None:
+        invites.send_deputy_invitation(occurrence, for_user, deputy)

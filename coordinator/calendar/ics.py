@@ -267,3 +267,27 @@ def uninvite_event(series, occurrence=None, *, sequence: int, stamp: datetime, r
                         link=series.online_link, url=url, attendees=removed, status=None, recurring=True)
     event.add("rrule", series.rule.ical_rrule())
     return event
+
+
+def deputy_event(series, occurrence, *, sequence: int, stamp: datetime, attendees, url: str, delegator: str,
+                 deputy, status: str = "CONFIRMED") -> Event:
+    """One meeting as sent to a deputy (RFC 5546 3.2.2.3, delegation): that meeting only (its RECURRENCE-ID
+    within the series, or an extra meeting's own UID), the invitee who sent them marked DELEGATED-TO and the
+    deputy DELEGATED-FROM."""
+    zone = ZoneInfo(series.timezone)
+    uid = occurrence.extra_uid or series.uid
+    event = _base_event(uid, series, sequence=sequence, stamp=stamp, start=occurrence.starts_at,
+                        end=occurrence.ends_at, location=occurrence.where, link=occurrence.link, url=url,
+                        attendees=[*attendees, deputy], status=status)
+    if not occurrence.extra_uid:
+        event.add("recurrence-id", _local(occurrence.original_start, zone))
+    people = event.get("attendee")
+    for address in people if isinstance(people, list) else [people]:
+        email = str(address).removeprefix("mailto:")
+        if email == delegator:
+            address.params["partstat"] = vText("DELEGATED")
+            address.params["delegated-to"] = vText(f"mailto:{deputy.email}")
+            address.params.pop("rsvp", None)
+        elif email == deputy.email:
+            address.params["delegated-from"] = vText(f"mailto:{delegator}")
+    return event

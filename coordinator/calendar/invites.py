@@ -119,3 +119,21 @@ def send_removed(series: MeetingSeries, removed: list[Invitee]) -> None:
             _send(series, [invitee], method="CANCEL", events=[event], key=f"{key}:removed", url=url,
                   subject=_subject(series, "you are no longer invited"), template="invite_removed",
                   occurrence=occurrence, recurring=occurrence is None)
+
+
+def send_deputy_invitation(occurrence: Occurrence, for_user, deputy, *, withdrawn: bool = False) -> None:
+    """The deputy's invitation to the one meeting they go to in an invitee's place (or, ``withdrawn``, its
+    cancellation for them when the invitee answers otherwise)."""
+    series = occurrence.series
+    person = meetings.Attendee(deputy.email, deputy.name, "REQ-PARTICIPANT")
+    url = meeting_queries.meeting_url(occurrence)
+    event = ics.deputy_event(series, occurrence, sequence=series.sequence, stamp=utcnow(),
+                             attendees=meetings.attendees(series), url=url, delegator=for_user.email, deputy=person,
+                             status="CANCELLED" if withdrawn else "CONFIRMED")
+    method = "CANCEL" if withdrawn else "REQUEST"
+    _send(series, [person], method=method, events=[event],  # type: ignore[list-item]
+          key=f"{occurrence.extra_uid or series.uid}:{occurrence.original_start.isoformat()}:deputy",
+          subject=_subject(series, f"{'no longer needed as a deputy' if withdrawn else 'you are asked to attend as a deputy'}"
+                           f" on {_when(series, occurrence)}"),
+          template="invite_cancel" if withdrawn else "invite_deputy", url=url, occurrence=occurrence,
+          recurring=False)

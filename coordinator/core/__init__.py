@@ -38,7 +38,8 @@ PUBLIC_ENDPOINTS = {
 }
 # Answered without reading or writing the session (monitoring, static files).
 SESSIONLESS_ENDPOINTS = {"core.healthz", "static"}
-SIGNED_IN_ENDPOINTS = {"auth.sign_out_confirm", "auth.sign_out", "auth.account", "auth.sign_out_everywhere"}
+SIGNED_IN_ENDPOINTS = {"auth.sign_out_confirm", "auth.sign_out", "auth.account", "auth.sign_out_everywhere",
+                       "auth.notification_settings"}
 
 
 def access_rule(app: Flask, endpoint: str) -> str | None:

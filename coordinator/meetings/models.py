@@ -238,3 +238,21 @@ class CalendarFeed(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     secret: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MeetingDeputy(Model):
+    """Someone an invitee sends to one meeting in their place: invited to that meeting only (it, its
+    pack's update request of the invitee, its minutes), never to the series."""
+
+    __tablename__ = "meeting_deputies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"), index=True)
+    for_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # the invitee who sends them
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    named_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the invitee answered otherwise later
+
+    occurrence: Mapped[Occurrence] = relationship()
+    for_user: Mapped[User] = relationship(foreign_keys=[for_user_id])
+    deputy: Mapped[User] = relationship(foreign_keys=[deputy_id])

@@ -23,7 +23,11 @@ def may_see_series(user, family, series, **_) -> bool:
 
 @refuses(404)
 def may_see_meeting(user, family, occurrence, **_) -> bool:
-    return _guest_invited(user, family, occurrence.series)
+    """A guest sees the meetings of the series they are invited to, and a meeting they are sent to as a
+    deputy."""
+    from coordinator.meetings.deputies import is_deputy_at
+
+    return _guest_invited(user, family, occurrence.series) or is_deputy_at(occurrence, user)
 
 
 @refuses(403, "Only people invited to this meeting can answer it.")

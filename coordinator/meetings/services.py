@@ -582,6 +582,13 @@ def respond(occurrence: Occurrence, user: User, response: Response, *, reason: s
     row.deputy_name = deputy_name or None
     row.deputy_email = deputy_email or None
     row.responded_at = utcnow()
+    from coordinator.meetings import deputies  # it uses this module's account and access helpers
+
+    try:
+        deputies.name_deputy(occurrence, user, name=deputy_name if response is Response.DEPUTY else None,
+                             email=deputy_email if response is Response.DEPUTY else None)
+    except deputies.DeputyError as error:
+        raise MeetingError(str(error), "deputy_email") from error
     audit.record("meeting_response", object_type="occurrence", object_id=occurrence.id,
                  family_id=occurrence.series.family_id, actor=user, detail=response.name)
     return row

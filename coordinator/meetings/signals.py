@@ -22,3 +22,6 @@ invitees_removed = signals.signal("meetings.invitees-removed")
 # Asked with ``occurrence``: answer True if the area holds records about that meeting (an update asked for,
 # a draft, minutes), which a meeting taken out of its series must not lose: it is kept, cancelled.
 occurrence_in_use = signals.signal("meetings.occurrence-in-use")
+# sender: the meeting; ``for_user`` sends ``deputy`` in their place, or (``deputy`` None) no longer sends
+# ``withdrawn``
+deputy_named = signals.signal("meetings.deputy-named")

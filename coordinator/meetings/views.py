@@ -492,7 +492,9 @@ def respond(family: Family, occurrence: Occurrence):
             services.respond(occurrence, current_user, Response[form.response.data], reason=form.reason.data,
                              deputy_name=form.deputy_name.data, deputy_email=form.deputy_email.data)
         except services.MeetingError as error:
-            form.response.errors = [str(error)]
+            db.session.rollback()
+            field = getattr(form, error.field or "response", form.response)
+            field.errors = [str(error)]
         else:
             db.session.commit()
             flash("Your answer is saved.", "success")

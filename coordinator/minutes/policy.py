@@ -29,7 +29,10 @@ def was_invited_to(user, occurrence) -> bool:
     """Invited to the meeting's series when the meeting took place: a guest (invited by email, outside the
     network) reads the minutes of the meetings they were asked to, not those held before they were invited
     or after they were taken off."""
-    return any(invitee.user_id == user.id and invitee.invited_to(occurrence) for invitee in occurrence.series.invitees)
+    from coordinator.meetings.deputies import is_deputy_at
+
+    return (any(invitee.user_id == user.id and invitee.invited_to(occurrence) for invitee in occurrence.series.invitees)
+            or is_deputy_at(occurrence, user))
 
 
 @refuses(403, "Only the people the minutes were sent to acknowledge them or ask for a correction.")

@@ -27,6 +27,7 @@ from coordinator.families.models import (
 from coordinator.meetings import services as meetings_services
 from coordinator.meetings.models import (
     InvitationResponse,
+    MeetingDeputy,
     Occurrence,
     OccurrenceStatus,
     Response,
@@ -47,9 +48,11 @@ from coordinator.minutes.models import (
     MinutesStatus,
     MinutesVersion,
 )
+from coordinator.notify.personal import notify_person
 from coordinator.notify.services import enqueue_template
 from coordinator.submissions.document import summary_for_minutes
 from coordinator.timeutil import local_zone, today, utcnow
+from coordinator.todo import spoken_date
 from coordinator.urls import external_url
 
 # The text sections of minutes, in the order of ../shared/domain.md.
@@ -231,6 +234,16 @@ def send_for_approval(minutes: Minutes, *, actor: User, expected_revision: int |
     minutes.change_requested = None
     audit.record("minutes_sent_for_approval", object_type="minutes", object_id=minutes.id,
                  family_id=minutes.family_id, actor=actor)
+    occurrence = minutes.occurrence
+    chair = occurrence.series.chair
+    if chair is not None and chair.id != actor.id:
+        ref = occurrence.series.family.reference
+        notify_person(chair, "minutes_to_approve", key=f"{minutes.id}:r{minutes.revision}",
+                      subject=f"Minutes waiting for your approval: family {ref}",
+                      line=f"The minutes of the {occurrence.series.meeting_type.label.lower()} meeting on "
+                           f"{spoken_date(occurrence.day)} (family {ref}) are waiting for your approval.",
+                      url=external_url("minutes.edit", ref=ref, occurrence_id=occurrence.id),
+                      family_id=minutes.family_id)
 
 
 def ask_for_change(minutes: Minutes, *, actor: User, note: str, expected_revision: int | None = None) -> None:
@@ -354,6 +367,10 @@ def distribution(occurrence: Occurrence) -> list[User]:
     for invitee in occurrence.series.current_invitees:
         if invitee.invited_to(occurrence):
             people.setdefault(invitee.user_id, invitee.user)
+    for deputy in db.session.scalars(select(MeetingDeputy).where(MeetingDeputy.occurrence_id == occurrence.id,
+                                                                 MeetingDeputy.withdrawn_at.is_(None))
+                                     .options(joinedload(MeetingDeputy.deputy))):
+        people.setdefault(deputy.deputy_id, deputy.deputy)  # sent in an invitee's place, they were at it
     return sorted((u for u in people.values() if u.active), key=lambda u: u.name)
 
 

@@ -7,3 +7,11 @@ def send_outbox(keeper, now):
     # A backlog can take longer than the lease: the keeper renews it as the sending goes, and stops the
     # sender (after the message in hand) once it is lost or the scheduler is stopping.
     return send_due(keeper.holder, now, still_holder=keeper.may_go_on)
+
+
+@due_job("notification-digests")
+def notification_digests(keeper, now):
+    """Each morning from NOTIFICATION_DIGEST_HOUR: one email per person with what waited for their digest."""
+    from coordinator.notify.personal import send_digests
+
+    return send_digests(now)

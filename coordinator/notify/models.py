@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Integer, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordinator.extensions import Model
@@ -47,3 +47,44 @@ class OutboxMessage(Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     family_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class Delivery(enum.Enum):
+    IMMEDIATELY = "As it happens, one email each time"
+    DAILY_DIGEST = "In one email each morning"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+class NotificationSetting(Model):
+    """How one person wants one kind of notification (coordinator.notify.personal); no row: the default."""
+
+    __tablename__ = "notification_settings"
+    __table_args__ = (UniqueConstraint("user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    delivery: Mapped[Delivery] = mapped_column(Enum(Delivery, native_enum=False, length=20))
+
+
+class DigestItem(Model):
+    """A notification held for the person's next daily digest: one line and a link, never a name."""
+
+    __tablename__ = "digest_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # the same event is never held twice
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    kind: Mapped[str] = mapped_column(String(40))
+    line: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str] = mapped_column(String(500))
+    family_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+Index("ix_digest_items_waiting", DigestItem.sent_at, DigestItem.user_id)

@@ -54,3 +54,11 @@ def close_the_family_requests(family, **_):
     """A closed family is asked for nothing more: its requests still waiting or open are closed (what was
     drafted or submitted stays)."""
     services.close_requests_of(family)
+
+
+@on(meeting_signals.deputy_named)
+def deputy_writes_the_update(occurrence, for_user, deputy, **_):
+    """The deputy may write the update the invitee was asked for, for that meeting (the invitee still may)."""
+    for request in db.session.scalars(select(SubmissionRequest).where(SubmissionRequest.occurrence_id == occurrence.id,
+                                                                      SubmissionRequest.recipient_id == for_user.id)):
+        request.deputy_id = deputy.id if deputy is not None else None

@@ -48,11 +48,15 @@ class SubmissionRequest(Model):
     # The chair may allow more than one update from the agency for this meeting.
     allow_several: Mapped[bool] = mapped_column(Boolean, default=False)
     handed_over_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Someone the recipient sends to the meeting in their place (coordinator.meetings: deputies) may write it.
+    deputy_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lead_told_late_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # once per request
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     occurrence: Mapped[Occurrence] = relationship()
     agency: Mapped[Agency] = relationship()
     recipient: Mapped[User] = relationship(foreign_keys=[recipient_id])
+    deputy: Mapped[User | None] = relationship(foreign_keys=[deputy_id])
     submissions: Mapped[list[Submission]] = relationship(back_populates="request", order_by="Submission.id")
 
 

@@ -29,9 +29,10 @@ from coordinator.families.models import (
     Sex,
     SightingKind,
 )
-from coordinator.meetings.models import Invitee, MeetingSeries, Occurrence, OccurrenceStatus
+from coordinator.meetings.models import Invitee, MeetingDeputy, MeetingSeries, Occurrence, OccurrenceStatus
 from coordinator.meetings.workdays import add_working_days
 from coordinator.notify.services import enqueue_template
+from coordinator.submissions import notices
 from coordinator.submissions.document import UpdateDocument
 from coordinator.submissions.models import (
     HouseholdProposal,
@@ -95,10 +96,18 @@ def _recipients_by_agency(occurrence: Occurrence) -> dict[int, User]:
     return chosen
 
 
+def deputies_named(occurrence_ids) -> dict[tuple[int, int], int]:
+    """The deputies named for these meetings: {(meeting, invitee): deputy}, in one query."""
+    return {(o, f): d for o, f, d in db.session.execute(
+        select(MeetingDeputy.occurrence_id, MeetingDeputy.for_user_id, MeetingDeputy.deputy_id).where(
+            MeetingDeputy.occurrence_id.in_(list(occurrence_ids)), MeetingDeputy.withdrawn_at.is_(None)))}
+
+
 def ensure_requests(occurrence: Occurrence, existing: dict[int, SubmissionRequest] | None = None,
-                    flush: bool = True) -> list[SubmissionRequest]:
+                    flush: bool = True, deputies: dict[tuple[int, int], int] | None = None) -> list[SubmissionRequest]:
     """Create the occurrence's requests (one per invited agency) if missing; keep their dates in step with
-    the meeting. ``existing``: its requests by agency, if the caller has read them with others'."""
+    the meeting. ``existing``: its requests by agency, if the caller has read them with others';
+    ``deputies``: the deputies named, by (meeting, invitee), likewise."""
     if existing is None:
         existing = {r.agency_id: r for r in db.session.scalars(
             select(SubmissionRequest).where(SubmissionRequest.occurrence_id == occurrence.id))}
@@ -111,6 +120,12 @@ def ensure_requests(occurrence: Occurrence, existing: dict[int, SubmissionReques
                                         send_on=send_on, deadline=deadline)
             db.session.add(request)
             existing[agency_id] = request
+    made = [r for r in existing.values() if r.id is None]
+    if made:  # an invitee may have named a deputy before the request was made: the deputy may write it too
+        if deputies is None:
+            deputies = deputies_named([occurrence.id])
+        for request in made:
+            request.deputy_id = deputies.get((occurrence.id, request.recipient_id))
     asked = _recipients_by_agency(occurrence)
     for request in existing.values():
         request.deadline, request.send_on = deadline, send_on
@@ -190,8 +205,10 @@ def _requests_for(occurrence_ids: Sequence[int], now: datetime, day: date, count
     for row in db.session.scalars(select(SubmissionRequest).where(SubmissionRequest.occurrence_id.in_(occurrence_ids))
                                   .options(joinedload(SubmissionRequest.recipient))):
         existing.setdefault(row.occurrence_id, {})[row.agency_id] = row
+    deputies = deputies_named(occurrence_ids)
     every = [request for occurrence in occurrences
-             for request in ensure_requests(occurrence, existing.setdefault(occurrence.id, {}), flush=False)]
+             for request in ensure_requests(occurrence, existing.setdefault(occurrence.id, {}), flush=False,
+                                            deputies=deputies)]
     asking = [request for request in every if request.state is RequestState.WAITING and request.send_on <= day]
     for request in asking:
         request.state, request.sent_at = RequestState.OPEN, now  # a new request is written already open
@@ -201,6 +218,11 @@ def _requests_for(occurrence_ids: Sequence[int], now: datetime, day: date, count
         counts["requests"] += 1
     submitted = set(db.session.scalars(select(Submission.request_id).where(
         Submission.request_id.in_([r.id for r in every]), Submission.status == SubmissionStatus.SUBMITTED)))
+    late = [r for r in every if r.state is RequestState.OPEN and r.id not in submitted and r.deadline < day
+            and r.lead_told_late_at is None]
+    notices.updates_late(late)
+    for request in late:
+        request.lead_told_late_at = now
     reminders: dict[int, str] = {}
     for request in every:
         if request.state is RequestState.OPEN and request.id not in submitted:
@@ -289,7 +311,7 @@ def _close_finished(now: datetime) -> int:
 # --- who may write -------------------------------------------------------------------------------------
 
 def may_write(request: SubmissionRequest, user: User) -> bool:
-    if user.id == request.recipient_id:
+    if user.id == request.recipient_id or (request.deputy_id is not None and user.id == request.deputy_id):
         return True
     if user.agency_id != request.agency_id:
         return False
@@ -408,7 +430,10 @@ def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
                                          late=is_past_deadline(request, now)))
         request.state = RequestState.SUBMITTED
         earlier = submission.versions[-2].data if len(submission.versions) >= 2 else None
-        _apply_household(submission, data, user, now, previous=json.loads(earlier) if earlier else {})
+        proposed = _apply_household(submission, data, user, now, previous=json.loads(earlier) if earlier else {})
+        notices.update_submitted(submission)
+        if proposed:
+            notices.person_proposed(submission, proposed)
     db.session.flush()
     audit.record("update_submitted" if submit else "update_draft_saved", object_type="submission",
                  object_id=submission.id, family_id=request.family_id, actor=user,
@@ -441,9 +466,10 @@ def keep_unsaved(request: SubmissionRequest, user: User, typed: dict, attempts: 
     return None
 
 
-def _apply_household(submission: Submission, data: dict, user: User, now: datetime, previous: dict) -> None:
+def _apply_household(submission: Submission, data: dict, user: User, now: datetime, previous: dict) -> int:
     """What the update says about the household reaches the record: sightings of known people at once
-    (an amendment adds only the answers it changed), new people as proposals for the lead professional."""
+    (an amendment adds only the answers it changed), new people as proposals for the lead professional.
+    Returns how many people it proposes for the first time."""
     from coordinator.families.models import HouseholdMember
 
     on = now.astimezone(local_zone()).date()
@@ -460,6 +486,7 @@ def _apply_household(submission: Submission, data: dict, user: User, now: dateti
 
     existing = {p.slot: p for p in db.session.scalars(
         select(HouseholdProposal).where(HouseholdProposal.submission_id == submission.id))}
+    proposed = 0
     for slot in range(1, NEW_PERSON_SLOTS + 1):
         person = UpdateDocument(data).new_person(slot)
         if not ((person.get("name") or "").strip() or (person.get("description") or "").strip()):
@@ -468,6 +495,7 @@ def _apply_household(submission: Submission, data: dict, user: User, now: dateti
         if proposal is None:
             db.session.add(HouseholdProposal(family_id=submission.family_id, submission_id=submission.id, slot=slot,
                                              data=json.dumps(person, sort_keys=True)))
+            proposed += 1
         else:  # only while still undecided: the lead may be adding them at this moment
             rows_matched(update(HouseholdProposal).where(*_undecided(proposal))
                          .values(data=json.dumps(person, sort_keys=True))
@@ -475,6 +503,7 @@ def _apply_household(submission: Submission, data: dict, user: User, now: dateti
     for withdrawn in existing.values():  # the amended update no longer mentions them
         rows_matched(delete(HouseholdProposal).where(*_undecided(withdrawn))
                      .execution_options(synchronize_session=False))
+    return proposed
 
 
 def _undecided(proposal: HouseholdProposal) -> tuple:

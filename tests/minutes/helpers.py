@@ -93,8 +93,12 @@ class Team:
 
     @property
     def distribution(self) -> set[str]:
-        """Who receives published minutes: the network (not guests) and the invitees."""
-        return {u.email for u in (self.lead, self.member, self.chair, self.taker, self.school, self.gp)}
+        """Who receives published minutes: the network (not guests), the invitees and any deputy sent."""
+        from coordinator.meetings.models import MeetingDeputy
+
+        deputies = {d.deputy.email for d in db.session.scalars(select(MeetingDeputy).where(
+            MeetingDeputy.withdrawn_at.is_(None)))}
+        return {u.email for u in (self.lead, self.member, self.chair, self.taker, self.school, self.gp)} | deputies
 
 
 def today() -> date:
@@ -277,7 +281,13 @@ class Mail:
 URL_RE = re.compile(r"https?://[^\s<>\"']+")
 
 
-def read_mail(smtp_server) -> list[Mail]:
+# Emails about the meeting rather than its minutes: a deputy's invitation, the lead told of a deputy, the
+# chair told minutes wait for approval (each tested where its event is).
+ABOUT_OTHER_THINGS = ("as a deputy", "An invitee is sending a deputy", "Minutes waiting for your approval")
+
+
+def read_mail(smtp_server, *, everything: bool = False) -> list[Mail]:
+    """The emails received; unless ``everything``, those the minutes send (not ABOUT_OTHER_THINGS)."""
     mails = []
     for received in smtp_server.messages:
         message = received["message"]
@@ -286,7 +296,10 @@ def read_mail(smtp_server) -> list[Mail]:
         text = plain.get_content() if plain is not None else ""
         markup = html.get_content() if html is not None else ""
         headers = "\n".join(f"{k}: {v}" for k, v in message.items())
-        mails.append(Mail(to=received["to"], subject=str(message["Subject"]), text=text, html=markup,
+        subject = str(message["Subject"])
+        if not everything and any(words in subject for words in ABOUT_OTHER_THINGS):
+            continue
+        mails.append(Mail(to=received["to"], subject=subject, text=text, html=markup,
                           headers=headers, links=URL_RE.findall(text)))
     return mails
 

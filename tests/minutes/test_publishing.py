@@ -173,6 +173,13 @@ def test_the_chair_asks_for_a_change_then_approves_and_publishes_version_1(team,
 
     # One email each to the network and the invitees: a link, no names.
     send_all()
+    mails = read_mail(smtp_server, everything=True)
+    # Each time the minutes were sent for approval, the chair was told, with a link to them.
+    approvals = [mail for mail in mails if mail.subject.startswith("Minutes waiting for your approval")]
+    assert [mail.to for mail in approvals] == [[team.chair.email]] * 2
+    for mail in approvals:
+        assert mail.links[0] == f"http://localhost{team.editor(meeting)}"
+        assert_no_names(mail)
     mails = read_mail(smtp_server)
     recipients = [address for mail in mails for address in mail.to]
     assert sorted(recipients) == sorted(team.distribution)
@@ -267,7 +274,7 @@ def test_a_person_changed_at_the_instant_of_publishing_publishes_nothing_and_say
     assert response.status_code == 200
     page = Page(response.get_data(as_text=True))
     assert any("Nothing was published. Someone else changed this person's record" in e for e in page.errors().values())
-    assert versions_of(meeting) == [] and outbox() == []
+    assert versions_of(meeting) == [] and outbox("minutes_published") == []  # (the chair's approval notice went)
     assert minutes_of(meeting).status is MinutesStatus.APPROVED
 
     monkeypatch.undo()
@@ -316,7 +323,8 @@ def test_a_publish_interrupted_leaves_nothing_published_and_nothing_sent(team, c
 
     assert versions_of(meeting) == []
     assert minutes_of(meeting).status is MinutesStatus.APPROVED
-    assert outbox() == []
+    assert outbox("minutes_published") == []  # the chair's approval notice, sent before, is all there is
+    assert [m.kind for m in outbox()] == ["notify_minutes_to_approve"]
     assert audit_events("minutes_published") == []
     db.session.expire_all()
     assert db.session.get(Occurrence, meeting.id).status is OccurrenceStatus.SCHEDULED

@@ -174,7 +174,12 @@ def test_working_days_skip_weekends_and_bank_holidays(sched, smtp_server):
         delivered(smtp_server, sched.clock.now)
         reminders_by_day[day] = len(smtp_server.messages) - before
         day += timedelta(days=1)
-    assert {d: n for d, n in reminders_by_day.items() if n} == {date(2026, 12, 29): 3, date(2026, 12, 31): 3}
+    # The first working-day run after the deadline (New Year's Day, the job runs every day): the lead
+    # professional is told, once for each agency, that its update is late.
+    assert {d: n for d, n in reminders_by_day.items() if n} == {date(2026, 12, 29): 3, date(2026, 12, 31): 3,
+                                                                  date(2027, 1, 1): 3}
+    late = [s for to, s in mail(sched, smtp_server) if to == sched.world.lead.email]
+    assert late == [f"An agency's update is late: family {sched.ref}"] * 3
     assert [s for _, s in mail(sched, smtp_server)].count(reminder_subject(sched.ref, "5 January", "31 December")) == 6
 
 
@@ -215,8 +220,10 @@ def test_reminders_go_only_to_agencies_that_have_not_submitted_and_stop_once_the
         day += timedelta(days=1)
 
     # Two working days before the deadline: the school and the police. On the deadline day: the police only.
+    # The day after the deadline, the lead professional is told the police update is late, once.
     assert arrivals == {(date(2027, 1, 8), time(6, 0)): [SCHOOL, POLICE],
-                        (date(2027, 1, 12), time(6, 0)): [POLICE]}
+                        (date(2027, 1, 12), time(6, 0)): [POLICE],
+                        (date(2027, 1, 13), time(6, 0)): [sched.world.lead.email]}
     reminders = [(to, s) for to, s in mail(sched, smtp_server) if s.startswith("Reminder:")]
     assert sorted(reminders) == sorted([(SCHOOL, reminder_subject(sched.ref, "14 January", "12 January")),
                                         (POLICE, reminder_subject(sched.ref, "14 January", "12 January")),
@@ -238,12 +245,14 @@ def test_running_the_job_many_times_sends_each_email_once(sched, smtp_server):
             local_day = instant.astimezone(occurrence.series.zone).date()
             arrivals[local_day] = arrivals.get(local_day, 0) + len(smtp_server.messages) - before
 
-    assert arrivals == {date(2027, 1, 5): 3, date(2027, 1, 8): 3, date(2027, 1, 12): 3}
+    # Requests, two reminders each, and the day after the deadline one "late" notice per agency to the lead.
+    assert arrivals == {date(2027, 1, 5): 3, date(2027, 1, 8): 3, date(2027, 1, 12): 3, date(2027, 1, 13): 3}
     db.session.expire_all()
-    assert db.session.scalar(select(db.func.count()).select_from(OutboxMessage)) == 9
+    assert db.session.scalar(select(db.func.count()).select_from(OutboxMessage)) == 12
     by_recipient = {}
     for to, subject in mail(sched, smtp_server):
         by_recipient.setdefault(to, []).append(subject)
+    assert by_recipient.pop(sched.world.lead.email) == [f"An agency's update is late: family {sched.ref}"] * 3
     assert set(by_recipient) == {HEALTH, SCHOOL, POLICE}
     for subjects in by_recipient.values():
         assert sorted(subjects) == sorted([request_subject(sched.ref, "14 January", "12 January")]
@@ -313,8 +322,9 @@ def test_a_moved_meeting_moves_its_deadline_and_reminders(sched, smtp_server):
                 assert request.state is RequestState.OPEN  # already asked: not asked again
         day += timedelta(days=1)
 
-    # Not the 8th and 12th any more: two working days before the new deadline (Friday 15th) and on it.
-    assert reminder_days == [date(2027, 1, 15), date(2027, 1, 19)]
+    # Not the 8th and 12th any more: two working days before the new deadline (Friday 15th) and on it; the
+    # day after it, the lead is told the updates are late (not after the old deadline).
+    assert reminder_days == [date(2027, 1, 15), date(2027, 1, 19), date(2027, 1, 20)]
     reminders = [s for _, s in mail(sched, smtp_server) if s.startswith("Reminder:")]
     assert reminders == [reminder_subject(sched.ref, "21 January", "19 January")] * 6
 
@@ -342,7 +352,7 @@ def test_scheduler_down_across_both_reminders_sends_only_the_latest_once(sched, 
     sched.run(date(2027, 1, 12), time(20, 0))
     sched.run(date(2027, 1, 12), time(21, 0))
     sched.run(date(2027, 1, 13), time(9, 0))
-    messages = mail(sched, smtp_server)
+    messages = [(to, subject) for to, subject in mail(sched, smtp_server) if to != sched.world.lead.email]
     assert sorted(messages) == sorted([(to, request_subject(sched.ref, "14 January", "12 January"))
                                        for to in (HEALTH, SCHOOL, POLICE)]
                                       + [(to, reminder_subject(sched.ref, "14 January", "12 January"))
