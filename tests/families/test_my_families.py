@@ -148,7 +148,7 @@ def test_pages_of_families_follow_the_page_size(app, world):
 
     first = Page(hv.get("/families", query_string={"sort": "name"}))
     assert names(first) == ["Adams", "Brown"]
-    assert "The families whose professional network you are in (5)." in first.text
+    assert "The open families whose professional network you are in (5)." in first.text
     nav = first.find("nav", cls="govuk-pagination")
     assert nav is not None
     links = {a.text(): a.attrs["href"] for a in nav.find_all("a")}
@@ -166,7 +166,7 @@ def test_pages_of_families_follow_the_page_size(app, world):
     # none of the page links.
     searched = search(hv, "s", sort="name")
     assert names(searched) == ["Adams", "Clarkson"]
-    assert "(3)" in searched.text
+    assert "The open families whose professional network you are in (3 found)." in searched.text
     nav_links = [a.attrs["href"] for a in searched.find("nav", cls="govuk-pagination").find_all("a")]
     assert nav_links and all("q" not in parse_qs(urlsplit(link).query) for link in nav_links)
     last = [link for link in nav_links if parse_qs(urlsplit(link).query).get("page") == ["2"]][0]
@@ -286,6 +286,7 @@ def test_open_closed_or_all_families(app, world):
     assert page.checked("status") == ["closed"]
     page = Page(hv.get("/families", query_string={"status": "all", "sort": "name"}))
     assert names(page) == ["Harrow", "Okafor"]
+    assert "The families whose professional network you are in (2)." in page.text
     assert Page(hv.get("/families", query_string={"status": "nonsense"})).checked("status") == ["open"]
 
     # Searched: only open families unless asked, and the choice is kept in the address (it names no one).
