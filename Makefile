@@ -26,11 +26,13 @@ static/build/manifest.json: node_modules/.installed static/src/app.scss scripts/
 
 assets: static/build/manifest.json
 
-# Serves the demo and its scheduler on http://$(HOST):$(PORT); prints the demo sign-ins.
+# Serves the demo and its scheduler on http://$(HOST):$(PORT) (`make run PORT=5101`); prints the demo
+# sign-ins whenever the demo is loaded. Each command is given HOST and PORT: unless BASE_URL is set, links in
+# emails and feeds, the feed address and the banners follow them.
 run: install assets
 	$(FLASK) init-db
-	$(FLASK) demo --skip-if-real
-	HOST=$(HOST) PORT=$(PORT) FLASK="$(FLASK)" scripts/run.sh
+	HOST='$(HOST)' PORT='$(PORT)' $(FLASK) demo --skip-if-real
+	HOST='$(HOST)' PORT='$(PORT)' FLASK="$(FLASK)" scripts/run.sh
 
 # Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser).
 chromium:

@@ -31,11 +31,12 @@ def init_db():
 
 @click.command("demo")
 @click.option("--password", help="Password for every demo user (otherwise kept in instance/demo-password).")
-@click.option("--skip-if-real", is_flag=True, help="Exit quietly (status 0) if the database holds real users.")
+@click.option("--skip-if-real", is_flag=True,
+              help="Exit quietly (status 0) if the database holds real users, still listing the demo sign-ins.")
 @with_appcontext
 def demo(password: str | None, skip_if_real: bool):
     """Load realistic demo data (idempotent). Refuses to touch a database that holds real people."""
-    from coordinator.demo import DemoRefused, load_demo
+    from coordinator.demo import DemoRefused, demo_sign_ins, load_demo
 
     if password is None:
         password = _demo_password()
@@ -43,12 +44,28 @@ def demo(password: str | None, skip_if_real: bool):
         logins = load_demo(password)
     except DemoRefused as refused:
         click.echo(f"Demo data not loaded: {refused}", err=True)
+        # The demo loaded before real people joined is still there to try: say how to sign in to it.
+        same, other = demo_sign_ins(password)
+        if same or other:
+            _echo_sign_ins("The demo loaded earlier is still here", same, password, other)
         sys.exit(0 if skip_if_real else 1)
+    _echo_sign_ins("Demo ready", logins, password, [])
+
+
+def _echo_sign_ins(heading: str, logins: list[tuple[str, str]], password: str,
+                   other: list[tuple[str, str]]) -> None:
     base = current_app.config["BASE_URL"]
     click.echo("")
-    click.echo(f"Demo ready at {base}. Sign in with any of these (password: {password}):")
-    for email, description in logins:
-        click.echo(f"  {email:<28} {description}")
+    if logins:
+        click.echo(f"{heading} at {base}. Sign in with any of these (password: {password}):")
+        for email, description in logins:
+            click.echo(f"  {email:<28} {description}")
+    if other:
+        if not logins:
+            click.echo(f"{heading} at {base}.")
+        click.echo("These demo users have another password (changed since, or the demo was loaded with another):")
+        for email, description in other:
+            click.echo(f"  {email:<28} {description}")
     click.echo("Partner-agency staff can also sign in with a code emailed to them: emails are written to "
                f"{current_app.config['MAIL_DIR']} until the scheduler sends them.")
 

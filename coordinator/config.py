@@ -11,7 +11,9 @@ from pathlib import Path
 
 class Defaults:
     SERVICE_NAME = "Professionals meeting coordinator"
-    BASE_URL = "http://127.0.0.1:5000"
+    # The address people use: links in emails and feeds start with it. Unset, it follows the HOST and PORT
+    # the development server is started on (`make run`), http://127.0.0.1:5000 by default.
+    BASE_URL: str | None = None
     TIMEZONE = "Europe/London"
 
     # Database: SQLite in instance/ unless DATABASE_URL says otherwise (set in load_config).
@@ -181,6 +183,9 @@ def load_config(app, overrides: dict | None = None) -> None:
     if overrides:
         app.config.update(overrides)
 
+    if not app.config.get("BASE_URL"):
+        app.config["BASE_URL"] = local_base_url(os.environ.get("HOST"), os.environ.get("PORT"))
+
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
@@ -194,6 +199,23 @@ def load_config(app, overrides: dict | None = None) -> None:
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+
+
+LOCAL_HOST = "127.0.0.1"
+LOCAL_PORT = 5000
+
+
+def local_base_url(host: str | None, port: str | None) -> str:
+    """The address of a server started with ``flask run --host HOST --port PORT`` as seen from this machine."""
+    host = (host or "").strip() or LOCAL_HOST
+    if host in ("0.0.0.0", "::", "[::]"):  # every interface: this machine reaches it on its own address
+        host = LOCAL_HOST
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    raw_port = (port or "").strip() or str(LOCAL_PORT)
+    if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
+        raise ValueError(f"PORT must be a port number from 1 to 65535, not {raw_port!r}")
+    return f"http://{host}:{int(raw_port)}"
 
 
 def _normalise_database_url(uri: str) -> str:

@@ -1,6 +1,8 @@
 """Demo data for anyone trying the service. Idempotent; refuses a database that holds real people."""
 from __future__ import annotations
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from coordinator.agencies.models import Agency, AgencyKind
@@ -73,3 +75,27 @@ def load_demo(password: str) -> list[tuple[str, str]]:
 
     load_demo_minutes()
     return logins
+
+
+def demo_sign_ins(password: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The demo users already in the database who can sign in: (those whose password is ``password``,
+    those whose password is not), each as (email, description), in the order the demo lists them. Read,
+    never changed: a database with real people in it keeps its demo users' passwords as they are."""
+    descriptions = {email: description for email, _, _, _, _, description in DEMO_USERS}
+    users = {user.email: user for user in db.session.scalars(
+        select(User).where(User.is_demo.is_(True), User.active.is_(True), User.email.in_(descriptions)))}
+    same: list[tuple[str, str]] = []
+    other: list[tuple[str, str]] = []
+    for email, description in descriptions.items():
+        if email in users:
+            (same if _is_password(users[email].password_hash, password) else other).append((email, description))
+    return same, other
+
+
+def _is_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:  # the hash names its own parameters
+        return PasswordHasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

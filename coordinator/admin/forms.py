@@ -56,7 +56,9 @@ class UserForm(FlaskForm):
                             validators=[Optional(), Length(max=200, message="Job title must be 200 characters or fewer")])
     agency_id = SelectField("Agency", widget=GovSelect(), coerce=int,
                             validators=[InputRequired(message="Select the person's agency")])
-    role = SelectField("Role", widget=GovSelect(), choices=enum_choices(Role),
+    # A new user starts with the least privileged role: making someone an administrator is a choice made
+    # on purpose, never a default left unchanged.
+    role = SelectField("Role", widget=GovSelect(), choices=enum_choices(Role), default=Role.PRACTITIONER.name,
                        validators=[InputRequired(message="Select a role")])
     active = BooleanField("Active (can sign in)", widget=GovCheckboxInput(), default=True)
     send_invite = BooleanField("Email an invitation to set a password or sign in with a code",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordinator.audit import services as audit
@@ -528,17 +528,74 @@ RECORD_LOADS = (
 ) + HOUSEHOLD_LOADS[1:]
 
 
-def caseload_query(scope, *, search: str = "", sort: str = "reference", descending: bool = False):
+# Which families My families lists: the open ones unless asked otherwise.
+STATUS_FILTERS = {
+    "open": Family.status == FamilyStatus.OPEN,
+    "closed": Family.status == FamilyStatus.CLOSED,
+    "all": None,
+}
+
+
+def _ascii_lower(text: str) -> str:
+    return "".join(c.lower() if c.isascii() else c for c in text)
+
+
+def _contains(column, search: str):
+    """``column`` contains ``search``, whatever the case. Both databases lower-case the column; SQLite only
+    ASCII letters, so the search lower-cased the same way matches too (a name with a capital Ł is found there
+    by typing it as written). % and _ typed in a search are literal characters, not wildcards."""
+    def pattern(text: str) -> str:
+        return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+    lowered = func.lower(column)
+    forms = dict.fromkeys((search.lower(), _ascii_lower(search)))  # one, unless the search has non-ASCII capitals
+    return or_(*(lowered.like(pattern(text), escape="\\") for text in forms))
+
+
+def caseload_query(scope, *, search: str = "", status: str = "open", sort: str = "reference",
+                   descending: bool = False):
+    """The families of ``scope`` (the user's own: the caller's visibility scope) with ``status``, matching
+    ``search`` by reference, family name, or the name of any child or household member. The people are
+    looked for in EXISTS subqueries: one query however many families and people."""
     query = scope.options(*HOUSEHOLD_LOADS, selectinload(Family.network).selectinload(NetworkMembership.user))
+    if STATUS_FILTERS.get(status) is not None:
+        query = query.where(STATUS_FILTERS[status])
     search = (search or "").strip()
     if search:
-        # % and _ typed in a search are literal characters, not wildcards.
-        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{escaped}%"
-        query = query.where(func.lower(Family.reference).like(like, escape="\\")
-                            | func.lower(Family.family_name).like(like, escape="\\"))
+        query = query.where(
+            _contains(Family.reference, search) | _contains(Family.family_name, search)
+            | select(Child.id).where(Child.family_id == Family.id, _contains(Child.name, search)).exists()
+            | select(HouseholdMember.id).where(HouseholdMember.family_id == Family.id,
+                                              _contains(HouseholdMember.name, search)).exists())
     order = SORTS.get(sort, Family.reference)
     return query.order_by(order.desc() if descending else order, Family.id)
+
+
+@dataclass(frozen=True)
+class SearchMatch:
+    name: str
+    role: str  # "child" or "household member"
+
+
+def people_matching(family: Family, search: str) -> list[SearchMatch]:
+    """The family's children and household members whose name the search found, when the family's own name
+    and reference did not: read from the household already loaded with the family (no query). Everyone
+    listed is on the family's page, which the user reading their caseload may open."""
+    search = (search or "").strip()
+    if not search:
+        return []
+    needles = {search.lower(), _ascii_lower(search)}
+
+    def found(text: str | None) -> bool:
+        if not text:
+            return False
+        return any(needle in seen for needle in needles for seen in (text.lower(), _ascii_lower(text)))
+
+    if found(family.reference) or found(family.family_name):
+        return []
+    return ([SearchMatch(child.name, "child") for child in family.children if found(child.name)]
+            + [SearchMatch(member.name, "household member") for member in family.members
+               if member.name and found(member.name)])
 
 
 def access_history(family: Family, limit: int = 100):

@@ -82,12 +82,15 @@ SEARCH_KEY = "caseload_search"
 @signed_in
 def search_families():
     """The caseload search is posted and kept in the session: a family's or a person's name typed into it
-    never appears in a URL (browser history, proxy and server logs)."""
+    never appears in a URL (browser history, proxy and server logs). Which families (open, closed, all)
+    and the order are no one's name: they stay in the address."""
     form = FlaskForm()
     if form.validate_on_submit():
         session[SEARCH_KEY] = (request.form.get("q") or "").strip()[:100]
     sort = request.form.get("sort")
-    return redirect(url_for("families.my_families", sort=sort if sort in services.SORTS else None))
+    status = request.form.get("status")
+    return redirect(url_for("families.my_families", sort=sort if sort in services.SORTS else None,
+                            status=status if status in services.STATUS_FILTERS and status != "open" else None))
 
 
 @bp.get("")
@@ -101,22 +104,29 @@ def my_families():
     sort = request.args.get("sort", "reference")
     if sort not in services.SORTS:
         sort = "reference"
+    status = request.args.get("status", "open")
+    if status not in services.STATUS_FILTERS:
+        status = "open"
     descending = request.args.get("order") == "desc"
     size = int(current_app.config["FAMILIES_PAGE_SIZE"])
     page = bounded_int(request.args.get("page"), 1, high=LARGEST_ID // size)
     scope = visible_families(current_user)
-    query = services.caseload_query(scope, search=search, sort=sort, descending=descending)
+    query = services.caseload_query(scope, search=search, status=status, sort=sort, descending=descending)
     total = db.session.scalar(select(func.count()).select_from(
-        services.caseload_query(scope, search=search).order_by(None).subquery()))
+        services.caseload_query(scope, search=search, status=status).order_by(None).subquery()))
     families = db.session.scalars(query.offset((page - 1) * size).limit(size)).unique().all()
     ids = [family.id for family in families]
     last_meetings = services.last_meeting_dates(ids)
     facts = merged_caseload_facts(answers(caseload_facts, family_ids=ids), ids)  # from the areas above
     rows = [(family, services.household_flags(family, last_meeting=last_meetings.get(family.id)),
-             services.lead_of(family), facts[family.id]) for family in families]
+             services.lead_of(family), facts[family.id], services.people_matching(family, search))
+            for family in families]
     pages = max(1, math.ceil((total or 0) / size))
+    # Nothing open (or closed) to list: is that all they have, or are the others only filtered out?
+    in_any_network = bool(total) or bool(not search and status != "all" and db.session.scalar(
+        select(scope.exists())))
     return render_template("families/my_families.html", rows=rows, search=search, sort=sort, descending=descending,
-                           page=page, pages=pages, total=total)
+                           status=status, page=page, pages=pages, total=total, in_any_network=in_any_network)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -112,6 +112,17 @@ def test_adding_a_user_without_an_invitation_sends_nothing(smtp_app, smtp_server
     assert smtp_server.messages == []
 
 
+def test_a_new_user_starts_as_a_practitioner_not_an_administrator(admin_client, health):
+    page = page_of(admin_client.get("/admin/users/new"))
+    assert page.options("role") == ["Administrator", "Practitioner"]
+    assert page.value("role") == "PRACTITIONER"  # the least privileged role is the one already chosen
+
+    # Saved with the role as the form offers it, the person is a practitioner.
+    assert submit(admin_client, "/admin/users/new", user_form(health.id, role=page.value("role"))).status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "nia.newcomer@nhs.test"))
+    assert user.role is Role.PRACTITIONER
+
+
 def test_an_inactive_new_user_is_not_invited_and_not_told_so(smtp_app, smtp_server, admin_client, health):
     response = submit(admin_client, "/admin/users/new", user_form(health.id, active=False, invite=True))
     assert response.status_code == 302

@@ -90,13 +90,22 @@ def test_lead_creates_a_family_and_adds_an_unknown_man(page, axe, make_user):
     expect(page.get_by_role("link", name=reference)).to_be_visible()
     axe.check("my families")
     # Searching by a name: found, and the name typed is nowhere in the address.
-    page.get_by_label("Search by reference or family name").fill("Harrow")
+    search_box = page.get_by_label("Search by reference, family name, or the name of a child or anyone in the household")
+    search_box.fill("Harrow")
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.get_by_role("link", name=reference)).to_be_visible()
     assert "Harrow" not in page.url
     axe.check("my families, searched")
+    # By the child's first name, among all families open and closed: the row says who matched.
+    search_box.fill("ruby")
+    page.get_by_label("All families").check()
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.get_by_role("row", name=re.compile(reference))).to_contain_text("Matched: Ruby Harrow (child)")
+    assert "ruby" not in page.url.lower() and "status=all" in page.url
+    expect(page.get_by_label("All families")).to_be_checked()
+    axe.check("my families, searched for a person")
     page.get_by_role("button", name="Clear the search").click()
-    expect(page.get_by_label("Search by reference or family name")).to_have_value("")
+    expect(search_box).to_have_value("")
     page.goto(f"/families/{reference}/access-history")
     axe.check("access history")
     page.goto(f"/families/{reference}/household/history")

@@ -124,7 +124,7 @@ def test_demo_refuses_a_database_that_holds_a_real_person(app, invoke, make_user
     assert result.exit_code == code, result.output
     assert ("Demo data not loaded: this database holds users who are not demo users; demo data is only "
             "loaded into an empty or demo-only database") in result.output
-    assert "Demo ready" not in result.output
+    assert "Demo ready" not in result.output and "Sign in" not in result.output  # no demo here to sign in to
     assert row_counts() == before
     assert set(users()) == {"pat.worker@partnership.test"}
     assert can_sign_in(app, "pat.worker@partnership.test", PASSWORD)
@@ -143,3 +143,49 @@ def test_demo_refuses_once_a_real_person_joins_a_demo_database(app, invoke):
     assert row_counts() == before
     # The demo users' passwords were not reset either.
     assert can_sign_in(app, "lead@demo.invalid", DEMO_PASSWORD)
+
+
+def test_the_demo_sign_ins_are_printed_while_the_demo_is_there_after_a_real_person_joins(app, invoke):
+    """`make run` runs `demo --skip-if-real` on every start: once a real user exists it no longer loads the
+    demo, but the demo loaded before is still there to try, and it says how to sign in to it."""
+    assert invoke("demo", "--password", DEMO_PASSWORD).exit_code == 0
+    from coordinator.auth import services
+
+    services.create_user(email="real.person@partnership.test", name="Real Person", password=PASSWORD)
+    db.session.commit()
+    before = row_counts()
+
+    result = invoke("demo", "--password", DEMO_PASSWORD, "--skip-if-real")
+    assert result.exit_code == 0, result.output
+    assert "Demo data not loaded: this database holds users who are not demo users" in result.output
+    assert (f"The demo loaded earlier is still here at http://localhost. Sign in with any of these "
+            f"(password: {DEMO_PASSWORD}):") in result.output
+    for email in DEMO_USERS:
+        assert email in result.output
+    assert row_counts() == before  # listed, not loaded
+    assert can_sign_in(app, "lead@demo.invalid", DEMO_PASSWORD)
+
+
+def test_a_demo_user_with_another_password_or_deactivated_is_not_offered_with_the_demo_password(app, invoke):
+    assert invoke("demo", "--password", DEMO_PASSWORD).exit_code == 0
+    from coordinator.auth import services
+
+    services.create_user(email="real.person@partnership.test", name="Real Person", password=PASSWORD)
+    stored = users()
+    stored["chair@demo.invalid"].password_hash = services.hash_password("the chair's own password")
+    stored["outsider@demo.invalid"].active = False
+    db.session.commit()
+
+    result = invoke("demo", "--password", DEMO_PASSWORD, "--skip-if-real")
+    assert result.exit_code == 0, result.output
+    listed, _, others = result.output.partition("These demo users have another password")
+    assert "lead@demo.invalid" in listed and "chair@demo.invalid" not in listed
+    assert "chair@demo.invalid" in others
+    assert "outsider@demo.invalid" not in result.output  # cannot sign in: not offered
+
+    # Asked with a password none of them has, none is offered with it.
+    result = invoke("demo", "--password", "not the demo password", "--skip-if-real")
+    assert result.exit_code == 0, result.output
+    assert "(password: not the demo password)" not in result.output
+    assert "The demo loaded earlier is still here at http://localhost." in result.output
+    assert "lead@demo.invalid" in result.output.partition("These demo users have another password")[2]
