@@ -462,13 +462,11 @@ def save_step(request: SubmissionRequest, user: User, answers: dict, *, expected
                           "write this update")
     stale = StaleUpdate("This update was changed in another tab or by a colleague since you opened it. Your "
                         "text is below and has not been saved: check it against the saved update, then save again.")
-    if expected_revision is not None and submission.revision != expected_revision:
-        raise stale
+    being_written = answers_being_written(submission)
+    claim_revision(submission, expected_revision, stale)
     if is_past_deadline(request, now):
         raise UpdateError("The deadline has passed, so this update can no longer be amended. Tell the chair about "
                           "anything new at the meeting.")
-    being_written = answers_being_written(submission)
-    claim_revision(submission, expected_revision, stale)
     data = {key: value for key, value in submission.fields.items() if not key.startswith("__")}
     data[AMENDING] = {**being_written, **answers}
     submission.data = json.dumps(data, sort_keys=True)
