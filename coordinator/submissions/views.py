@@ -220,15 +220,15 @@ class _UpdatePage:
 
     def tasks(self, form, missing) -> list[dict]:
         """The task list: a step is not yet started with nothing answered, incomplete while submitting
-        would refuse it, else completed."""
+        would refuse what it has, else completed."""
         answered = {step_of(name) for name, field in form._fields.items() if field.data not in (None, "", [])}
         rows = []
         for step in self.steps:
             status: dict[str, object]
-            if step.slug in missing:
-                status = {"tag": {"text": "Incomplete", "classes": "govuk-tag--light-blue"}}
-            elif step.slug not in answered and not self.submitted:
+            if step.slug not in answered and not self.submitted:
                 status = {"tag": {"text": "Not yet started", "classes": "govuk-tag--blue"}}
+            elif step.slug in missing:
+                status = {"tag": {"text": "Incomplete", "classes": "govuk-tag--light-blue"}}
             else:
                 status = {"text": "Completed"}
             rows.append({"title": {"text": step.title}, "href": self.step_url(step), "status": status})
