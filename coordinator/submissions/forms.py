@@ -1,7 +1,9 @@
-"""The agency update form: one long page in sections (GOV.UK patterns), built for the family it is about:
-a question for each person the record says lives in or visits the home, each man or father, each child."""
+"""The agency update form, built for the family it is about: a question for each person the record says
+lives in or visits the home, each man or father, each child. It is asked in steps (a GOV.UK multi-page form,
+one section or a few related ones a page), each step a slice of the one form, then checked and submitted."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask_wtf import FlaskForm
@@ -44,6 +46,66 @@ SECTIONS = {
     "actions": "Progress on actions",
     "scales": "Safety scales",
 }
+
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str
+    title: str
+    sections: tuple[str, ...]  # the SECTIONS it asks, which the family copy may leave out
+
+
+STEPS = (
+    Step("household", SECTIONS["household"], ("household",)),
+    Step("men", SECTIONS["men"], ("men",)),
+    Step("children", SECTIONS["children"], ("children",)),
+    Step("appointments", "Appointments and engagement", ("appointments", "engagement")),
+    Step("domestic-abuse", SECTIONS["domestic_abuse"], ("domestic_abuse",)),
+    Step("worries", SECTIONS["worries"], ("worries",)),
+    Step("lived-experience", SECTIONS["lived_experience"], ("lived_experience",)),
+    Step("actions", SECTIONS["actions"], ("actions",)),
+    Step("scales", SECTIONS["scales"], ("scales",)),
+    Step("sharing", "Sharing with the family", ()),
+)
+STEP_BY_SLUG = {step.slug: step for step in STEPS}
+_STEP_OF_NAME = {
+    **dict.fromkeys(("appointments_offered", "appointments_attended", "was_not_brought", "family_cancelled",
+                     "no_answer_visits", "engagement_reported", "engagement_observed"), "appointments"),
+    **dict.fromkeys(("da_asked", "da_date", "da_private", "da_outcome", "da_risk_score", "marac"), "domestic-abuse"),
+    **dict.fromkeys(("worries", "worries_provenance", "working_well", "working_well_provenance", "needs_to_happen"),
+                    "worries"),
+    "lived_experience": "lived-experience",
+    **dict.fromkeys(("share_with_family", "not_for_family", "withheld_reason"), "sharing"),
+}
+
+
+def step_of(name: str) -> str | None:
+    """The step that asks the question ``name`` (None for the form's own fields: CSRF token, revision)."""
+    kind = name.split("-", 1)[0]
+    if kind in ("household", "new"):
+        return "household"
+    if kind == "man":
+        return "men"
+    if kind == "child":
+        return "scales" if name.endswith("-scale") else "children"
+    if kind == "action":
+        return "actions"
+    return _STEP_OF_NAME.get(name)
+
+
+def steps_for(actions) -> list[Step]:
+    """The steps of this update: progress on actions only when the agency has open actions."""
+    return [step for step in STEPS if step.slug != "actions" or actions]
+
+
+def only_step(form, step: Step):
+    """The form cut down to one step's questions (its CSRF token and revision kept); errors already found
+    on those questions stay."""
+    for name in [name for name in form._fields if step_of(name) not in (None, step.slug)]:
+        del form[name]
+    return form
+
 
 YES_NO = choices([("yes", "Yes"), ("no", "No")])
 YES_NO_UNKNOWN = choices([("yes", "Yes"), ("no", "No"), ("not_known", "Not known")])
@@ -226,6 +288,8 @@ def new_person_slots_used(form) -> list[int]:
 def check_new_people(form) -> bool:
     """Even in a draft, a new person needs a name or a description: "someone" helps nobody."""
     ok = True
+    if new_person_key(1, "name") not in form._fields:
+        return ok  # a step that does not ask about new people
     for slot in new_person_slots_used(form):
         prefix = new_person_key(slot, "")
         if not (form[prefix + "name"].data or "").strip() and not (form[prefix + "description"].data or "").strip():

@@ -441,6 +441,67 @@ def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
     return submission
 
 
+def check_may_submit(request: SubmissionRequest, user: User, now: datetime | None = None) -> None:
+    """Raise the reason ``user`` may not submit the update now, if there is one (before its answers are
+    checked: a cancelled meeting wants no answers)."""
+    now = now or utcnow()
+    _check_open(request, now)
+    if not may_write(request, user):
+        raise UpdateError("Only the professional asked, or a colleague from the same agency in the network, can "
+                          "write this update")
+    submission = submission_for(request, user)
+    if submission is not None and submission.status is SubmissionStatus.SUBMITTED and is_past_deadline(request, now):
+        raise UpdateError("The deadline has passed, so this update can no longer be amended. Tell the chair about "
+                          "anything new at the meeting.")
+
+
+# On an update already submitted, the amendment being written, step by step, until it is submitted: kept in
+# the update's document under this key, which no reader of the update looks at.
+AMENDING = "__amending__"
+
+
+def answers_being_written(submission: Submission | None) -> dict:
+    """What the author is writing: the amendment not yet submitted if there is one, else the saved answers
+    (without the bookkeeping of a kept amendment or of what was typed when a session ran out)."""
+    if submission is None:
+        return {}
+    data = submission.fields
+    if submission.status is SubmissionStatus.SUBMITTED and isinstance(data.get(AMENDING), dict):
+        return dict(data[AMENDING])
+    return {key: value for key, value in data.items() if not key.startswith("__")}
+
+
+def save_step(request: SubmissionRequest, user: User, answers: dict, *, expected_revision: int | None,
+              now: datetime | None = None) -> Submission:
+    """One step of the update saved: its answers over what is being written. A draft is saved as ever (made
+    if need be); an update already submitted keeps what the chair reads, and the changes wait beside it
+    until the amended update is submitted (a new version)."""
+    now = now or utcnow()
+    submission = submission_for(request, user)
+    if submission is None or submission.status is SubmissionStatus.DRAFT:
+        return save(request, user, {**answers_being_written(submission), **answers}, submit=False,
+                    expected_revision=expected_revision, now=now)
+    _check_open(request, now)
+    if not may_write(request, user):
+        raise UpdateError("Only the professional asked, or a colleague from the same agency in the network, can "
+                          "write this update")
+    stale = StaleUpdate("This update was changed in another tab or by a colleague since you opened it. Your "
+                        "text is below and has not been saved: check it against the saved update, then save again.")
+    being_written = answers_being_written(submission)
+    claim_revision(submission, expected_revision, stale)
+    if is_past_deadline(request, now):
+        raise UpdateError("The deadline has passed, so this update can no longer be amended. Tell the chair about "
+                          "anything new at the meeting.")
+    data = {key: value for key, value in submission.fields.items() if not key.startswith("__")}
+    data[AMENDING] = {**being_written, **answers}
+    submission.data = json.dumps(data, sort_keys=True)
+    submission.updated_at = now
+    db.session.flush()
+    audit.record("update_draft_saved", object_type="submission", object_id=submission.id,
+                 family_id=request.family_id, actor=user, detail=f"amendment of version {submission.version}")
+    return submission
+
+
 def keep_unsaved(request: SubmissionRequest, user: User, typed: dict, attempts: int = 3) -> Submission | None:
     """What someone typed when their session ran out, kept with their draft (made if need be) until they
     sign in again. Their saved text is not touched; a colleague saving at the same instant is retried."""

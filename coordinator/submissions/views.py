@@ -12,7 +12,7 @@ from coordinator.extensions import commit_keeping_loaded, db
 from coordinator.families import services as family_services
 from coordinator.families.access import Need, family_view, is_lead
 from coordinator.families.models import Family, HouseholdMember
-from coordinator.forms import ButtonForm, choices, differences, form_revision
+from coordinator.forms import ButtonForm, choices, differences, form_revision, shown_value
 from coordinator.hooks import answers
 from coordinator.meetings.models import Occurrence
 from coordinator.submissions import pack as pack_builder
@@ -20,17 +20,24 @@ from coordinator.submissions import services
 from coordinator.submissions.forms import (
     NEW_PERSON_SLOTS,
     SECTIONS,
+    STEP_BY_SLUG,
+    Step,
     build_update_form,
     check_complete,
     check_dates_not_future,
     check_new_people,
     date_fields,
     form_to_data,
+    new_person_slots_used,
+    only_step,
+    step_of,
+    steps_for,
 )
 from coordinator.submissions.models import (
     HouseholdProposal,
     Submission,
     SubmissionRequest,
+    SubmissionStatus,
 )
 from coordinator.submissions.policy import (
     may_allow_several,
@@ -60,10 +67,7 @@ def _open_actions(family: Family, agency_id: int) -> list:
     return [action for answer in answers(open_actions_for_agency, family, agency_id=agency_id) for action in answer]
 
 
-def _values_from(submission: Submission | None, form_class_probe) -> dict:
-    if submission is None:
-        return {}
-    data = submission.fields
+def _values_from(data: dict, form_class_probe) -> dict:
     dates = date_fields(form_class_probe)
     from datetime import date
 
@@ -78,73 +82,187 @@ UPDATE_FORM = {"request_id": ("update_request", SubmissionRequest,
 PEOPLE = (joinedload(Family.children), selectinload(Family.members).joinedload(HouseholdMember.relationships))
 
 
-@bp.route("/updates/<int:request_id>", methods=["GET", "POST"])
+@bp.get("/updates/<int:request_id>")
 @family_view(Need.ATTEND, load=UPDATE_FORM, may=may_write_update, family_loads=PEOPLE)
 def update_form(family: Family, update_request: SubmissionRequest):
+    """The update's task list: each step with how far it has got, one click from any of them."""
     page = _UpdatePage(family, update_request)
+    form = page.whole()
+    missing = page.missing_by_step(form)
+    page.viewed("in the update form")
+    return page.render("submissions/update_form.html", form=None, tasks=page.tasks(form, missing))
+
+
+@bp.route("/updates/<int:request_id>/steps/<step>", methods=["GET", "POST"])
+@family_view(Need.ATTEND, load=UPDATE_FORM, may=may_write_update, family_loads=PEOPLE)
+def update_step(family: Family, update_request: SubmissionRequest, step: str):
+    """One step of the update. Save and continue saves the draft and goes on to the next step (back to
+    checking the answers, if that is where the author came from); a step sent back from submitting shows
+    what it still needs."""
+    page = _UpdatePage(family, update_request)
+    current = page.step(step)
+    returning = bool(request.args.get("check") or request.args.get("errors"))
     if request.method == "GET":
-        return page.render(page.opened())
-    form = page.build()
-    submit = "submit" in request.form
-    if not page.valid(form, submit=submit):
-        return page.render(form)
+        form, others = page.opened_step(current, errors=bool(request.args.get("errors")))
+        page.viewed("in the update form")
+        return page.render_step(current, form, returning=returning, others=others)
+    form = only_step(page.build(), current)
+    if not page.valid(form):
+        return page.render_step(current, form, returning=returning)
     try:
-        saved = services.save(update_request, current_user, form_to_data(form), submit=submit,
-                              expected_revision=form_revision(form.revision.data))
+        services.save_step(update_request, current_user, form_to_data(form),
+                           expected_revision=form_revision(form.revision.data))
     except services.StaleUpdate:  # another tab or a colleague saved first: both versions, nothing lost
-        return page.render(form, conflict=page.compared_with_saved(form))
+        return page.render_step(current, form, returning=returning, conflict=page.compared_with_saved(form))
     except services.UpdateError as error:
-        return page.render(form, problem=str(error))
+        return page.render_step(current, form, returning=returning, problem=str(error))
     db.session.commit()
-    if submit:
-        flash("Your update has been submitted." + (" It was after the deadline, so it is marked late."
-                                                   if saved.late else ""), "success")
-        return redirect(url_for("submissions.show_submission", ref=family.reference, request_id=update_request.id,
-                                submission_id=saved.id))
-    flash("Draft saved. Nobody else sees a draft until you submit it.", "success")
-    return redirect(url_for("submissions.update_form", ref=family.reference, request_id=update_request.id))
+    if "later" in request.form:
+        flash("Your answers have been saved. Nobody else sees them until you submit the update.", "success")
+        return redirect(url_for("submissions.update_form", ref=family.reference, request_id=update_request.id))
+    following = page.next_step(current)
+    if returning or following is None:
+        return redirect(url_for("submissions.check_update", ref=family.reference, request_id=update_request.id))
+    return redirect(page.step_url(following))
+
+
+@bp.route("/updates/<int:request_id>/check", methods=["GET", "POST"])
+@family_view(Need.ATTEND, load=UPDATE_FORM, may=may_write_update, family_loads=PEOPLE)
+def check_update(family: Family, update_request: SubmissionRequest):
+    """Check your answers, then submit: everything is checked, and a step that needs more is opened with
+    its errors."""
+    page = _UpdatePage(family, update_request)
+    button = ButtonForm()
+    if request.method == "GET" or not button.validate_on_submit():
+        page.viewed("in the update form")
+        return page.render_check(button)
+    try:
+        services.check_may_submit(update_request, current_user)
+    except services.UpdateError as error:
+        return page.render_check(button, problem=str(error))
+    form = page.whole()
+    missing = page.missing_by_step(form)
+    if missing:
+        first = next(step for step in page.steps if step.slug in missing)
+        return redirect(page.step_url(first, errors="1"))
+    try:
+        saved = services.save(update_request, current_user, form_to_data(form), submit=True,
+                              expected_revision=form_revision(request.form.get("revision")))
+    except services.StaleUpdate:
+        page = _UpdatePage(family, update_request)  # what is saved now, to check again
+        return page.render_check(button, problem="This update was changed in another tab or by a colleague since "
+                                 "you opened this page. The answers below are the ones saved now: check them, then "
+                                 "submit again.")
+    except services.UpdateError as error:
+        return page.render_check(button, problem=str(error))
+    db.session.commit()
+    flash("Your update has been submitted." + (" It was after the deadline, so it is marked late."
+                                               if saved.late else ""), "success")
+    return redirect(url_for("submissions.show_submission", ref=family.reference, request_id=update_request.id,
+                            submission_id=saved.id))
 
 
 class _UpdatePage:
-    """The update form for one request, as the signed-in person writes it."""
+    """The update for one request, as the signed-in person writes it, step by step."""
 
     def __init__(self, family: Family, update_request: SubmissionRequest):
         self.family, self.update_request = family, update_request
         self.submission = services.submission_for(update_request, current_user)
         self.members, self.men, self.children = _people(family)
         self.actions = _open_actions(family, update_request.agency_id)
+        self.steps = steps_for(self.actions)
+
+    def step(self, slug: str) -> Step:
+        found = STEP_BY_SLUG.get(slug)
+        if found is None or found not in self.steps:
+            abort(404)
+        return found
+
+    def next_step(self, step: Step) -> Step | None:
+        index = self.steps.index(step)
+        return self.steps[index + 1] if index + 1 < len(self.steps) else None
+
+    def step_url(self, step: Step, **args) -> str:
+        return url_for("submissions.update_step", ref=self.family.reference, request_id=self.update_request.id,
+                       step=step.slug, **args)
 
     def build(self, **kwargs):
         return build_update_form(members=self.members, men=self.men, children=self.children, actions=self.actions,
                                  **kwargs)
 
-    def saved_values(self, submission: Submission | None) -> dict:
-        return _values_from(submission, self.build(formdata=None))
+    @property
+    def revision(self) -> int:
+        return self.submission.revision if self.submission else 0
 
-    def opened(self):
-        """The form as opened: the draft or submitted update, or what was typed when the session ran out."""
-        submission = self.submission
-        raw = submission.fields.get("__unsaved__") if submission else None
-        if raw:
-            form = self.build(formdata=MultiDict([(k, v) for k, values in raw.items() for v in values]))
-            flash("You were signed out while writing: what you had typed was kept and is shown below. "
-                  "Check it, then save or submit.", "info")
-        else:
-            form = self.build(data=self.saved_values(submission))
-        form.revision.data = submission.revision if submission else 0
-        if submission is not None:
-            audit.record("update_viewed", object_type="submission", object_id=submission.id,
-                         family_id=self.family.id, detail="in the update form")
-            commit_keeping_loaded()
+    @property
+    def submitted(self) -> bool:
+        return self.submission is not None and self.submission.status is SubmissionStatus.SUBMITTED
+
+    def saved_values(self, submission: Submission | None) -> dict:
+        return _values_from(services.answers_being_written(submission), self.build(formdata=None))
+
+    def whole(self):
+        """The whole update as it is being written (the draft, or the amendment of a submitted update)."""
+        form = self.build(formdata=None, data=self.saved_values(self.submission), meta={"csrf": False})
+        form.revision.data = self.revision
         return form
 
-    def valid(self, form, *, submit: bool) -> bool:
+    def missing_by_step(self, form) -> dict[str, list[str]]:
+        """What submitting would refuse, by step: {step slug: the names of the questions}."""
+        check_dates_not_future(form)
+        check_new_people(form)
+        check_complete(form, members=self.members, men=self.men, children=self.children)
+        missing: dict[str, list[str]] = {}
+        for name, field in form._fields.items():
+            if field.errors and (slug := step_of(name)):
+                missing.setdefault(slug, []).append(name)
+        return missing
+
+    def tasks(self, form, missing) -> list[dict]:
+        """The task list: a step is not yet started with nothing answered, incomplete while submitting
+        would refuse what it has, else completed."""
+        answered = {step_of(name) for name, field in form._fields.items() if field.data not in (None, "", [])}
+        rows = []
+        for step in self.steps:
+            status: dict[str, object]
+            if step.slug not in answered and not self.submitted:
+                status = {"tag": {"text": "Not yet started", "classes": "govuk-tag--blue"}}
+            elif step.slug in missing:
+                status = {"tag": {"text": "Incomplete", "classes": "govuk-tag--light-blue"}}
+            else:
+                status = {"text": "Completed"}
+            rows.append({"title": {"text": step.title}, "href": self.step_url(step), "status": status})
+        return rows
+
+    def opened_step(self, step: Step, *, errors: bool):
+        """A step as opened: what is being written, or what was typed on it when the session ran out; sent
+        back from submitting (``errors``), with what it still needs. Also the other steps that need more."""
+        submission = self.submission
+        raw = submission.fields.get("__unsaved__") if submission else None
+        others: list[Step] = []
+        if raw and raw.get("__step__") == [step.slug]:
+            form = self.build(formdata=MultiDict([(k, v) for k, values in raw.items() if not k.startswith("__")
+                                                  for v in values]))
+            flash("You were signed out while writing: what you had typed was kept and is shown below. "
+                  "Check it, then save and continue.", "info")
+        else:
+            form = self.build(formdata=None, data=self.saved_values(submission))
+            if errors:
+                missing = self.missing_by_step(form)
+                others = [other for other in self.steps if other.slug in missing and other is not step]
+        form.revision.data = self.revision
+        return only_step(form, step), others
+
+    def viewed(self, detail: str) -> None:
+        if self.submission is not None:
+            audit.record("update_viewed", object_type="submission", object_id=self.submission.id,
+                         family_id=self.family.id, detail=detail)
+            commit_keeping_loaded()
+
+    def valid(self, form) -> bool:
         valid = form.validate_on_submit()
         valid = check_dates_not_future(form) and valid
-        valid = check_new_people(form) and valid
-        if submit:
-            valid = check_complete(form, members=self.members, men=self.men, children=self.children) and valid
-        return valid
+        return check_new_people(form) and valid
 
     def compared_with_saved(self, form):
         """What is saved now beside what was typed; saving again keeps what was typed."""
@@ -153,14 +271,46 @@ class _UpdatePage:
         return differences(form, self.build(formdata=None, data=self.saved_values(saved)),
                            label=_question_label(self.children))
 
-    def render(self, form, *, problem: str | None = None, conflict=None):
+    def answers(self, form) -> list[dict]:
+        """Check your answers: each step's questions and answers, with a link to change them."""
+        label = _question_label(self.children)
+        used = set(new_person_slots_used(form))
+        withheld = set(form.not_for_family.data or [])
+        cards: dict[str, dict] = {step.slug: {"step": step, "rows": [
+            {"key": {"text": "Shared with the family"}, "value": {"text": "No: marked not for the family"}}]
+            if withheld & set(step.sections) else []} for step in self.steps}
+        for name, field in form._fields.items():
+            slug = step_of(name)
+            if slug not in cards:
+                continue
+            if name.startswith("new-") and int(name.split("-")[1]) not in used:
+                continue
+            cards[slug]["rows"].append({"key": {"text": label(field)},
+                                        "value": {"text": shown_value(field, field.data) or "Not answered"}})
+        return list(cards.values())
+
+    def render(self, template: str, *, problem: str | None = None, conflict=None, **context):
         occurrence = self.update_request.occurrence
         return render_template(
-            "submissions/update_form.html", form=form, family=self.family, update_request=self.update_request,
-            submission=self.submission, members=self.members, men=self.men, children=self.children,
-            actions=self.actions, sections=SECTIONS, slots=range(1, NEW_PERSON_SLOTS + 1), occurrence=occurrence,
-            series=occurrence.series, past_deadline=services.is_past_deadline(self.update_request), problem=problem,
-            conflict=conflict, conflict_what="this update")
+            template, family=self.family, update_request=self.update_request, submission=self.submission,
+            submitted=self.submitted, amending=self.submission is not None and self.submitted
+            and services.AMENDING in self.submission.fields,
+            members=self.members, men=self.men, children=self.children,
+            actions=self.actions, sections=SECTIONS, steps=self.steps, slots=range(1, NEW_PERSON_SLOTS + 1),
+            occurrence=occurrence, series=occurrence.series,
+            past_deadline=services.is_past_deadline(self.update_request), problem=problem, conflict=conflict,
+            conflict_what="this update", **context)
+
+    def render_step(self, step: Step, form, *, returning: bool, others=(), problem=None, conflict=None):
+        return self.render("submissions/update_step.html", form=form, step=step, number=self.steps.index(step) + 1,
+                           returning=returning, others=others, problem=problem, conflict=conflict,
+                           step_url=self.step_url)
+
+    def render_check(self, button, *, problem: str | None = None):
+        form = self.whole()
+        return self.render("submissions/check_update.html", form=button, cards=self.answers(form),
+                           revision=self.revision, problem=problem, step_url=self.step_url,
+                           **({"page_errors": [{"text": problem, "href": "#submit"}]} if problem else {}))
 
 
 def _question_label(children):
@@ -189,16 +339,20 @@ def _save_on_session_timeout(user, view_args) -> str | None:
     if update_request is None or update_request.family_id != family.id or not services.may_write(update_request, user):
         return None
     typed = {k: v for k, v in request.form.lists() if k != "csrf_token"}
+    step = str(view_args.get("step", ""))
+    if step not in STEP_BY_SLUG:
+        return None
+    typed["__step__"] = [step]  # shown again on that step
     submission = services.keep_unsaved(update_request, user, typed)
     if submission is None:
         return None
     audit.record("update_kept_on_timeout", object_type="submission", object_id=submission.id, family_id=family.id,
                  actor=user)
     db.session.commit()
-    return url_for("submissions.update_form", ref=family.reference, request_id=update_request.id)
+    return url_for("submissions.update_step", ref=family.reference, request_id=update_request.id, step=step)
 
 
-update_form.on_session_timeout = _save_on_session_timeout
+update_step.on_session_timeout = _save_on_session_timeout
 
 
 @bp.get("/updates/<int:request_id>/submitted/<int:submission_id>")

@@ -157,11 +157,11 @@ def test_first_drafts_of_the_same_update(team, browser_for, make_user):
     assert len(requests) == ROUNDS
     visitors = [browser_for(team.member), browser_for(colleague)]
     for n, request in enumerate(requests):
-        url = f"/families/{team.ref}/updates/{request.id}"
+        url = f"/families/{team.ref}/updates/{request.id}/steps/worries"  # the update is written in steps
         forms = [browser.form(url) for browser in visitors]
         texts = [f"Round {n}: first draft by {who}" for who in "AB"]
         for form, text in zip(forms, texts, strict=True):
-            form.update({"worries": [text], "draft": ["1"]})
+            form.update({"worries": [text], "continue": ["1"]})
         responses = together(*[lambda b=b, f=f, url=url: b.post(url, f) for b, f in zip(visitors, forms, strict=True)])
         winner, loser = one_saved(responses)
         shown_side_by_side(responses[loser], "What are you worried about?", texts[winner], texts[loser])
@@ -171,59 +171,56 @@ def test_first_drafts_of_the_same_update(team, browser_for, make_user):
 
 
 def test_drafts_and_amendments_of_the_same_update(team, browser_for, make_user):
+    """Saves of a step, first of the draft and then of an amendment of the submitted update; and two
+    submissions of the same update at the same instant (from check your answers): one new version a round."""
+    from coordinator.submissions.forms import step_of
     from coordinator.submissions.models import Submission, SubmissionVersion
     from tests.submissions.conftest import complete_answers, send_requests
 
     colleague = _colleague(team, make_user)
     request = send_requests(team.world)["Health visiting"]
     url = f"/families/{team.ref}/updates/{request.id}"
+    step = f"{url}/steps/worries"
     visitors = [browser_for(team.member), browser_for(colleague)]
+    by_step: dict[str, dict] = {}
+    for name, value in complete_answers(team.world).items():
+        by_step.setdefault(step_of(name), {})[name] = value if isinstance(value, list) else [str(value)]
+    for slug, answers in by_step.items():  # the rest of the update, answered once
+        form = visitors[0].form(f"{url}/steps/{slug}")
+        form.update({**answers, "continue": ["1"]})
+        assert visitors[0].post(f"{url}/steps/{slug}", form).saved
     versions = 0
     for n in range(ROUNDS):
-        button = "draft" if n < ROUNDS // 2 else "submit"  # drafts, then amendments of the submitted update
-        forms = [browser.form(url) for browser in visitors]
-        texts = [f"Round {n}: {button} by {who}" for who in "AB"]
+        submitted = n >= ROUNDS // 2  # drafts, then amendments of the submitted update
+        forms = [browser.form(step) for browser in visitors]
+        texts = [f"Round {n}: {'amendment' if submitted else 'draft'} by {who}" for who in "AB"]
         for form, text in zip(forms, texts, strict=True):
-            form.update({k: v if isinstance(v, list) else [str(v)] for k, v in complete_answers(team.world).items()
-                         if not isinstance(v, list) or k not in form})
-            form.update({"worries": [text], button: ["1"]})
-        responses = together(*[lambda b=b, f=f, url=url: b.post(url, f) for b, f in zip(visitors, forms, strict=True)])
+            form.update({"worries": [text], "continue": ["1"]})
+        responses = together(*[lambda b=b, f=f: b.post(step, f) for b, f in zip(visitors, forms, strict=True)])
         winner, loser = one_saved(responses)
         shown_side_by_side(responses[loser], "What are you worried about?", texts[winner], texts[loser])
         db.session.rollback()
         [update] = db.session.scalars(select(Submission).where(Submission.request_id == request.id)).all()
-        assert update.fields["worries"] == texts[winner]
-        if button == "submit":
+        written = update.fields.get("__amending__", update.fields) if update.version else update.fields
+        assert written["worries"] == texts[winner]
+        kept = texts[winner]
+        if submitted or n == ROUNDS // 2 - 1:
+            checks = [browser.form(f"{url}/check") for browser in visitors]
+            for form in checks:
+                form["submit"] = ["1"]
+            responses = together(*[lambda b=b, f=f: b.post(f"{url}/check", f)
+                                   for b, f in zip(visitors, checks, strict=True)])
+            winner, loser = one_saved(responses)
+            assert responses[loser].page.title.startswith("Error: ")
+            assert "changed in another tab or by a colleague" in responses[loser].page.text
+            db.session.rollback()
+            [update] = db.session.scalars(select(Submission).where(Submission.request_id == request.id)).all()
             versions += 1
             assert update.version == versions  # one new version a round, never two
+            assert update.fields["worries"] == kept and "__amending__" not in update.fields
             assert db.session.scalar(select(func.count()).select_from(SubmissionVersion)
                                      .where(SubmissionVersion.submission_id == update.id)) == versions
 
-
-# --- minutes, actions and goals -------------------------------------------------------------------------------
-
-def test_two_minute_takers_saving_at_once(team, browser_for):
-    from coordinator.minutes.models import MinutesRevision
-    from tests.minutes.helpers import minutes_of
-
-    meeting = team.meetings[0]
-    url = f"/families/{team.ref}/minutes/{meeting.id}/edit"
-    editors = [browser_for(team.taker), browser_for(team.chair)]
-    for n in range(ROUNDS):
-        forms = [browser.form(url) for browser in editors]
-        texts = [f"Round {n}: decisions written by {who}" for who in ("the minute-taker", "the chair")]
-        for form, text in zip(forms, texts, strict=True):
-            form.update({"decisions": [text], "intent": ["save"]})
-        responses = together(*[lambda b=b, f=f, url=url: b.post(url, f) for b, f in zip(editors, forms, strict=True)])
-        winner, loser = one_saved(responses)
-        page = responses[loser].page
-        assert "Someone else saved these minutes while you were editing" in page.text
-        assert texts[winner] in page.text and page.value("decisions") == texts[loser]  # both, nothing lost
-        minutes = minutes_of(meeting)
-        assert minutes.fields["decisions"] == texts[winner]
-        revisions = db.session.scalars(select(MinutesRevision.revision).where(MinutesRevision.minutes_id == minutes.id)
-                                       .order_by(MinutesRevision.revision)).all()
-        assert revisions == list(range(1, minutes.revision + 1))  # every save kept, one per revision
 
 
 def test_an_action_updated_by_its_owner_and_the_lead_at_once(team, browser_for):

@@ -123,6 +123,7 @@ def _walk_records(team):
         "filename": "js/app.mjs", "series_id": team.series.id, "occurrence_id": occurrence.id,
         "request_id": health_request.id, "submission_id": submission.id, "proposal_id": proposal.id,
         "number": version.number, "correction_id": correction.id, "action_id": action.id,
+        "step": "worries",
     }
 
 

@@ -67,6 +67,8 @@ def harrow_pages(app) -> dict[str, tuple[str, str]]:
         "pack": ("chair@demo.invalid", f"/families/{ref}/meetings/{upcoming.id}/pack"),
         "minutes": ("lead@demo.invalid", f"/families/{ref}/minutes/{version.minutes.occurrence_id}/v{version.number}"),
         "update form": ("health@demo.invalid", f"/families/{ref}/updates/{request.id}"),
+        "update form step": ("health@demo.invalid", f"/families/{ref}/updates/{request.id}/steps/household"),
+        "check your answers": ("health@demo.invalid", f"/families/{ref}/updates/{request.id}/check"),
         "calendar feed": ("health@demo.invalid", f"/calendar/{token}.ics"),
         "audit log": ("admin@demo.invalid", "/admin/audit"),
     }

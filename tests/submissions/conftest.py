@@ -134,25 +134,75 @@ def update_form_index(page: Page) -> int:
     return index
 
 
-def post_update(client, url: str, data: dict, *, button: str = "submit", page: Page | None = None):
-    """Send the update form as a browser does: what the page shows (its CSRF token and revision included),
-    with ``data`` typed over it, and the button pressed (``submit`` or ``draft``). A value of None clears a
-    field. Every name typed must be a field of the page."""
-    if page is None:
-        page = Page(client.get(url))
+def step_url(url: str, step: str) -> str:
+    return f"{url}/steps/{step}"
+
+
+def check_url(url: str) -> str:
+    return f"{url}/check"
+
+
+def steps_listed(client, url: str) -> list[str]:
+    """The steps the update's task list links to, in order (their slugs)."""
+    page = Page(client.get(url))
     assert page.status_code == 200, (url, page.status_code)
+    return [a.attrs["href"].rsplit("/", 1)[1] for a in page.find_all("a")
+            if "/steps/" in (a.attrs.get("href") or "") and "govuk-task-list__link" in (a.attrs.get("class") or "")]
+
+
+def save_step(client, url: str, step: str, data: dict, *, button: str = "continue", page: Page | None = None,
+              query: str = ""):
+    """One step of the update sent as a browser does: what the step shows (its CSRF token and revision
+    included), with ``data`` typed over it (None clears a field; each name must be a field of the step).
+    ``query``: the step opened from check your answers ("?check=1") or sent back from submitting."""
+    if page is None:
+        page = Page(client.get(step_url(url, step) + query))
+    assert page.status_code == 200, (step, page.status_code)
     index = update_form_index(page)
     payload = form_payload(page, index)
     unknown = {name for name, value in data.items() if value is not None} - field_names(page, index)
-    assert not unknown, f"the update form has no field {sorted(unknown)}"
-    assert page.find("button", name=button) is not None, f"no {button!r} button"
+    assert not unknown, f"the step {step!r} has no field {sorted(unknown)}"
     for name, value in data.items():
         if value is None:
             payload.pop(name, None)
         else:
             payload[name] = value if isinstance(value, list) else [value]
     payload[button] = ["1"]
-    return client.post(url, data=payload)
+    return client.post(step_url(url, step) + query, data=payload)
+
+
+def submit_update(client, url: str):
+    """Check your answers, then submit (the page's CSRF token and revision sent as a browser does)."""
+    page = Page(client.get(check_url(url)))
+    assert page.status_code == 200, page.status_code
+    payload = form_payload(page, update_form_index(page))
+    payload["submit"] = ["1"]
+    return client.post(check_url(url), data=payload)
+
+
+def post_update(client, url: str, data: dict, *, button: str = "submit"):
+    """Write the update as a person does, step by step: each step that asks one of the answers in ``data``
+    opened, the answers typed over what it shows, and "Save and continue" pressed; then, for ``submit``,
+    the update submitted from check your answers (``draft`` stops after the steps). Returns the last
+    response: a step refused (shown again with its errors), or the submission's redirect."""
+    from coordinator.submissions.forms import step_of
+
+    by_step: dict[str, dict] = {}
+    for name, value in data.items():
+        step = step_of(name)
+        assert step is not None, f"no step asks {name!r}"
+        by_step.setdefault(step, {})[name] = value
+    response = None
+    for step in steps_listed(client, url):
+        if step in by_step:
+            response = save_step(client, url, step, by_step.pop(step))
+            if response.status_code != 302:
+                return response
+    assert not by_step, f"the update has no step {sorted(by_step)}"
+    if button == "submit":
+        return submit_update(client, url)
+    assert response is not None, "a draft needs something typed"
+    return response
 
 
 def press(client, page_url: str, action: str):

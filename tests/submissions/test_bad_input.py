@@ -14,18 +14,20 @@ from coordinator.timeutil import today
 from tests.conftest import csrf_from
 from tests.families.helpers import Page, assert_form_error, form_payload
 from tests.submissions.conftest import (
+    check_url,
     complete_answers,
     day_fields,
     fresh,
     post_update,
+    save_step,
     send_requests,
     signed_in,
+    step_url,
     update_form_index,
     update_url,
 )
 
 COMPLETE_WORRIES = "Mum's low mood."  # what complete_answers says
-LIVED_EXPERIENCE = "The child's lived experience"
 
 
 def count(model, *where) -> int:
@@ -49,15 +51,16 @@ def test_an_update_for_a_cancelled_meeting_is_refused(app, team, health):
 
     client = signed_in(app, team.member)
     url = update_url(team.world, health)
-    page = Page(client.get(url))
+    page = Page(client.get(step_url(url, "worries")))
+    check = Page(client.get(check_url(url)))
     meetings.cancel_occurrence(health.occurrence, actor=team.lead, reason="The family moved away", notify=False)
     db.session.commit()
 
-    for button in ("draft", "submit"):
-        result = Page(post_update(client, url, complete_answers(team.world, worries="Typed anyway."), button=button,
-                                  page=page))
-        assert problem_of(result) == ["This meeting was cancelled: no update is needed"]
-        assert result.value("worries") == "Typed anyway."
+    result = Page(save_step(client, url, "worries", {"worries": "Typed anyway."}, page=page))
+    assert problem_of(result) == ["This meeting was cancelled: no update is needed"]
+    assert result.value("worries") == "Typed anyway."
+    result = Page(client.post(check_url(url), data={**form_payload(check, update_form_index(check)), "submit": ["1"]}))
+    assert problem_of(result) == ["This meeting was cancelled: no update is needed"]
     assert count(Submission) == 0
 
 
@@ -100,15 +103,16 @@ def test_a_forged_request_id_or_another_familys_request_is_not_found(app, team, 
     db.session.commit()
 
     client = signed_in(app, team.member)
-    page = Page(client.get(update_url(team.world, health)))
+    page = Page(client.get(step_url(update_url(team.world, health), "worries")))
     payload = form_payload(page, update_form_index(page))
     payload["submit"] = ["1"]
     ref = team.family.reference
     for request_id in (999999, theirs.id):
         url = f"/families/{ref}/updates/{request_id}"
-        assert client.get(url).status_code == 404
-        assert client.post(url, data=payload).status_code == 404
-        assert client.get(f"{url}/hand-over").status_code == 404
+        for path in (url, step_url(url, "worries"), check_url(url), f"{url}/hand-over"):
+            assert client.get(path).status_code == 404, path
+        for path in (step_url(url, "worries"), check_url(url)):
+            assert client.post(path, data=payload).status_code == 404, path
     # The other family's request is fine under its own reference.
     assert client.get(f"/families/{other.reference}/updates/{theirs.id}").status_code == 200
     assert count(Submission) == 0
@@ -116,38 +120,42 @@ def test_a_forged_request_id_or_another_familys_request_is_not_found(app, team, 
 
 def test_someone_outside_the_network_gets_not_found_and_another_agency_forbidden(app, team, health):
     url = update_url(team.world, health)
-    page = Page(signed_in(app, team.member).get(url))
+    page = Page(signed_in(app, team.member).get(step_url(url, "worries")))
     payload = form_payload(page, update_form_index(page))
-    payload.update({"worries": ["Not mine to write."], "submit": ["1"]})
+    payload.update({"worries": ["Not mine to write."], "continue": ["1"], "submit": ["1"]})
+    pages = (url, step_url(url, "worries"), check_url(url))
 
     outsider = signed_in(app, team.outsider)
-    assert outsider.get(url).status_code == 404
+    assert [outsider.get(path).status_code for path in pages] == [404, 404, 404]
     # With a token of their own session (from a form they may open), so that the refusal is not CSRF's.
     payload["csrf_token"] = [csrf_from(outsider.get("/families/new").get_data(as_text=True))]
-    assert outsider.post(url, data=payload).status_code == 404
+    assert [outsider.post(path, data=payload).status_code for path in pages[1:]] == [404, 404]
 
     school = signed_in(app, team.school)  # in the network, but the school is not the health visiting service
-    assert school.get(url).status_code == 403
-    school_page = Page(school.get(update_url(team.world, send_requests(team.world)["Oakfield Primary"])))
+    assert [school.get(path).status_code for path in pages] == [403, 403, 403]
+    school_url = update_url(team.world, send_requests(team.world)["Oakfield Primary"])
+    school_page = Page(school.get(step_url(school_url, "worries")))
     payload["csrf_token"] = form_payload(school_page, update_form_index(school_page))["csrf_token"]
-    assert school.post(url, data=payload).status_code == 403
+    assert [school.post(path, data=payload).status_code for path in pages[1:]] == [403, 403]
     assert count(Submission) == 0
 
 
 def test_a_double_click_on_submit_makes_one_submission(app, team, health):
     client = signed_in(app, team.member)
     url = update_url(team.world, health)
-    page = Page(client.get(url))
+    post_update(client, url, complete_answers(team.world), button="draft")
+    page = Page(client.get(check_url(url)))
     payload = form_payload(page, update_form_index(page))
-    payload.update({k: v if isinstance(v, list) else [v] for k, v in complete_answers(team.world).items()})
     payload["submit"] = ["1"]
 
-    first = client.post(url, data=payload)
-    second = Page(client.post(url, data=payload))  # the same form, the same revision
+    first = client.post(check_url(url), data=payload)
+    second = Page(client.post(check_url(url), data=payload))  # the same page, the same revision
     assert first.status_code == 302
-    # Shown as a save that came second; what is saved is what they sent, so nothing differs.
-    assert second.conflict_title() == "Someone else saved this update while you were editing"
-    assert second.conflict() == {}
+    # Shown as a submission that came second, with the answers as they are saved now.
+    assert problem_of(second) == [
+        "This update was changed in another tab or by a colleague since you opened this page. The answers below "
+        "are the ones saved now: check them, then submit again."]
+    assert second.find("button", name="submit").text() == "Submit the amended update"
     [submission] = fresh(SubmissionRequest, health.id).submissions
     assert submission.version == 1
     assert count(SubmissionVersion) == 1
@@ -157,12 +165,16 @@ def test_a_tampered_revision_is_treated_as_a_change_not_a_crash(app, team, healt
     client = signed_in(app, team.member)
     url = update_url(team.world, health)
     assert post_update(client, url, complete_answers(team.world)).status_code == 302
-    page = Page(client.get(url))
+    page = Page(client.get(step_url(url, "worries")))
     payload = form_payload(page, update_form_index(page))
-    payload.update({"revision": ["not-a-number"], "worries": ["Changed."], "submit": ["1"]})
-    result = Page(client.post(url, data=payload))
+    payload.update({"revision": ["not-a-number"], "worries": ["Changed."], "continue": ["1"]})
+    result = Page(client.post(step_url(url, "worries"), data=payload))
     assert result.conflict() == {"What are you worried about?": (COMPLETE_WORRIES, "Changed.")}
-    assert fresh(SubmissionRequest, health.id).submissions[0].version == 1
+    check = Page(client.get(check_url(url)))
+    payload = {**form_payload(check, update_form_index(check)), "revision": ["x"], "submit": ["1"]}
+    assert problem_of(Page(client.post(check_url(url), data=payload)))[0].startswith("This update was changed")
+    submission = fresh(SubmissionRequest, health.id).submissions[0]
+    assert submission.version == 1 and "__amending__" not in submission.fields
 
 
 @pytest.mark.parametrize("scale", ["11", "-1"])
@@ -170,10 +182,10 @@ def test_a_safety_scale_outside_0_to_10_is_an_error(app, team, health, scale):
     client = signed_in(app, team.member)
     url = update_url(team.world, health)
     field = f"child-{team.child.id}-scale"
-    for button in ("submit", "draft"):
-        page = Page(post_update(client, url, complete_answers(team.world, scale=scale, worries="Kept."), button=button))
+    for button in ("continue", "later"):
+        page = Page(save_step(client, url, "scales", {field: scale}, button=button))
         assert_form_error(page, "The safety scale must be a whole number from 0 to 10", field)
-        assert page.value(field) == scale and page.value("worries") == "Kept."
+        assert page.value(field) == scale
     assert count(Submission) == 0
 
 
@@ -190,8 +202,8 @@ def test_a_last_seen_date_in_the_future_is_an_error(app, team, health):
     url = update_url(team.world, health)
     field = f"child-{team.child.id}-last_seen"
     tomorrow = today() + timedelta(days=1)
-    for button in ("submit", "draft"):
-        page = Page(post_update(client, url, complete_answers(team.world, last_seen=tomorrow), button=button))
+    for button in ("continue", "later"):
+        page = Page(save_step(client, url, "children", {field: day_fields(tomorrow)}, button=button))
         assert_form_error(page, "When you last saw Ruby Harrow cannot be in the future", field)
         assert [n.attrs.get("value") for n in page.find_all("input", name=field)] == day_fields(tomorrow)
     assert count(Submission) == 0
@@ -202,12 +214,12 @@ def test_a_last_seen_date_in_the_future_is_an_error(app, team, health):
 def test_a_new_person_needs_a_name_or_a_description_even_in_a_draft(app, team, health):
     client = signed_in(app, team.member)
     url = update_url(team.world, health)
-    for button in ("draft", "submit"):
-        page = Page(post_update(client, url, {"new-1-sex": "MALE", "new-1-presence": "VISITS", "worries": "Kept."},
-                                button=button))
+    for button in ("continue", "later"):
+        page = Page(save_step(client, url, "household", {"new-1-sex": "MALE", "new-1-presence": "VISITS",
+                                                         "new-2-name": "Kept."}, button=button))
         assert_form_error(page, "Enter the new person's name, or describe them if the name is not known",
                           "new-1-description")
-        assert page.value("new-1-sex") == "MALE" and page.value("worries") == "Kept."
+        assert page.value("new-1-sex") == "MALE" and page.value("new-2-name") == "Kept."
     assert count(Submission) == 0 and count(HouseholdProposal) == 0
     # Spaces are not a description.
     page = Page(post_update(client, url, {"new-1-description": "   ", "new-1-sex": "MALE"}, button="draft"))
@@ -221,26 +233,31 @@ def test_two_tabs_amending_the_same_update_lose_nothing(app, team, health):
     url = update_url(team.world, health)
     assert post_update(client, url, complete_answers(team.world, worries="Version one.")).status_code == 302
 
-    tab_one, tab_two = Page(client.get(url)), Page(client.get(url))
-    assert post_update(client, url, {"worries": "From the first tab."}, page=tab_one).status_code == 302
-    result = Page(post_update(client, url, {"worries": "From the second tab.", "lived_experience": "Smiles at mum."},
-                              page=tab_two))
+    tab_one, tab_two = Page(client.get(step_url(url, "worries"))), Page(client.get(step_url(url, "worries")))
+    check_one = Page(client.get(check_url(url)))
+    assert save_step(client, url, "worries", {"worries": "From the first tab."}, page=tab_one).status_code == 302
+    result = Page(save_step(client, url, "worries", {"worries": "From the second tab.", "needs_to_happen": "A visit."},
+                            page=tab_two))
     assert result.title.startswith("Error: ")
     shown = result.conflict()
     assert shown["What are you worried about?"] == ("From the first tab.", "From the second tab.")
-    assert shown[LIVED_EXPERIENCE][1] == "Smiles at mum."
-    # The second tab's text is shown again; the first tab's amendment stands.
+    assert shown["What needs to happen?"] == ("(blank)", "A visit.")
+    # The second tab's text is shown again; the first tab's changes stand, not yet submitted.
     assert result.value("worries") == "From the second tab."
-    assert result.value("lived_experience") == "Smiles at mum."
+    assert result.value("needs_to_happen") == "A visit."
     submission = fresh(SubmissionRequest, health.id).submissions[0]
-    assert submission.version == 2 and submission.fields["worries"] == "From the first tab."
+    assert submission.version == 1 and submission.fields["__amending__"]["worries"] == "From the first tab."
+    # Check your answers opened before either save cannot submit unawares.
+    payload = {**form_payload(check_one, update_form_index(check_one)), "submit": ["1"]}
+    assert problem_of(Page(client.post(check_url(url), data=payload)))[0].startswith("This update was changed")
 
-    # Having been told, they save again from the page they were shown: now it is kept.
-    assert post_update(client, url, {}, page=result).status_code == 302
+    # Having been told, they save again from the page they were shown: now it is kept, and submitted.
+    assert save_step(client, url, "worries", {}, page=result).status_code == 302
+    assert client.post(check_url(url), data={**form_payload(Page(client.get(check_url(url))), 0),
+                                              "submit": ["1"]}).status_code == 302
     submission = fresh(SubmissionRequest, health.id).submissions[0]
-    assert submission.version == 3
+    assert submission.version == 2
     assert submission.fields["worries"] == "From the second tab."
-    assert submission.fields["lived_experience"] == "Smiles at mum."
+    assert submission.fields["needs_to_happen"] == "A visit."
     versions = sorted(submission.versions, key=lambda v: v.version)
-    assert [json.loads(v.data)["worries"] for v in versions] == ["Version one.", "From the first tab.",
-                                                                  "From the second tab."]
+    assert [json.loads(v.data)["worries"] for v in versions] == ["Version one.", "From the second tab."]

@@ -21,6 +21,7 @@ from tests.submissions.conftest import (
     post_update,
     send_requests,
     signed_in,
+    step_url,
     update_url,
 )
 
@@ -92,7 +93,8 @@ def test_the_colleague_is_emailed_and_can_write_the_update(app, team, colleague,
 
     # The colleague opens the link and writes the update.
     other = signed_in(app, colleague)
-    page = Page(other.get(update_url(team.world, request)))
+    assert other.get(update_url(team.world, request)).status_code == 200
+    page = Page(other.get(step_url(update_url(team.world, request), "household")))
     assert page.status_code == 200
     assert "Kelly Harrow (lives in the home)" in page.text
     response = post_update(other, update_url(team.world, request), complete_answers(team.world))

@@ -19,8 +19,11 @@ from tests.submissions.conftest import (
     fresh,
     pack_url,
     post_update,
+    save_step,
     send_requests,
     signed_in,
+    step_url,
+    submit_update,
     update_url,
 )
 
@@ -38,18 +41,18 @@ def test_a_post_after_the_session_ran_out_keeps_what_was_typed_until_signing_in_
     request = send_requests(team.world)["Health visiting"]
     client = signed_in(app, team.member)
     url = update_url(team.world, request)
-    page = Page(client.get(url))
+    assert save_step(client, url, "appointments", {"engagement_observed": "Nobody answered at the agreed time."}
+                     ).status_code == 302
+    page = Page(client.get(step_url(url, "children")))
     seen = today() - timedelta(days=1)
     typed = {
-        "worries": "Mum's low mood; a man's boots by the door.",
-        "engagement_observed": "Nobody answered at the agreed time.",
         f"child-{team.child.id}-last_seen": day_fields(seen),
-        f"child-{team.child.id}-scale": "3",
-        "new-1-description": "Man with a dog",
+        f"child-{team.child.id}-where": "At clinic; a man's boots by the door at home.",
+        f"child-{team.child.id}-contacts": "3",
     }
 
     go_idle(client)
-    response = post_update(client, url, typed, page=page)
+    response = save_step(client, url, "children", typed, page=page)
     assert response.status_code == 302
     assert response.headers["Location"].split("?")[0].endswith("/sign-in")
     sign_in_page = Page(client.get(response.headers["Location"]))
@@ -60,15 +63,17 @@ def test_a_post_after_the_session_ran_out_keeps_what_was_typed_until_signing_in_
     [submission] = fresh(SubmissionRequest, request.id).submissions
     assert submission.status is SubmissionStatus.DRAFT and submission.version == 0
     kept = submission.fields["__unsaved__"]
-    assert kept["worries"] == [typed["worries"]]
+    assert kept[f"child-{team.child.id}-where"] == [typed[f"child-{team.child.id}-where"]]
     assert kept[f"child-{team.child.id}-last_seen"] == day_fields(seen)
+    assert submission.fields["engagement_observed"] == "Nobody answered at the agreed time."
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "update_kept_on_timeout")).all()
     assert event.actor_id == team.member.id and event.object_id == str(submission.id)
 
-    # Signing in again goes straight back to the form, showing what was typed.
+    # Signing in again goes straight back to the step, showing what was typed.
     response = sign_in(client, team.member.email)
-    assert response.headers["Location"].endswith(url)
-    page = Page(client.get(url))
+    assert response.headers["Location"].endswith(step_url(url, "children"))
+    assert Page(client.get(step_url(url, "worries"))).banners() == []  # only on the step it was typed on
+    page = Page(client.get(step_url(url, "children")))
     assert any("You were signed out while writing: what you had typed was kept" in b for b in page.banners())
     for name, value in typed.items():
         if isinstance(value, list):
@@ -76,16 +81,18 @@ def test_a_post_after_the_session_ran_out_keeps_what_was_typed_until_signing_in_
         else:
             assert page.value(name) == value, name
 
-    # Finishing it off submits what was typed, and the kept copy goes.
-    answers = complete_answers(team.world, scale="3", worries=typed["worries"],
-                               **{"new-1-presence": "VISITS", "new-1-source": "SEEN"})
-    assert post_update(client, url, answers, page=page).status_code == 302
+    # Saving the step keeps what was typed (and the kept copy goes); finishing it off submits it all.
+    assert save_step(client, url, "children", {}, page=page).status_code == 302
+    answers = complete_answers(team.world, scale="3")
+    answers.pop(f"child-{team.child.id}-where")
+    assert post_update(client, url, answers).status_code == 302
     db.session.expire_all()
     submission = db.session.get(Submission, submission.id)
     assert submission.status is SubmissionStatus.SUBMITTED and submission.version == 1
     assert "__unsaved__" not in submission.fields
     assert submission.fields["engagement_observed"] == "Nobody answered at the agreed time."
-    assert submission.fields["new-1-description"] == "Man with a dog"
+    assert submission.fields[f"child-{team.child.id}-where"] == typed[f"child-{team.child.id}-where"]
+    assert submission.fields[f"child-{team.child.id}-last_seen"] == seen.isoformat()
 
 
 def test_a_timed_out_amendment_does_not_change_the_submitted_update(app, team):
@@ -94,10 +101,10 @@ def test_a_timed_out_amendment_does_not_change_the_submitted_update(app, team):
     client = signed_in(app, team.member)
     url = update_url(team.world, request)
     assert post_update(client, url, complete_answers(team.world, worries="As submitted.")).status_code == 302
-    page = Page(client.get(url))
+    page = Page(client.get(step_url(url, "worries")))
 
     go_idle(client)
-    response = post_update(client, url, {"worries": "An amendment typed slowly."}, page=page)
+    response = save_step(client, url, "worries", {"worries": "An amendment typed slowly."}, page=page)
     assert response.headers["Location"].split("?")[0].endswith("/sign-in")
 
     # The chair still reads the submitted version.
@@ -107,8 +114,10 @@ def test_a_timed_out_amendment_does_not_change_the_submitted_update(app, team):
     assert "As submitted." in pack.text and "typed slowly" not in pack.text
 
     sign_in(client, team.member.email)
-    page = Page(client.get(url))
+    page = Page(client.get(step_url(url, "worries")))
     assert page.value("worries") == "An amendment typed slowly."
-    assert post_update(client, url, {}, page=page).status_code == 302
+    assert save_step(client, url, "worries", {}, page=page).status_code == 302
+    assert fresh(Submission, submission.id).version == 1  # kept beside it until submitted
+    assert submit_update(client, url).status_code == 302
     submission = fresh(Submission, submission.id)
     assert submission.version == 2 and submission.fields["worries"] == "An amendment typed slowly."

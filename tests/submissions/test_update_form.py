@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from coordinator.audit.models import AuditEvent
 from coordinator.extensions import db
 from coordinator.families.models import HouseholdMember, HouseholdSighting, Relationship, SightingKind
+from coordinator.submissions.forms import step_of
 from coordinator.submissions.models import (
     HouseholdProposal,
     ProposalState,
@@ -20,9 +21,10 @@ from coordinator.submissions.models import (
 )
 from coordinator.timeutil import today
 from tests.conftest import csrf_from
-from tests.families.helpers import Page, form_payload
+from tests.families.helpers import Page
 from tests.submissions.conftest import (
     after_deadline,
+    check_url,
     complete_answers,
     day_fields,
     first_meeting,
@@ -30,9 +32,12 @@ from tests.submissions.conftest import (
     pack_url,
     post_update,
     press,
+    save_step,
     send_requests,
     signed_in,
-    update_form_index,
+    step_url,
+    steps_listed,
+    submit_update,
     update_url,
 )
 
@@ -51,25 +56,64 @@ def health_request(team):
     return send_requests(team.world)["Health visiting"]
 
 
-def test_the_form_asks_about_each_person_in_the_household_each_man_and_each_child(app, team):
+def test_the_update_is_asked_in_steps_from_a_task_list(app, team):
     request = health_request(team)
-    page = Page(signed_in(app, team.member).get(update_url(team.world, request)))
+    client = signed_in(app, team.member)
+    url = update_url(team.world, request)
+    page = Page(client.get(url))
     assert page.status_code == 200
     assert page.heading.startswith("Your agency's update for the professionals meeting on ")
-    legends = [n.text() for n in page.find_all("legend")]
-    assert "Kelly Harrow (lives in the home)" in legends and "Dean Carter (visits)" in legends
-    men = page.section("Fathers and male carers")
-    assert "Dean Carter" in men.text() and "Has your agency seen Dean Carter?" in men.text()
-    assert "When you last saw Ruby Harrow" in page.section("Contact with each child").text()
-    assert "Safety scale for Ruby Harrow" in page.section("Safety scales").text()
     summary = page.find("dl", cls="govuk-summary-list").text()
     assert "Health visiting" in summary and "Not started" in summary
     assert f"Due by {request.deadline.day} {request.deadline:%B %Y}" in summary
-    assert page.find("button", name="submit").text() == "Submit the update"
-    assert page.find("button", name="draft").text() == "Save as draft"
+    tasks = [(li.find("a").text(), li.find("div", cls="govuk-task-list__status").text())
+             for li in page.find_all("li", cls="govuk-task-list__item")]
+    assert tasks == [(title, "Not yet started") for title in (
+        "Who lives in or visits the home", "Fathers and male carers", "Contact with each child",
+        "Appointments and engagement", "Domestic abuse routine enquiry",
+        "Worries, what is working well, what needs to happen", "The child's lived experience", "Safety scales",
+        "Sharing with the family")]
+    assert steps_listed(client, url) == ["household", "men", "children", "appointments", "domestic-abuse", "worries",
+                                         "lived-experience", "scales", "sharing"]
+    assert page.link("Check your answers and submit") is not None
+
+    household = Page(client.get(step_url(url, "household")))
+    assert household.heading == "Who lives in or visits the home"
+    assert "Step 1 of 9" in household.find("span", cls="govuk-caption-m").text()
+    legends = [n.text() for n in household.find_all("legend")]
+    assert "Kelly Harrow (lives in the home)" in legends and "Dean Carter (visits)" in legends
+    assert household.find("button", name="continue").text() == "Save and continue"
+    assert household.find("button", name="later").text() == "Save and come back later"
+    assert "Has your agency seen Dean Carter?" in Page(client.get(step_url(url, "men"))).text
+    assert "When you last saw Ruby Harrow" in Page(client.get(step_url(url, "children"))).text
+    assert "Safety scale for Ruby Harrow" in Page(client.get(step_url(url, "scales"))).text
+    assert client.get(step_url(url, "actions")).status_code == 404  # no open actions: not a step
+    assert client.get(step_url(url, "nothing-like-it")).status_code == 404
 
 
-def test_a_draft_keeps_everything_and_nobody_else_sees_it(app, team):
+def test_save_and_continue_goes_through_the_steps_to_check_your_answers(app, team):
+    request = health_request(team)
+    client = signed_in(app, team.member)
+    url = update_url(team.world, request)
+    steps = steps_listed(client, url)
+    for here, following in zip(steps, steps[1:], strict=False):
+        response = save_step(client, url, here, {})
+        assert response.status_code == 302 and response.headers["Location"].endswith(step_url(url, following))
+    response = save_step(client, url, steps[-1], {})
+    assert response.headers["Location"].endswith(check_url(url))
+    # A step opened from check your answers goes back there.
+    page = Page(client.get(step_url(url, "children") + "?check=1"))
+    assert page.link("Back to check your answers") is not None
+    assert page.find("form", id="update-form").attrs.get("action") is None  # posts to its own address
+    response = save_step(client, url, "children", {}, page=page, query="?check=1")
+    assert response.headers["Location"].endswith(check_url(url))
+    # Save and come back later goes to the task list.
+    response = save_step(client, url, "worries", {"worries": "Later."}, button="later")
+    assert response.headers["Location"].endswith(url)
+    assert any("Your answers have been saved" in b for b in Page(client.get(url)).banners())
+
+
+def test_a_draft_keeps_everything_between_steps_and_after_leaving_and_nobody_else_sees_it(app, team):
     request = health_request(team)
     client = signed_in(app, team.member)
     url = update_url(team.world, request)
@@ -92,24 +136,40 @@ def test_a_draft_keeps_everything_and_nobody_else_sees_it(app, team):
         "new-1-name": "Tom Baker", "new-1-sex": "MALE",
     }
     response = post_update(client, url, typed, button="draft")
-    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    assert response.status_code == 302
 
-    page = Page(client.get(url))
-    assert any("Draft saved" in b for b in page.banners())
+    # Leaving and coming back (signed in afresh): every step shows what was saved on it.
+    client = signed_in(app, team.member)
     for name, value in typed.items():
-        if isinstance(value, list) and name != "not_for_family":
-            assert [n.attrs.get("value") for n in page.find_all("input", name=name)] == value, name
-        elif name == "not_for_family":
+        page = Page(client.get(step_url(url, step_of(name))))
+        if name == "not_for_family":
             assert page.checked(name) == value
+        elif isinstance(value, list):
+            assert [n.attrs.get("value") for n in page.find_all("input", name=name)] == value, name
         else:
             assert page.value(name) == value, name
-    assert "Draft" in page.find("dl", cls="govuk-summary-list").text()
+    listing = Page(client.get(url))
+    assert "Draft" in listing.find("dl", cls="govuk-summary-list").text()
+    statuses = {li.find("a").text(): li.find("div", cls="govuk-task-list__status").text()
+                for li in listing.find_all("li", cls="govuk-task-list__item")}
+    assert statuses["Contact with each child"] == "Completed"
+    assert statuses["Appointments and engagement"] == "Completed"
+    assert statuses["The child's lived experience"] == "Not yet started"
+    assert statuses["Sharing with the family"] == "Incomplete"  # withholding a section needs a reason
+    assert statuses["Who lives in or visits the home"] == "Incomplete"  # Kelly answered about, Dean not
+    assert statuses["Safety scales"] == "Completed"
 
+    # Saving one step leaves the others' answers as they were.
+    assert save_step(client, url, "lived-experience", {"lived_experience": "Ruby babbles at her mum."}).status_code == 302
     [submission] = rows(Submission, Submission.request_id == request.id)
     assert submission.status is SubmissionStatus.DRAFT and submission.version == 0
     assert submission.fields["worries"] == "Mum's low mood.\nWho else is in the home."
+    assert submission.fields["lived_experience"] == "Ruby babbles at her mum."
+    assert submission.fields["not_for_family"] == ["engagement"]
     assert count(SubmissionVersion) == 0
     assert fresh(SubmissionRequest, request.id).state is RequestState.OPEN
+    assert {e.action for e in rows(AuditEvent, AuditEvent.object_id == str(submission.id))} >= {
+        "update_draft_saved", "update_viewed"}
     # A draft reaches nothing: no sighting, no proposal, not the pack.
     assert count(HouseholdProposal) == 0
     assert count(HouseholdSighting, HouseholdSighting.agency_id == team.member.agency_id) == 0
@@ -119,34 +179,89 @@ def test_a_draft_keeps_everything_and_nobody_else_sees_it(app, team):
     # ... nor another agency, by its address.
     other = signed_in(app, team.school)
     assert other.get(f"{url}/submitted/{submission.id}").status_code == 404
+    for path in (step_url(url, "worries"), check_url(url)):
+        assert other.get(path).status_code == 403
 
 
-def test_submitting_with_answers_missing_shows_an_error_summary_and_keeps_the_input(app, team):
+def test_check_your_answers_shows_each_step_with_a_link_to_change_it(app, team):
+    request = health_request(team)
+    client = signed_in(app, team.member)
+    url = update_url(team.world, request)
+    post_update(client, url, complete_answers(team.world, worries="Nappy rash.", **{
+        "not_for_family": ["engagement"], "share_with_family": "partly", "withheld_reason": "Mum's health.",
+        "new-2-name": "Tom Baker"}), button="draft")
+    page = Page(client.get(check_url(url)))
+    assert page.heading == "Check your answers before you submit"
+    cards = {card.find("h2").text(): card for card in page.find_all("div", cls="govuk-summary-card")}
+    assert list(cards) == ["Who lives in or visits the home", "Fathers and male carers", "Contact with each child",
+                           "Appointments and engagement", "Domestic abuse routine enquiry",
+                           "Worries, what is working well, what needs to happen", "The child's lived experience",
+                           "Safety scales", "Sharing with the family"]
+    household = cards["Who lives in or visits the home"].text()
+    assert "Kelly Harrow" in household and "Seen" in household and "New person 2: Name" in household
+    assert "Tom Baker" in household and "New person 1" not in household  # unused slots are left out
+    assert "Ruby Harrow: Where" in cards["Contact with each child"].text()
+    assert "Shared with the family No: marked not for the family" in cards["Appointments and engagement"].text()
+    assert "not for the family" not in cards["Contact with each child"].text()
+    assert "Nappy rash." in cards["Worries, what is working well, what needs to happen"].text()
+    sharing = cards["Sharing with the family"].text()
+    assert "Yes, except the sections marked below" in sharing and "Engagement" in sharing
+    change = cards["Safety scales"].find("a")
+    assert change.text() == "Change (Safety scales)"
+    assert change.attrs["href"].endswith(step_url(url, "scales") + "?check=1")
+    assert page.find("button", name="submit").text() == "Submit the update"
+
+
+def test_submitting_with_answers_missing_opens_the_first_step_that_needs_more(app, team):
     request = health_request(team)
     client = signed_in(app, team.member)
     url = update_url(team.world, request)
     typed = {"worries": "Mum's low mood.", "new-1-description": "Man with a dog", "engagement_reported": "Coping."}
+    post_update(client, url, typed, button="draft")
 
-    page = Page(post_update(client, url, typed))
+    response = submit_update(client, url)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(step_url(url, "household") + "?errors=1")
+    page = Page(client.get(response.headers["Location"]))
     assert page.status_code == 200
     assert page.title.startswith("Error: ")
-    errors = page.summary_errors()
-    expected = {
+    assert page.summary_errors() == {
         f"#household-{team.person.id}": "Say whether you have seen Kelly Harrow",
         f"#household-{team.father.id}": "Say whether you have seen Dean Carter",
-        f"#man-{team.father.id}-seen": "Say whether your agency has seen Dean Carter",
-        f"#child-{team.child.id}-seen_alone": "Say whether Ruby Harrow was seen alone",
-        f"#child-{team.child.id}-scale": "Give a safety scale for Ruby Harrow",
-        "#da_asked": "Say whether you asked about domestic abuse",
-        "#share_with_family": "Say whether this update may be shared with the parents",
         "#new-1-presence": "Say whether the new person lives in or visits the home",
         "#new-1-source": "Say whether you saw the new person or were told of them",
     }
-    assert errors == expected
-    assert page.field_error(f"child-{team.child.id}-scale") == "Give a safety scale for Ruby Harrow"
-    for name, value in typed.items():
-        assert page.value(name) == value
-    assert count(Submission) == 0 and count(SubmissionVersion) == 0
+    assert page.value("new-1-description") == "Man with a dog"  # what was typed is kept
+    others = page.find("div", cls="govuk-inset-text").text()
+    for title in ("Fathers and male carers", "Contact with each child", "Domestic abuse routine enquiry",
+                  "Safety scales", "Sharing with the family"):
+        assert title in others
+    assert "Worries" not in others and "Appointments" not in others
+    assert count(SubmissionVersion) == 0
+    [submission] = rows(Submission)
+    assert submission.status is SubmissionStatus.DRAFT
+
+    # A later step sent back shows its own errors, with what was saved.
+    scales = Page(client.get(step_url(url, "scales") + "?errors=1"))
+    assert scales.field_error(f"child-{team.child.id}-scale") == "Give a safety scale for Ruby Harrow"
+    # Answering the step that was sent back returns to check your answers.
+    answers = {f"household-{team.person.id}": "SEEN", f"household-{team.father.id}": "TOLD_OF",
+               "new-1-presence": "VISITS", "new-1-source": "SEEN"}
+    response = save_step(client, url, "household", answers, page=page, query="?errors=1")
+    assert response.headers["Location"].endswith(check_url(url))
+    assert submit_update(client, url).headers["Location"].endswith(step_url(url, "men") + "?errors=1")
+
+
+def test_a_format_error_on_a_step_is_shown_there_with_the_input_kept_and_nothing_saved(app, team):
+    request = health_request(team)
+    client = signed_in(app, team.member)
+    url = update_url(team.world, request)
+    field = f"child-{team.child.id}-scale"
+    page = Page(save_step(client, url, "scales", {field: "11"}))
+    assert page.status_code == 200 and page.title.startswith("Error: ")
+    assert page.summary_errors() == {f"#{field}": "The safety scale must be a whole number from 0 to 10"}
+    assert page.value(field) == "11"
+    assert count(Submission) == 0
 
 
 def test_a_full_submission(app, team):
@@ -174,9 +289,12 @@ def test_a_full_submission(app, team):
     assert [e.detail for e in rows(AuditEvent, AuditEvent.action == "update_submitted")] == ["version 1"]
 
     # The form now amends it.
-    page = Page(client.get(url))
-    assert page.find("button", name="submit").text() == "Submit the amended update"
-    assert page.value("worries") == "Nappy rash at two visits."
+    listing = Page(client.get(url))
+    assert "Submitted, version 1" in listing.find("dl", cls="govuk-summary-list").text()
+    assert {li.find("div", cls="govuk-task-list__status").text()
+            for li in listing.find_all("li", cls="govuk-task-list__item")} == {"Completed"}
+    assert Page(client.get(check_url(url))).find("button", name="submit").text() == "Submit the amended update"
+    assert Page(client.get(step_url(url, "worries"))).value("worries") == "Nappy rash at two visits."
 
 
 def test_amending_before_the_deadline_makes_version_two_and_keeps_every_version(app, team):
@@ -210,7 +328,7 @@ def test_after_the_deadline_a_first_submission_is_accepted_but_marked_late(app, 
 
     page = Page(client.get(url))
     assert "the deadline has passed: an update now is marked late" in page.find("dl", cls="govuk-summary-list").text()
-    response = post_update(client, url, complete_answers(team.world), page=page)
+    response = post_update(client, url, complete_answers(team.world))
     assert response.status_code == 302
     page = Page(client.get(response.headers["Location"]))
     assert any("It was after the deadline, so it is marked late." in b for b in page.banners())
@@ -256,21 +374,39 @@ def test_a_submitted_update_cannot_be_changed_by_saving_a_draft(app, team):
     client = signed_in(app, team.member)
     url = update_url(team.world, request)
     assert post_update(client, url, complete_answers(team.world, worries="As submitted.")).status_code == 302
-    page = Page(client.get(url))
-    assert page.find("button", name="draft") is None  # amending is submitting a new version
 
-    # A draft sent anyway (an old tab, a crafted request) is refused, and changes nothing.
-    payload = form_payload(page, update_form_index(page))
-    payload["worries"] = ["Half-written second thoughts."]
-    payload["draft"] = ["1"]
-    page = Page(client.post(url, data=payload))
-    assert page.status_code == 200 and page.error_summary is not None
-    assert "submitted" in page.error_summary.text()
-    assert page.value("worries") == "Half-written second thoughts."
+    # Saving a step of it keeps the changes beside it: the chair still reads what was submitted.
+    assert save_step(client, url, "worries", {"worries": "Half-written second thoughts."}).status_code == 302
     [submission] = rows(Submission, Submission.request_id == request.id)
     assert submission.fields["worries"] == "As submitted." and submission.version == 1
+    assert submission.status is SubmissionStatus.SUBMITTED and count(SubmissionVersion) == 1
     pack = Page(signed_in(app, team.lead).get(pack_url(team.world, first_meeting(team.world))))
     assert "As submitted." in pack.text and "Half-written" not in pack.text
+    page = Page(client.get(f"{url}/submitted/{submission.id}"))
+    assert "As submitted." in page.text and "Half-written" not in page.text
+    event = max(rows(AuditEvent, AuditEvent.action == "update_draft_saved"), key=lambda e: e.id)
+    assert event.detail == "amendment of version 1" and event.actor_id == team.member.id
+    # ... and the author finds them again, then submits them as a new version.
+    client = signed_in(app, team.member)
+    assert "changes not yet submitted" in Page(client.get(url)).find("dl", cls="govuk-summary-list").text()
+    assert Page(client.get(step_url(url, "worries"))).value("worries") == "Half-written second thoughts."
+    assert "Half-written second thoughts." in Page(client.get(check_url(url))).text
+    assert submit_update(client, url).status_code == 302
+    [submission] = rows(Submission, Submission.request_id == request.id)
+    assert submission.version == 2 and submission.fields["worries"] == "Half-written second thoughts."
+    assert "__amending__" not in submission.fields
+    # The service itself still refuses a draft over a submitted update.
+    from coordinator.submissions import services
+
+    try:
+        services.save(fresh(SubmissionRequest, request.id), team.member, {"worries": "Draft"}, submit=False,
+                      expected_revision=submission.revision)
+    except services.UpdateError as error:
+        assert "cannot be saved as a draft" in str(error)
+    else:
+        raise AssertionError("a draft over a submitted update was saved")
+    db.session.rollback()
+    assert fresh(Submission, submission.id).fields["worries"] == "Half-written second thoughts."
 
 
 def test_household_answers_become_sightings_on_the_family_record(app, team):
@@ -306,7 +442,7 @@ def test_a_new_person_waits_for_the_lead_to_add_them_to_the_household(app, team)
     accept_url = f"{family_url}/proposals/{proposal.id}/accept"
 
     # A network member cannot add him: only the lead professional.
-    member_page = client.get(url).get_data(as_text=True)
+    member_page = client.get(step_url(url, "household")).get_data(as_text=True)
     assert client.post(accept_url, data={"csrf_token": csrf_from(member_page)}).status_code == 403
     assert fresh(HouseholdProposal, proposal.id).state is ProposalState.PENDING
 
@@ -343,7 +479,7 @@ def test_declining_a_new_person_leaves_the_household_unchanged(app, team):
     assert proposal.slot == 2 and proposal.fields["name"] == "Tom Baker"
     family_url = f"/families/{team.family.reference}"
 
-    member_page = client.get(update_url(team.world, request)).get_data(as_text=True)
+    member_page = client.get(step_url(update_url(team.world, request), "household")).get_data(as_text=True)
     decline_url = f"{family_url}/proposals/{proposal.id}/decline"
     assert client.post(decline_url, data={"csrf_token": csrf_from(member_page)}).status_code == 403
 
