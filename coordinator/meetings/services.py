@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from coordinator.audit import services as audit
 from coordinator.auth import services as auth_services
@@ -280,8 +280,29 @@ def _touch(series: MeetingSeries, expected_revision: int | None) -> None:
     series.updated_at = utcnow()
 
 
+def held_clause() -> ColumnElement[bool]:
+    """Whether an Occurrence row is a meeting that has been held: recorded so here, or shown so by another
+    area's records (its minutes started), asked through ``held_elsewhere`` without importing that area."""
+    return or_(Occurrence.status == OccurrenceStatus.HELD, *answers(signals.held_elsewhere))
+
+
+def held_ids(occurrences: Sequence[Occurrence]) -> set[int]:
+    """The ids of those of ``occurrences`` that have been held: one query for them all (none when each is
+    recorded as held here already, or cancelled: minutes are never started for a cancelled meeting)."""
+    held = {o.id for o in occurrences if o.status is OccurrenceStatus.HELD}
+    ask = [o.id for o in occurrences if o.id is not None and o.id not in held
+           and o.status is not OccurrenceStatus.CANCELLED]
+    if ask:
+        held |= set(db.session.scalars(select(Occurrence.id).where(Occurrence.id.in_(ask), held_clause())))
+    return held
+
+
+def is_held(occurrence: Occurrence) -> bool:
+    return occurrence.id in held_ids([occurrence])
+
+
 def _require_changeable(occurrence: Occurrence) -> None:
-    if occurrence.status is OccurrenceStatus.HELD:
+    if occurrence.status is not OccurrenceStatus.CANCELLED and is_held(occurrence):
         raise MeetingError("This meeting has been held: it cannot be moved or cancelled")
     if occurrence.status is OccurrenceStatus.CANCELLED:
         raise MeetingError("This meeting was cancelled: it cannot be moved or cancelled again")
@@ -400,10 +421,11 @@ def end_series(series: MeetingSeries, *, actor: User, expected_revision: int | N
         raise MeetingError("This series has already ended")
     _touch(series, expected_revision)
     now = utcnow()
-    future = [o for o in series.occurrences if o.starts_at >= now and o.status is not OccurrenceStatus.HELD]
+    held = held_ids(series.occurrences)
+    future = [o for o in series.occurrences if o.starts_at >= now and o.id not in held]
     past = [o for o in series.rule_occurrences if o not in future]
     future_extras = [o for o in future if o.is_extra and o.status is not OccurrenceStatus.CANCELLED]
-    _truncate(series, keep=past, spare=future_extras)
+    _truncate(series, keep=past, spare=future_extras, held=held)
     series.status = SeriesStatus.ENDED
     audit.record("meeting_series_ended", object_type="meeting_series", object_id=series.id,
                  family_id=series.family_id, actor=actor)
@@ -448,9 +470,10 @@ def _cancel_as_dropped(occurrence: Occurrence) -> None:
         occurrence.updated_at = utcnow()
 
 
-def _truncate(series: MeetingSeries, *, keep: list[Occurrence], spare: Sequence[Occurrence] = ()) -> None:
-    """Cut the rule after the last meeting in ``keep``; drop the later (never held) occurrences, except
-    those in ``spare`` (which the caller deletes itself)."""
+def _truncate(series: MeetingSeries, *, keep: list[Occurrence], spare: Sequence[Occurrence] = (),
+              held: set[int]) -> None:
+    """Cut the rule after the last meeting in ``keep``; drop the later (never held: not in ``held``)
+    occurrences, except those in ``spare`` (which the caller deletes itself)."""
     now = utcnow()
     if keep:
         last = max(o.original_start for o in keep)
@@ -462,7 +485,7 @@ def _truncate(series: MeetingSeries, *, keep: list[Occurrence], spare: Sequence[
         series.until_date = series.first_date
         series.count = None
     for occurrence in list(series.occurrences):
-        if (occurrence.starts_at >= now and occurrence.status is not OccurrenceStatus.HELD
+        if (occurrence.starts_at >= now and occurrence.id not in held
                 and occurrence not in keep and occurrence not in spare):
             _drop(series, occurrence)
 
@@ -476,18 +499,19 @@ def split_series(series: MeetingSeries, schedule: Schedule, *, actor: User, expe
     check_schedule(schedule)
     split_at = to_utc(datetime.combine(schedule.first_date, time(0)), series.zone)
     _touch(series, expected_revision)
+    held = held_ids(series.occurrences)
     # The meetings before the new schedule's first date stay, moved ones included, whichever way they moved.
     keep = [o for o in series.rule_occurrences
-            if o.original_start < split_at or o.starts_at < split_at or o.status is OccurrenceStatus.HELD]
+            if o.original_start < split_at or o.starts_at < split_at or o.id in held]
     future_extras = [o for o in series.occurrences if o.is_extra and o.starts_at >= split_at
-                     and o.status is not OccurrenceStatus.CANCELLED]
+                     and o.status is not OccurrenceStatus.CANCELLED and o.id not in held]
     recipients = list(series.current_invitees)
     people = [i.user for i in recipients]
     if keep:
         last = max(o.original_start for o in keep)
         series.end_kind, series.until_date, series.count = SeriesEnd.ON_DATE, last.astimezone(series.zone).date(), None
     for occurrence in list(series.occurrences):
-        if (occurrence.starts_at >= split_at and occurrence.status is not OccurrenceStatus.HELD
+        if (occurrence.starts_at >= split_at and occurrence.id not in held
                 and occurrence not in keep and occurrence not in future_extras):
             if keep:
                 _drop(series, occurrence)

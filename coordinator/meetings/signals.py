@@ -22,3 +22,7 @@ invitees_removed = signals.signal("meetings.invitees-removed")
 # Asked with ``occurrence``: answer True if the area holds records about that meeting (an update asked for,
 # a draft, minutes), which a meeting taken out of its series must not lose: it is kept, cancelled.
 occurrence_in_use = signals.signal("meetings.occurrence-in-use")
+# Asked with no sender: answer a condition on an Occurrence row (an SQL expression, correlated to it), true
+# when the area's records show the meeting took place (its minutes are started). Meetings ORs the answers
+# with its own "held" status inside the queries it makes anyway, so asking costs no query of its own.
+held_elsewhere = signals.signal("meetings.held-elsewhere")

@@ -382,6 +382,7 @@ def show_occurrence(family: Family, occurrence: Occurrence):
     invited = any(i.user_id == current_user.id for i in series.current_invitees)
     return render_template("meetings/occurrence.html", family=family, occurrence=occurrence, series=series,
                            responses=responses, mine=mine, invited=invited, now=utcnow(),
+                           held=services.is_held(occurrence),
                            can_manage=_can_manage(family), button_form=ButtonForm(),
                            holiday=meeting_queries.holiday_warning(occurrence.starts_at.astimezone(series.zone).date()))
 
