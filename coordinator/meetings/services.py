@@ -5,6 +5,7 @@ invitee in the outbox, in the same transaction as the change (unless the organis
 """
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -350,32 +351,60 @@ def check_extra(series: MeetingSeries, *, on: date, at: time, duration_minutes: 
     return start
 
 
+MOVE_REASON_MAX = 500
+
+
+def names_someone_in(family: Family, text: str) -> bool:
+    """Whether ``text`` names the family, a child or a household member (any part of a name, as a word):
+    what goes out by email must not."""
+    names = [family.family_name, *(c.name for c in family.children), *(m.name for m in family.members if m.name)]
+    parts = {part.lower() for name in names for part in re.findall(r"[^\W\d_]+", name) if len(part) > 1}
+    return any(word.lower() in parts for word in re.findall(r"[^\W\d_]+", text))
+
+
+def check_move_reason(occurrence: Occurrence, reason: str | None) -> str | None:
+    """The organiser's reason for a move as kept and emailed (None if none); refused if too long or if it
+    names someone of the family."""
+    reason = (reason or "").strip() or None
+    if reason and len(reason) > MOVE_REASON_MAX:
+        raise MeetingError(f"Reason for the move must be {MOVE_REASON_MAX} characters or fewer", "reason")
+    if reason and names_someone_in(occurrence.series.family, reason):
+        raise MeetingError("Reason for the move must not name the family or anyone in it: it is emailed to "
+                           "everyone invited", "reason")
+    return reason
+
+
 def move_occurrence(occurrence: Occurrence, *, actor: User, new_date: date, new_time: time,
                     duration_minutes: int | None = None, location: str | None = None,
-                    online_link: str | None = None, expected_revision: int | None = None,
+                    online_link: str | None = None, reason: str | None = None, expected_revision: int | None = None,
                     notify: bool = True) -> None:
+    """``reason``: the organiser's, optional; kept on the meeting, audited and told to the invitees."""
     series = occurrence.series
     if online_link and not online_link.lower().startswith("https://"):
         raise MeetingError("The joining link must start with https://", "online_link")
     start, duration = check_move(occurrence, on=new_date, at=new_time, duration_minutes=duration_minutes)
+    reason = check_move_reason(occurrence, reason)
     _touch(series, expected_revision)
+    was = occurrence.starts_at
     occurrence.starts_at = start
     occurrence.ends_at = start + duration
     occurrence.location = location or None
     occurrence.online_link = online_link or None
+    occurrence.move_reason = reason
     back_as_planned = start == occurrence.original_start and not location and not online_link
     occurrence.status = (OccurrenceStatus.SCHEDULED if occurrence.is_extra or back_as_planned
                          else OccurrenceStatus.MOVED)
     occurrence.revision += 1
     occurrence.updated_at = utcnow()
     audit.record("meeting_moved", object_type="occurrence", object_id=occurrence.id, family_id=series.family_id,
-                 actor=actor, detail=f"to {start.isoformat()}")
+                 actor=actor, detail=f"to {start.isoformat()}" + (f"; reason: {reason[:400]}" if reason else ""))
     if notify:
         series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
+        moved = signals.Moved(occurrence, was, reason)
         if occurrence.is_extra:
-            signals.extra_issued.send(occurrence, invitees=series.current_invitees)
+            signals.extra_issued.send(occurrence, invitees=series.current_invitees, moved=moved)
         else:
-            signals.series_issued.send(series, invitees=series.current_invitees)
+            signals.series_issued.send(series, invitees=series.current_invitees, moved=moved)
 
 
 def cancel_occurrence(occurrence: Occurrence, *, actor: User, reason: str, expected_revision: int | None = None,

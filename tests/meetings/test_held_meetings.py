@@ -11,19 +11,23 @@ from sqlalchemy import select
 
 from coordinator.extensions import db
 from coordinator.meetings.models import MeetingSeries, Occurrence, OccurrenceStatus
+from tests.conftest import send_all
 from tests.families.helpers import Page, assert_form_error
 from tests.meetings.helpers import (
+    count,
     create_series,
     meeting_counts,
     move_data,
     open_form,
     outbox,
     post,
+    press,
     shift_into_past,
     signed_in,
     today,
 )
 from tests.meetings.test_overdue import assert_not_flagged
+from tests.minutes.helpers import assert_no_names, read_mail
 from tests.support.clock import travel_to
 
 LONDON = ZoneInfo("Europe/London")
@@ -149,3 +153,73 @@ def test_write_the_minutes_is_offered_from_the_meetings_day_only(app, world, mon
     # Started, the minutes make the meeting held: it is no longer offered to be moved or cancelled.
     page = open_form(lead, meeting_url(world, meeting))
     assert page.link("Continue the minutes") and no_change_buttons(page)
+
+
+def test_the_moved_meeting_email_names_the_meeting_its_old_and_new_time_and_the_reason(smtp_app, smtp_server, world):
+    app = smtp_app
+    meeting = meetings_of(world.series)[1]
+    old = meeting.starts_at
+    new_day = old.astimezone(LONDON).date() + timedelta(days=1)
+    new = datetime.combine(new_day, time(14, 30), LONDON)
+    reason = "The chair is on leave that morning & the room is booked"
+    lead = signed_in(app, world.lead)
+    url = meeting_url(world, meeting, "move")
+    confirmation = Page(post(lead, url, {**move_data(new_day, "14:30"), "reason": reason}))
+    assert f"Reason for the move: {reason}" in confirmation.text
+    assert press(lead, url, confirmation, "yes").status_code == 302
+    send_all()
+
+    mails = read_mail(smtp_server)
+    assert sorted(to for mail in mails for to in mail.to) == sorted(i.email for i in world.series.current_invitees)
+    ref = world.family.reference
+    for mail in mails:
+        assert " ".join(mail.subject.split()) == f"Professionals meeting - ref {ref}: meeting moved to {in_words(new)}"
+        text = " ".join(mail.text.split())
+        assert f"The Professionals meeting (ref {ref}) on {in_words(old)} has moved to {in_words(new)}." in text
+        assert f"New date and time: {in_words(new)}" in text and f"Old date and time: {in_words(old)}" in text
+        assert f"Reason for the move: {reason}" in text
+        assert "The first meeting is on" not in text
+        assert "Only this meeting has changed" in text
+        html = " ".join(mail.html.split())
+        assert f"has moved to {in_words(new)}" in html and in_words(old) in html
+        assert "Reason for the move: The chair is on leave that morning &amp; the room is booked" in html
+        assert [link.endswith(meeting_url(world, meeting)) for link in mail.links] == [True]  # the meeting's page
+        assert_no_names(mail)
+
+    # Kept on the meeting, shown on its page, and in the audit record of the move.
+    page = open_form(lead, meeting_url(world, meeting))
+    assert f"Reason for the move {reason}" in " ".join(page.find("dl").text().split())
+    from coordinator.audit.models import AuditEvent
+
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "meeting_moved")).one()
+    assert event.detail.endswith(f"reason: {reason}")
+
+
+def test_the_move_form_keeps_what_was_typed_when_refused(app, world):
+    meeting = meetings_of(world.series)[1]
+    lead = signed_in(app, world.lead)
+    url = meeting_url(world, meeting, "move")
+    yesterday = today() - timedelta(days=1)
+    before = meeting_counts()
+    page = Page(post(lead, url, {**move_data(yesterday, "11:15", location="Library"), "reason": "Room flooded"}))
+    assert_form_error(page, "A meeting cannot be moved into the past", "new_date")
+    assert (page.value("reason"), page.value("new_time"), page.value("location")) == ("Room flooded", "11:15", "Library")
+
+    too_long = "x" * 501
+    page = Page(post(lead, url, {**move_data(today() + timedelta(days=3), "11:15"), "reason": too_long}))
+    assert_form_error(page, "Reason for the move must be 500 characters or fewer", "reason")
+    assert page.value("reason") == too_long and page.value("new_time") == "11:15"
+
+    # The reason is emailed: naming the family, a child or anyone in the household is refused.
+    for named in ("Kelly has a hospital appointment", "The harrow family asked", "Ruby's nursery trip"):
+        page = Page(post(lead, url, {**move_data(today() + timedelta(days=3), "11:15"), "reason": named}))
+        assert_form_error(page, "Reason for the move must not name the family or anyone in it: it is emailed to "
+                                "everyone invited", "reason")
+        assert page.value("reason") == named
+    assert meeting_counts() == before
+    assert count(Occurrence, Occurrence.move_reason.is_not(None)) == 0
+
+    # The hint says what not to write; adding an extra meeting asks for no reason.
+    form = open_form(lead, url)
+    assert "Do not include names or details about the family" in form.text
+    assert open_form(lead, f"/families/{world.family.reference}/series/{world.series.id}/extra").value("reason") is None
