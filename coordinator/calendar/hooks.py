@@ -6,13 +6,13 @@ from coordinator.meetings import signals
 
 
 @on(signals.series_issued)
-def send_series(series, invitees):
-    invites.send_series_request(series, invitees)
+def send_series(series, invitees, moved=None):
+    invites.send_series_request(series, invitees, moved=moved)
 
 
 @on(signals.extra_issued)
-def send_extra(occurrence, invitees):
-    invites.send_extra_request(occurrence, invitees)
+def send_extra(occurrence, invitees, moved=None):
+    invites.send_extra_request(occurrence, invitees, moved=moved)
 
 
 @on(signals.occurrence_cancelled)

@@ -12,19 +12,32 @@ from coordinator.meetings.models import (
     Occurrence,
     OccurrenceStatus,
 )
+from coordinator.meetings.signals import Moved
 from coordinator.notify.mime import CalendarPart
 from coordinator.notify.services import enqueue_template
 from coordinator.timeutil import utcnow
 
 
 def _when(series: MeetingSeries, occurrence: Occurrence | None = None) -> str:
-    start = occurrence.starts_at if occurrence else series.first_start
-    local = start.astimezone(series.zone)
-    return local.strftime("%A %-d %B %Y at %H:%M")
+    return _in_words(series, occurrence.starts_at if occurrence else series.first_start)
+
+
+def _in_words(series: MeetingSeries, instant) -> str:
+    """"Tuesday 8 December 2026 at 10:00", where the meeting happens."""
+    return instant.astimezone(series.zone).strftime("%A %-d %B %Y at %H:%M")
+
+
+def _move(series: MeetingSeries, moved: Moved | None) -> dict | None:
+    """What the email says of a meeting moved: its old and new time in words, and the organiser's reason."""
+    if moved is None:
+        return None
+    return {"was": _in_words(series, moved.was), "now": _in_words(series, moved.occurrence.starts_at),
+            "same_time": moved.was == moved.occurrence.starts_at, "reason": moved.reason}
 
 
 def _send(series: MeetingSeries, invitees: list[Invitee], *, method: str, events, key: str, subject: str,
-          template: str, url: str, occurrence: Occurrence | None = None, recurring: bool = True) -> None:
+          template: str, url: str, occurrence: Occurrence | None = None, recurring: bool = True,
+          moved: Moved | None = None) -> None:
     body = ics.to_ics(events, method=method, zones={series.timezone})
     for invitee in invitees:
         enqueue_template(
@@ -32,7 +45,7 @@ def _send(series: MeetingSeries, invitees: list[Invitee], *, method: str, events
             to=invitee.email, subject=subject, template=template, kind=f"invite_{method.lower()}",
             family_id=series.family_id, calendar=CalendarPart(body, method),
             meeting_type=series.meeting_type.label, reference=series.family.reference,
-            when=_when(series, occurrence), url=url, recurring=recurring, series=series,
+            when=_when(series, occurrence), url=url, recurring=recurring, series=series, moved=_move(series, moved),
         )
 
 
@@ -40,14 +53,20 @@ def _subject(series: MeetingSeries, what: str) -> str:
     return f"{series.title}: {what}"
 
 
-def send_series_request(series: MeetingSeries, invitees: list[Invitee]) -> None:
-    """The whole series as it stands: master (RRULE, EXDATEs) and every moved meeting."""
+def send_series_request(series: MeetingSeries, invitees: list[Invitee], *, moved: Moved | None = None) -> None:
+    """The whole series as it stands: master (RRULE, EXDATEs) and every moved meeting. ``moved``: the
+    meeting whose move this is, which the email names (the calendar carries the whole series)."""
     stamp = utcnow()
     events = ics.series_events(series, sequence=series.sequence, stamp=stamp, attendees=meetings.attendees(series),
                                url_for_occurrence=meeting_queries.meeting_url, series_url=meeting_queries.series_url(series))
-    what = "invitation" if series.sequence == 0 else "updated"
+    if moved is not None:
+        what = f"meeting moved to {_in_words(series, moved.occurrence.starts_at)}"
+        url = meeting_queries.meeting_url(moved.occurrence)
+    else:
+        what = "invitation" if series.sequence == 0 else "updated"
+        url = meeting_queries.series_url(series)
     _send(series, invitees, method="REQUEST", events=events, key=series.uid, subject=_subject(series, what),
-          template="invite_request", url=meeting_queries.series_url(series))
+          template="invite_request", url=url, moved=moved)
 
 
 def send_occurrence_cancel(occurrence: Occurrence, invitees: list[Invitee]) -> None:
@@ -61,13 +80,14 @@ def send_occurrence_cancel(occurrence: Occurrence, invitees: list[Invitee]) -> N
           url=meeting_queries.meeting_url(occurrence), occurrence=occurrence, recurring=False)
 
 
-def send_extra_request(occurrence: Occurrence, invitees: list[Invitee]) -> None:
+def send_extra_request(occurrence: Occurrence, invitees: list[Invitee], *, moved: Moved | None = None) -> None:
     series = occurrence.series
     event = ics.extra_event(series, occurrence, sequence=series.sequence, stamp=utcnow(),
                             attendees=meetings.attendees(series), url=meeting_queries.meeting_url(occurrence))
+    what = "extra meeting moved to" if moved is not None else "extra meeting on"
     _send(series, invitees, method="REQUEST", events=[event], key=occurrence.extra_uid or "",
-          subject=_subject(series, f"extra meeting on {_when(series, occurrence)}"), template="invite_request",
-          url=meeting_queries.meeting_url(occurrence), occurrence=occurrence, recurring=False)
+          subject=_subject(series, f"{what} {_when(series, occurrence)}"), template="invite_request",
+          url=meeting_queries.meeting_url(occurrence), occurrence=occurrence, recurring=False, moved=moved)
 
 
 def send_extra_cancel(occurrence: Occurrence, invitees: list[Invitee]) -> None:

@@ -129,7 +129,7 @@ class InviteesForm(FlaskForm):
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class MoveForm(FlaskForm):
+class ExtraForm(FlaskForm):
     new_date = GovDateField("New date", validators=[InputRequired(message="Enter the new date")])
     new_time = TimeField("New start time", validators=[InputRequired(message="Enter the new start time")])
     duration_minutes = WholeNumberField("Duration in minutes", widget=GovTextInput(),
@@ -141,6 +141,12 @@ class MoveForm(FlaskForm):
                               validators=[Optional(), Length(max=500, message="The link must be 500 characters or fewer"), _https])
     revision = HiddenField()
     submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class MoveForm(ExtraForm):
+    reason = TextAreaField("Reason for the move (optional)", widget=GovTextArea(),
+                           description="This is sent to everyone invited. Do not include names or details about the family.",
+                           validators=[Optional(), Length(max=500, message="Reason for the move must be 500 characters or fewer")])
 
 
 class CancelForm(FlaskForm):

@@ -151,6 +151,7 @@ class Occurrence(Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[OccurrenceStatus] = mapped_column(stored_enum(OccurrenceStatus), default=OccurrenceStatus.SCHEDULED)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    move_reason: Mapped[str | None] = mapped_column(String(500))  # the organiser's, for the latest move
     location: Mapped[str | None] = mapped_column(String(300))  # when moved to another place
     online_link: Mapped[str | None] = mapped_column(String(500))
     # An extra one-off meeting is its own calendar event, with its own UID.

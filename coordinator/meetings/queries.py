@@ -2,7 +2,7 @@
 met and next meets, whether a series is overdue against its type's cadence, bank holidays, links."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import contains_eager
 from coordinator.extensions import db
 from coordinator.meetings.models import MeetingSeries, Occurrence, OccurrenceStatus, SeriesStatus
 from coordinator.meetings.recurrence import to_utc
-from coordinator.meetings.services import Schedule, horizon_end, type_settings
+from coordinator.meetings.services import Schedule, held_clause, held_ids, horizon_end, type_settings
 from coordinator.meetings.workdays import bank_holiday_name
 from coordinator.memo import once_per_page
 from coordinator.timeutil import as_utc, utcnow
@@ -50,6 +50,7 @@ class SeriesHealth:
     next_meeting: Occurrence | None
     last_held: Occurrence | None
     overdue: str | None  # why, when it is
+    held: set[int] = field(default_factory=set)  # the ids of its meetings held (where the page lists them)
 
 
 def overdue_reason(series: MeetingSeries, next_at: datetime | None, last_held_at: datetime | None,
@@ -71,14 +72,17 @@ def overdue_reason(series: MeetingSeries, next_at: datetime | None, last_held_at
 
 
 def series_health(series: MeetingSeries, now: datetime | None = None) -> SeriesHealth:
-    """For a series' own page, which lists every meeting of it anyway."""
+    """For a series' own page, which lists every meeting of it anyway (which of them were held: one query)."""
     now = now or utcnow()
-    upcoming = [o for o in series.occurrences if o.starts_at >= now and o.status is not OccurrenceStatus.CANCELLED]
-    held = [o for o in series.occurrences if o.status is OccurrenceStatus.HELD]
+    held_now = held_ids(series.occurrences)
+    upcoming = [o for o in series.occurrences if o.starts_at >= now and o.status is not OccurrenceStatus.CANCELLED
+                and o.id not in held_now]
+    held = [o for o in series.occurrences if o.id in held_now]
     next_meeting = min(upcoming, key=lambda o: o.starts_at) if upcoming else None
     last_held = max(held, key=lambda o: o.starts_at) if held else None
     return SeriesHealth(next_meeting, last_held, overdue_reason(
-        series, next_meeting.starts_at if next_meeting else None, last_held.starts_at if last_held else None, now))
+        series, next_meeting.starts_at if next_meeting else None, last_held.starts_at if last_held else None, now),
+        held_now)
 
 
 def health_of(family_id: int, now: datetime | None = None) -> list[tuple[MeetingSeries, SeriesHealth]]:
@@ -105,9 +109,9 @@ def series_url(series: MeetingSeries) -> str:
 @dataclass
 class SeriesDates:
     series: MeetingSeries
-    next_at: datetime | None  # its next meeting's start (not cancelled)
-    last_held_at: datetime | None  # its last meeting recorded as held
-    last_at: datetime | None  # its last meeting that has taken place (not cancelled)
+    next_at: datetime | None  # its next meeting's start (not cancelled, not held already)
+    last_held_at: datetime | None  # its last meeting held (recorded so, or its minutes started)
+    last_at: datetime | None  # its last meeting that has taken place (not cancelled), or held
 
 
 def families_series(family_ids: list[int], now: datetime) -> list[SeriesDates]:
@@ -123,13 +127,15 @@ def families_series(family_ids: list[int], now: datetime) -> list[SeriesDates]:
                     .correlate(MeetingSeries).scalar_subquery())
 
         not_cancelled = Occurrence.status != OccurrenceStatus.CANCELLED
+        held = held_clause()  # a meeting whose minutes are started is held, whatever its status says
         rows = db.session.execute(
             select(MeetingSeries,
-                   first_start(Occurrence.starts_at >= now, not_cancelled, latest=False),
-                   first_start(Occurrence.status == OccurrenceStatus.HELD, latest=True),
+                   first_start(Occurrence.starts_at >= now, not_cancelled, ~held, latest=False),
+                   first_start(held, latest=True),
                    first_start(Occurrence.starts_at <= now, not_cancelled, latest=True))
             .where(MeetingSeries.family_id.in_(family_ids)).order_by(MeetingSeries.created_at, MeetingSeries.id))
-        return [SeriesDates(series, as_utc(next_at), as_utc(last_held_at), as_utc(last_at))
+        return [SeriesDates(series, as_utc(next_at), as_utc(last_held_at),
+                            max((as_utc(at) for at in (last_at, last_held_at) if at is not None), default=None))
                 for series, next_at, last_held_at, last_at in rows]
 
     if not family_ids:

@@ -5,13 +5,14 @@ invitee in the outbox, in the same transaction as the change (unless the organis
 """
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from coordinator.audit import services as audit
 from coordinator.auth import services as auth_services
@@ -280,8 +281,29 @@ def _touch(series: MeetingSeries, expected_revision: int | None) -> None:
     series.updated_at = utcnow()
 
 
+def held_clause() -> ColumnElement[bool]:
+    """Whether an Occurrence row is a meeting that has been held: recorded so here, or shown so by another
+    area's records (its minutes started), asked through ``held_elsewhere`` without importing that area."""
+    return or_(Occurrence.status == OccurrenceStatus.HELD, *answers(signals.held_elsewhere))
+
+
+def held_ids(occurrences: Sequence[Occurrence]) -> set[int]:
+    """The ids of those of ``occurrences`` that have been held: one query for them all (none when each is
+    recorded as held here already, or cancelled: minutes are never started for a cancelled meeting)."""
+    held = {o.id for o in occurrences if o.status is OccurrenceStatus.HELD}
+    ask = [o.id for o in occurrences if o.id is not None and o.id not in held
+           and o.status is not OccurrenceStatus.CANCELLED]
+    if ask:
+        held |= set(db.session.scalars(select(Occurrence.id).where(Occurrence.id.in_(ask), held_clause())))
+    return held
+
+
+def is_held(occurrence: Occurrence) -> bool:
+    return occurrence.id in held_ids([occurrence])
+
+
 def _require_changeable(occurrence: Occurrence) -> None:
-    if occurrence.status is OccurrenceStatus.HELD:
+    if occurrence.status is not OccurrenceStatus.CANCELLED and is_held(occurrence):
         raise MeetingError("This meeting has been held: it cannot be moved or cancelled")
     if occurrence.status is OccurrenceStatus.CANCELLED:
         raise MeetingError("This meeting was cancelled: it cannot be moved or cancelled again")
@@ -329,32 +351,60 @@ def check_extra(series: MeetingSeries, *, on: date, at: time, duration_minutes: 
     return start
 
 
+MOVE_REASON_MAX = 500
+
+
+def names_someone_in(family: Family, text: str) -> bool:
+    """Whether ``text`` names the family, a child or a household member (any part of a name, as a word):
+    what goes out by email must not."""
+    names = [family.family_name, *(c.name for c in family.children), *(m.name for m in family.members if m.name)]
+    parts = {part.lower() for name in names for part in re.findall(r"[^\W\d_]+", name) if len(part) > 1}
+    return any(word.lower() in parts for word in re.findall(r"[^\W\d_]+", text))
+
+
+def check_move_reason(occurrence: Occurrence, reason: str | None) -> str | None:
+    """The organiser's reason for a move as kept and emailed (None if none); refused if too long or if it
+    names someone of the family."""
+    reason = (reason or "").strip() or None
+    if reason and len(reason) > MOVE_REASON_MAX:
+        raise MeetingError(f"Reason for the move must be {MOVE_REASON_MAX} characters or fewer", "reason")
+    if reason and names_someone_in(occurrence.series.family, reason):
+        raise MeetingError("Reason for the move must not name the family or anyone in it: it is emailed to "
+                           "everyone invited", "reason")
+    return reason
+
+
 def move_occurrence(occurrence: Occurrence, *, actor: User, new_date: date, new_time: time,
                     duration_minutes: int | None = None, location: str | None = None,
-                    online_link: str | None = None, expected_revision: int | None = None,
+                    online_link: str | None = None, reason: str | None = None, expected_revision: int | None = None,
                     notify: bool = True) -> None:
+    """``reason``: the organiser's, optional; kept on the meeting, audited and told to the invitees."""
     series = occurrence.series
     if online_link and not online_link.lower().startswith("https://"):
         raise MeetingError("The joining link must start with https://", "online_link")
     start, duration = check_move(occurrence, on=new_date, at=new_time, duration_minutes=duration_minutes)
+    reason = check_move_reason(occurrence, reason)
     _touch(series, expected_revision)
+    was = occurrence.starts_at
     occurrence.starts_at = start
     occurrence.ends_at = start + duration
     occurrence.location = location or None
     occurrence.online_link = online_link or None
+    occurrence.move_reason = reason
     back_as_planned = start == occurrence.original_start and not location and not online_link
     occurrence.status = (OccurrenceStatus.SCHEDULED if occurrence.is_extra or back_as_planned
                          else OccurrenceStatus.MOVED)
     occurrence.revision += 1
     occurrence.updated_at = utcnow()
     audit.record("meeting_moved", object_type="occurrence", object_id=occurrence.id, family_id=series.family_id,
-                 actor=actor, detail=f"to {start.isoformat()}")
+                 actor=actor, detail=f"to {start.isoformat()}" + (f"; reason: {reason[:400]}" if reason else ""))
     if notify:
         series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
+        moved = signals.Moved(occurrence, was, reason)
         if occurrence.is_extra:
-            signals.extra_issued.send(occurrence, invitees=series.current_invitees)
+            signals.extra_issued.send(occurrence, invitees=series.current_invitees, moved=moved)
         else:
-            signals.series_issued.send(series, invitees=series.current_invitees)
+            signals.series_issued.send(series, invitees=series.current_invitees, moved=moved)
 
 
 def cancel_occurrence(occurrence: Occurrence, *, actor: User, reason: str, expected_revision: int | None = None,
@@ -400,10 +450,11 @@ def end_series(series: MeetingSeries, *, actor: User, expected_revision: int | N
         raise MeetingError("This series has already ended")
     _touch(series, expected_revision)
     now = utcnow()
-    future = [o for o in series.occurrences if o.starts_at >= now and o.status is not OccurrenceStatus.HELD]
+    held = held_ids(series.occurrences)
+    future = [o for o in series.occurrences if o.starts_at >= now and o.id not in held]
     past = [o for o in series.rule_occurrences if o not in future]
     future_extras = [o for o in future if o.is_extra and o.status is not OccurrenceStatus.CANCELLED]
-    _truncate(series, keep=past, spare=future_extras)
+    _truncate(series, keep=past, spare=future_extras, held=held)
     series.status = SeriesStatus.ENDED
     audit.record("meeting_series_ended", object_type="meeting_series", object_id=series.id,
                  family_id=series.family_id, actor=actor)
@@ -448,9 +499,10 @@ def _cancel_as_dropped(occurrence: Occurrence) -> None:
         occurrence.updated_at = utcnow()
 
 
-def _truncate(series: MeetingSeries, *, keep: list[Occurrence], spare: Sequence[Occurrence] = ()) -> None:
-    """Cut the rule after the last meeting in ``keep``; drop the later (never held) occurrences, except
-    those in ``spare`` (which the caller deletes itself)."""
+def _truncate(series: MeetingSeries, *, keep: list[Occurrence], spare: Sequence[Occurrence] = (),
+              held: set[int]) -> None:
+    """Cut the rule after the last meeting in ``keep``; drop the later (never held: not in ``held``)
+    occurrences, except those in ``spare`` (which the caller deletes itself)."""
     now = utcnow()
     if keep:
         last = max(o.original_start for o in keep)
@@ -462,7 +514,7 @@ def _truncate(series: MeetingSeries, *, keep: list[Occurrence], spare: Sequence[
         series.until_date = series.first_date
         series.count = None
     for occurrence in list(series.occurrences):
-        if (occurrence.starts_at >= now and occurrence.status is not OccurrenceStatus.HELD
+        if (occurrence.starts_at >= now and occurrence.id not in held
                 and occurrence not in keep and occurrence not in spare):
             _drop(series, occurrence)
 
@@ -476,18 +528,19 @@ def split_series(series: MeetingSeries, schedule: Schedule, *, actor: User, expe
     check_schedule(schedule)
     split_at = to_utc(datetime.combine(schedule.first_date, time(0)), series.zone)
     _touch(series, expected_revision)
+    held = held_ids(series.occurrences)
     # The meetings before the new schedule's first date stay, moved ones included, whichever way they moved.
     keep = [o for o in series.rule_occurrences
-            if o.original_start < split_at or o.starts_at < split_at or o.status is OccurrenceStatus.HELD]
+            if o.original_start < split_at or o.starts_at < split_at or o.id in held]
     future_extras = [o for o in series.occurrences if o.is_extra and o.starts_at >= split_at
-                     and o.status is not OccurrenceStatus.CANCELLED]
+                     and o.status is not OccurrenceStatus.CANCELLED and o.id not in held]
     recipients = list(series.current_invitees)
     people = [i.user for i in recipients]
     if keep:
         last = max(o.original_start for o in keep)
         series.end_kind, series.until_date, series.count = SeriesEnd.ON_DATE, last.astimezone(series.zone).date(), None
     for occurrence in list(series.occurrences):
-        if (occurrence.starts_at >= split_at and occurrence.status is not OccurrenceStatus.HELD
+        if (occurrence.starts_at >= split_at and occurrence.id not in held
                 and occurrence not in keep and occurrence not in future_extras):
             if keep:
                 _drop(series, occurrence)

@@ -5,11 +5,21 @@ been raised for it. The calendar area turns each into iMIP emails.
 Page slots: ``meeting.links`` on a meeting's page (context ``family``, ``occurrence``, ``user``): links to
 what other areas keep for the meeting (updates, the pack, minutes).
 """
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from coordinator.hooks import signals
 
-# sender: the series; ``invitees``: who gets the series as it now is (created, a meeting moved, invitees changed)
+if TYPE_CHECKING:
+    from coordinator.meetings.models import Occurrence
+
+# sender: the series; ``invitees``: who gets the series as it now is (created, a meeting moved, invitees changed);
+# ``moved``: a Moved when the change is one meeting moved
 series_issued = signals.signal("meetings.series-issued")
-# sender: an extra one-off meeting; ``invitees``: who gets it as it now is
+# sender: an extra one-off meeting; ``invitees``: who gets it as it now is; ``moved``: a Moved when it was moved
 extra_issued = signals.signal("meetings.extra-issued")
 # sender: the cancelled meeting of a series; ``invitees``
 occurrence_cancelled = signals.signal("meetings.occurrence-cancelled")
@@ -25,3 +35,17 @@ occurrence_in_use = signals.signal("meetings.occurrence-in-use")
 # sender: the meeting; ``for_user`` sends ``deputy`` in their place, or (``deputy`` None) no longer sends
 # ``withdrawn``
 deputy_named = signals.signal("meetings.deputy-named")
+# Asked with no sender: answer a condition on an Occurrence row (an SQL expression, correlated to it), true
+# when the area's records show the meeting took place (its minutes are started). Meetings ORs the answers
+# with its own "held" status inside the queries it makes anyway, so asking costs no query of its own.
+held_elsewhere = signals.signal("meetings.held-elsewhere")
+
+
+@dataclass(frozen=True)
+class Moved:
+    """Sent with ``series_issued`` or ``extra_issued`` when the change is one meeting moved: which one, when it
+    was before the move, and the organiser's optional reason."""
+
+    occurrence: Occurrence
+    was: datetime
+    reason: str | None

@@ -29,6 +29,7 @@ from coordinator.meetings import services
 from coordinator.meetings.forms import (
     CancelForm,
     EndForm,
+    ExtraForm,
     InviteesForm,
     MoveForm,
     ResponseForm,
@@ -288,7 +289,7 @@ def end_series(family: Family, series: MeetingSeries):
 @bp.route("/series/<int:series_id>/extra", methods=["GET", "POST"])
 @family_view(Need.MANAGE, load={"series_id": MeetingSeries}, may=may_see_series)
 def add_extra(family: Family, series: MeetingSeries):
-    form = MoveForm()
+    form = ExtraForm()
     if request.method == "GET":
         form.new_time.data = series.start_time.strftime("%H:%M")
         form.duration_minutes.data = series.duration_minutes
@@ -382,6 +383,7 @@ def show_occurrence(family: Family, occurrence: Occurrence):
     invited = any(i.user_id == current_user.id for i in series.current_invitees)
     return render_template("meetings/occurrence.html", family=family, occurrence=occurrence, series=series,
                            responses=responses, mine=mine, invited=invited, now=utcnow(),
+                           held=services.is_held(occurrence),
                            can_manage=_can_manage(family), button_form=ButtonForm(),
                            holiday=meeting_queries.holiday_warning(occurrence.starts_at.astimezone(series.zone).date()))
 
@@ -399,17 +401,20 @@ def move_occurrence(family: Family, occurrence: Occurrence):
         try:
             services.check_move(occurrence, on=form.new_date.data, at=answered(form.new_time.time),
                                 duration_minutes=form.duration_minutes.data)
+            services.check_move_reason(occurrence, form.reason.data)
             if notify is None:
                 return _confirm_page(family, heading="Move this meeting?",
                                      summary=[f"From {occurrence.starts_at.astimezone(series.zone).strftime('%A %-d %B %Y at %H:%M')}"
                                               f" to {form.new_date.data.strftime('%A %-d %B %Y')} at {form.new_time.data}",
-                                              "Only this meeting moves; the others stay as they are."],
+                                              "Only this meeting moves; the others stay as they are."]
+                                     + ([f"Reason for the move: {form.reason.data.strip()}"] if (form.reason.data or "").strip() else []),
                                      recipients=[i.email for i in series.current_invitees],
                                      warnings=meeting_queries.holiday_warning(form.new_date.data))
             services.move_occurrence(occurrence, actor=current_user, new_date=form.new_date.data,
                                      new_time=answered(form.new_time.time), duration_minutes=form.duration_minutes.data,
                                      location=form.location.data, online_link=form.online_link.data,
-                                     expected_revision=form_revision(form.revision.data), notify=notify)
+                                     reason=form.reason.data, expected_revision=form_revision(form.revision.data),
+                                     notify=notify)
         except services.StaleSeries:
             conflict = differences(form, _fill_move_form(MoveForm(formdata=None), occurrence))
             form.revision.data = occurrence.series.revision
@@ -431,6 +436,7 @@ def _fill_move_form(form: MoveForm, occurrence) -> MoveForm:
     form.duration_minutes.data = int((occurrence.ends_at - occurrence.starts_at).total_seconds() // 60)
     form.location.data = occurrence.location
     form.online_link.data = occurrence.online_link
+    form.reason.data = occurrence.move_reason
     form.revision.data = occurrence.series.revision
     return form
 

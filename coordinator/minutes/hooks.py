@@ -2,15 +2,19 @@
 actions, minutes and outcome charts on the family page, the minutes link on a meeting's page, and an
 agency's open actions for its update form."""
 from flask import render_template
+from sqlalchemy import exists
 
 from coordinator.families import signals as families
 from coordinator.hooks import fills, on
 from coordinator.meetings import signals as meeting_signals
+from coordinator.meetings.models import Occurrence
 from coordinator.minutes import actions as minutes_actions
 from coordinator.minutes import outcomes as minutes_outcomes
 from coordinator.minutes import services
 from coordinator.minutes import todo as _todo  # noqa: F401 - connects its part of the to-do list
+from coordinator.minutes.models import Minutes
 from coordinator.submissions.signals import open_actions_for_agency
+from coordinator.timeutil import today
 
 
 @on(families.caseload_facts)
@@ -28,7 +32,8 @@ def family_actions_and_outcomes(family, **context):
 @fills("meeting.links", priority=20)
 def meeting_minutes(family, occurrence, user, **context):
     return render_template("minutes/_meeting_links.html", family=family, occurrence=occurrence,
-                           minutes=services.minutes_for(occurrence), may_edit=services.may_edit(occurrence, user))
+                           minutes=services.minutes_for(occurrence), may_edit=services.may_edit(occurrence, user),
+                           taken_place=occurrence.day <= today())
 
 
 @on(open_actions_for_agency)
@@ -41,3 +46,9 @@ def meeting_has_minutes(occurrence, **_):
     """A meeting with minutes started (or actions or goal scores recorded at it) stays, cancelled, when its
     series is cut short: none of that is lost."""
     return services.has_records(occurrence)
+
+
+@on(meeting_signals.held_elsewhere)
+def held_once_minutes_are_started(sender, **_):
+    """A meeting whose minutes are started has been held (the minutes record who attended)."""
+    return exists().where(Minutes.occurrence_id == Occurrence.id)

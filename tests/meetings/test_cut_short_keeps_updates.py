@@ -87,7 +87,8 @@ def test_closing_a_family_cancels_its_meetings_in_every_calendar_and_closes_its_
 
 def test_ending_a_series_keeps_a_meeting_whose_minutes_were_started(app, world):
     """Minutes may be started from the meeting's morning: a series ended (or the family closed) before the
-    meeting starts keeps it, cancelled, with its minutes (a foreign-key error on PostgreSQL before)."""
+    meeting starts keeps it, with its minutes (a foreign-key error on PostgreSQL before). Its minutes started,
+    it has been held (issue 13): it stays as history, not cancelled."""
     from coordinator.meetings import services as meetings
     from coordinator.meetings.models import Occurrence, OccurrenceStatus
     from coordinator.minutes.models import Minutes, MinutesStatus
@@ -102,7 +103,7 @@ def test_ending_a_series_keeps_a_meeting_whose_minutes_were_started(app, world):
     meetings.end_series(world.series, actor=world.lead)
     db.session.commit()
     kept = db.session.get(Occurrence, later.id)
-    assert kept is not None and kept.status is OccurrenceStatus.CANCELLED
+    assert kept is not None and kept.status is not OccurrenceStatus.CANCELLED and meetings.is_held(kept)
     assert db.session.scalar(db.select(Minutes).where(Minutes.occurrence_id == later.id)) is not None
 
 
