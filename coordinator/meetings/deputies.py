@@ -78,7 +78,7 @@ def _tell_the_lead(occurrence: Occurrence, for_user: User, row: MeetingDeputy) -
     for lead in leads:
         notify_person(lead, "deputy_named", key=f"{row.id}",
                       subject=f"An invitee is sending a deputy: family {family.reference}",
-                      line=f"An invitee is sending a deputy to the {series.meeting_type.label.lower()} meeting on "
+                      line=f"An invitee is sending a deputy to {series.meeting_type.in_a_sentence} on "
                            f"{spoken_date(occurrence.day)} (family {family.reference}). The deputy has been sent "
                            "an invitation to that meeting only.",
                       url=external_url("meetings.show_occurrence", ref=family.reference, occurrence_id=occurrence.id),

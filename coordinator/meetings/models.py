@@ -21,6 +21,12 @@ class MeetingType(Labelled):
     CIN_REVIEW = "Child in need review"
     TEAM_AROUND_FAMILY = "Team around the family"
 
+    @property
+    def in_a_sentence(self) -> str:
+        """"the core group meeting", "the review child protection conference": for running text."""
+        words = self.value[0].lower() + self.value[1:]
+        return f"the {words}" if words.endswith(("meeting", "conference", "review")) else f"the {words} meeting"
+
 
 class Recurrence(Labelled):
     WEEKLY = "Every few weeks on the same weekday"

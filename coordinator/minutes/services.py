@@ -240,7 +240,7 @@ def send_for_approval(minutes: Minutes, *, actor: User, expected_revision: int |
         ref = occurrence.series.family.reference
         notify_person(chair, "minutes_to_approve", key=f"{minutes.id}:r{minutes.revision}",
                       subject=f"Minutes waiting for your approval: family {ref}",
-                      line=f"The minutes of the {occurrence.series.meeting_type.label.lower()} meeting on "
+                      line=f"The minutes of {occurrence.series.meeting_type.in_a_sentence} on "
                            f"{spoken_date(occurrence.day)} (family {ref}) are waiting for your approval.",
                       url=external_url("minutes.edit", ref=ref, occurrence_id=occurrence.id),
                       family_id=minutes.family_id)

@@ -30,7 +30,7 @@ def leads_of(family_ids) -> dict[int, list]:
 
 def _meeting(request: SubmissionRequest) -> str:
     occurrence = request.occurrence
-    return f"the {occurrence.series.meeting_type.label.lower()} meeting on {spoken_date(occurrence.day)}"
+    return f"{occurrence.series.meeting_type.in_a_sentence} on {spoken_date(occurrence.day)}"
 
 
 def _updates_page(request: SubmissionRequest) -> str:
