@@ -190,7 +190,7 @@ def test_minutes_waiting_for_approval_tell_the_chair_unless_they_chose_the_diges
     """(The email itself is read in tests/minutes/test_publishing.py.) A chair who chose the digest gets it in
     the morning's summary instead."""
     from coordinator.notify import personal
-    from coordinator.notify.models import DigestItem, Delivery
+    from coordinator.notify.models import Delivery, DigestItem
 
     personal.choose(world.lead.id, {"minutes_to_approve": Delivery.DAILY_DIGEST})
     personal.notify_person(world.lead, "minutes_to_approve", key="m1", subject="Minutes waiting for your approval",
