@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from coordinator.access import require_admin
 from coordinator.admin.forms import AgencyForm, AuditFilterForm, UserForm
@@ -103,12 +104,15 @@ def _fill_agency_form(form: AgencyForm, agency: Agency) -> AgencyForm:
 @bp.get("/users")
 def users():
     q = (request.args.get("q") or "").strip()[:100]
-    query = select(User).order_by(User.active.desc(), User.name)
+    partners = request.args.get("invited") == "lead"  # accounts lead professionals made for partners
+    query = select(User).order_by(User.active.desc(), User.name).options(joinedload(User.invited_by))
     if q:
         like = f"%{q.lower()}%"
         query = query.where(func.lower(User.name).like(like) | func.lower(User.email).like(like))
+    if partners:
+        query = query.where(User.invited_by_id.is_not(None))
     rows = db.session.scalars(query).all()
-    return render_template("admin/users.html", users=rows, q=q)
+    return render_template("admin/users.html", users=rows, q=q, partners=partners)
 
 
 def _agency_choices(current: int | None = None):

@@ -52,3 +52,7 @@ def save_agency(agency: Agency | None, *, name: str, kind: AgencyKind, secure_em
     audit.record("agency_created" if new else "agency_updated", object_type="agency", object_id=agency.id,
                  detail=f"{agency.name}; active={agency.active}")
     return agency
+
+
+def active_agencies() -> list[Agency]:
+    return list(db.session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)))

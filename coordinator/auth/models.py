@@ -41,10 +41,14 @@ class User(UserMixin, Model):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at = mapped_column(UTCDateTime)
+    # A partner a lead professional invited to one family's meetings (no administrator involved): shown to
+    # administrators, who may revoke the account.
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Raised by an administrator's edit (coordinator.concurrency); sign-ins and sessions do not touch it.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     agency: Mapped[Agency | None] = relationship(lazy="joined")
+    invited_by: Mapped[User | None] = relationship(remote_side=[id], foreign_keys=[invited_by_id])
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

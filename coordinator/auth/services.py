@@ -318,14 +318,14 @@ EMAIL_TAKEN = "A user with this email address already exists"
 
 def create_user(*, email: str, name: str, agency=None, role: Role = Role.PRACTITIONER,
                 password: str | None = None, job_title: str | None = None, is_demo: bool = False,
-                actor=None) -> User:
+                actor=None, invited_by: User | None = None) -> User:
     """Add a user. An email address already used, in any case, is refused with UserError, also when two
     administrators add it at the same instant (the database's case-insensitive unique index decides)."""
     if user_by_email(email) is not None:
         raise UserError(EMAIL_TAKEN)
     user = User(email=normalise_email(email), name=name.strip(), agency=agency, role=role,
                 job_title=job_title, password_hash=hash_password(password) if password else None,
-                is_demo=is_demo)
+                is_demo=is_demo, invited_by_id=invited_by.id if invited_by else None)
     db.session.add(user)
     flush_or_raise(UserError(EMAIL_TAKEN))
     audit.record("user_created", object_type="user", object_id=user.id, actor=actor,

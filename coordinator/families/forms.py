@@ -8,6 +8,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
     GovRadioInput,
+    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
@@ -17,6 +18,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     RadioField,
+    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -235,7 +237,8 @@ class LeftForm(FlaskForm):
 
 class NetworkAddForm(FlaskForm):
     email = EmailField("Professional's email address", widget=GovTextInput(),
-                       description="They must already have an account; an administrator can invite them.",
+                       description="Their work email address. If they have no account yet, give their name and agency "
+                                   "below: they are invited to this family's meetings only, and sent an email to sign in.",
                        validators=[InputRequired(message="Enter the professional's email address"),
                                    Email(message="Enter an email address in the correct format, like name@example.org"),
                                    _length("Email address", 254)])
@@ -246,6 +249,13 @@ class NetworkAddForm(FlaskForm):
     reason = TextAreaField("Reason for sharing", widget=GovTextArea(),
                            description="Why this professional needs to see the family's records.",
                            validators=[_text_required("Enter the reason for sharing"), _length("Reason", TEXT)])
+    # Only for a professional with no account yet (a partner invited by the lead).
+    name = StringField("Their full name (if they have no account yet)", widget=GovTextInput(),
+                       validators=[Optional(), _length("Name", 200)])
+    agency_id = SelectField("Their agency (if they have no account yet)", widget=GovSelect(),
+                            coerce=lambda value: int(value) if str(value or "").isdigit() else 0)
+    job_title = StringField("Their job title (optional)", widget=GovTextInput(),
+                            validators=[Optional(), _length("Job title", 200)])
     submit = SubmitField("Add to network", widget=GovSubmitInput())
 
 

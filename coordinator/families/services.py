@@ -605,3 +605,24 @@ def access_history(family: Family, limit: int = 100):
         select(AuditEvent).where(AuditEvent.family_id == family.id)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
     ).all()
+
+
+def invite_partner(family: Family, *, email: str, name: str, agency, job_title: str | None, reason: str,
+                   actor: User) -> User:
+    """A professional with no account yet, added by the lead professional: an account (signing in with
+    emailed codes, or a password they set from the email), invited by the lead, as a guest of this family's
+    network: its meetings and the updates asked of them, not its record. The meetings area invites them to
+    the family's running series (``signals.partner_invited``)."""
+    from coordinator.auth import services as auth_services
+
+    if not (name or "").strip():
+        raise FamilyError("Enter the professional's name")
+    if agency is None:
+        raise FamilyError("Choose the professional's agency")
+    user = auth_services.create_user(email=email, name=name, agency=agency, job_title=(job_title or "").strip() or None,
+                                     actor=actor, invited_by=actor)
+    add_to_network(family, user, NetworkRole.GUEST, reason=reason, actor=actor)
+    auth_services.invite_user(user, actor)
+    audit.record("partner_invited", object_type="user", object_id=user.id, family_id=family.id, actor=actor)
+    signals.partner_invited.send(family, user=user, actor=actor)
+    return user

@@ -54,3 +54,6 @@ def merged_caseload_facts(answers: list[dict[int, CaseloadFacts]], family_ids: l
             if family_id in merged:
                 merged[family_id] = merged[family_id].merge(facts)
     return merged
+# sender: the family; ``user``: a partner the lead professional invited (a new account, a guest of the
+# network), ``actor``: the lead. The meetings area invites them to the family's running meetings.
+partner_invited = signals.signal("families.partner-invited")

@@ -22,7 +22,8 @@ from wtforms import SelectField
 from wtforms.validators import Optional as OptionalValidator
 
 from coordinator.access import agency_staff, declared, signed_in
-from coordinator.auth.services import user_by_email
+from coordinator.agencies import services as agency_services
+from coordinator.auth.services import UserError, user_by_email
 from coordinator.extensions import db
 from coordinator.families import services
 from coordinator.families.access import (
@@ -500,11 +501,33 @@ def household_history(family: Family):
 @family_view(Need.MANAGE)
 def add_network_member(family: Family):
     form = NetworkAddForm()
+    agencies = agency_services.active_agencies()
+    form.agency_id.choices = choices([(0, "Choose their agency")] + [(a.id, a.name) for a in agencies])
     if form.validate_on_submit():
         user = user_by_email(form.email.data)
-        if user is None or not user.active:
-            form.email.errors.append("No active account has this email address: ask an administrator to invite "
-                                     "the professional first")
+        if user is None:
+            # A professional with no account yet: the lead invites them, as a partner, to this family's meetings.
+            agency = next((a for a in agencies if a.id == form.agency_id.data), None)
+            if not (form.name.data or "").strip():
+                form.name.errors.append("Enter the professional's name: they have no account yet")
+            if agency is None:
+                form.agency_id.errors.append("Choose the professional's agency: they have no account yet")
+            if not form.name.errors and not form.agency_id.errors:
+                try:
+                    partner = services.invite_partner(family, email=form.email.data, name=form.name.data,
+                                                      agency=agency, job_title=form.job_title.data,
+                                                      reason=form.reason.data, actor=current_user)
+                except (services.FamilyError, UserError) as error:
+                    db.session.rollback()
+                    form.email.errors.append(str(error))
+                else:
+                    db.session.commit()
+                    flash(f"{partner.name} has been invited to this family's meetings and sent an email to sign in.",
+                          "success")
+                    return redirect(url_for("families.show", ref=family.reference) + "#network")
+        elif not user.active:
+            form.email.errors.append("The account with this email address is deactivated: ask an administrator to "
+                                     "reactivate it")
         else:
             try:
                 services.add_to_network(family, user, NetworkRole[form.role.data], reason=form.reason.data,

@@ -47,3 +47,11 @@ def withdraw_their_invitations(family, user, actor, **_):
     for series in db.session.scalars(select(MeetingSeries).where(MeetingSeries.family_id == family.id,
                                                                  MeetingSeries.status == SeriesStatus.ACTIVE)).all():
         meeting_services.withdraw_invitations(series, {user.id}, actor=actor)
+
+
+@on(families.partner_invited)
+def invite_the_partner(family, user, actor, **_):
+    """A partner the lead invited is invited to the family's running meetings, and sent the invitations."""
+    for series in db.session.scalars(select(MeetingSeries).where(MeetingSeries.family_id == family.id,
+                                                                 MeetingSeries.status == SeriesStatus.ACTIVE)):
+        meeting_services.change_invitees(series, [i.user for i in series.current_invitees] + [user], actor=actor)
