@@ -90,9 +90,12 @@ def send_digests(now: datetime | None = None) -> int:
     run the same day adds nothing). Returns the number of digests queued."""
     now = now or utcnow()
     local = now.astimezone(local_zone())
-    if now < digest_time(local.date()):
+    due = digest_time(local.date())
+    if now < due:
         return 0
-    waiting = db.session.scalars(select(DigestItem).where(DigestItem.sent_at.is_(None))
+    # What arrived after today's digest hour waits for tomorrow's: one email a day, and nothing marked sent
+    # that this day's email (already queued under its key) did not carry.
+    waiting = db.session.scalars(select(DigestItem).where(DigestItem.sent_at.is_(None), DigestItem.created_at < due)
                                  .order_by(DigestItem.user_id, DigestItem.id)).all()
     by_person: dict[int, list[DigestItem]] = defaultdict(list)
     for item in waiting:

@@ -58,7 +58,8 @@ def submit(world, request, **extra):  # noqa: F811
 
 def test_the_lead_is_told_of_a_new_person_at_once_and_of_the_update_in_the_next_mornings_digest(
         smtp_app, smtp_server, world):  # noqa: F811
-    from coordinator.notify.personal import digest_time, send_digests
+    from coordinator.notify.models import DigestItem
+    from coordinator.notify.personal import digest_time, notify_person, send_digests
     from coordinator.timeutil import today
 
     meeting, request = open_request(world)
@@ -89,6 +90,17 @@ def test_the_lead_is_told_of_a_new_person_at_once_and_of_the_update_in_the_next_
             f"(family {ref})") in digest[0]["text"]
     assert f"http://localhost/families/{ref}/meetings/{meeting.id}/updates" in digest[0]["links"]
     assert_no_names(digest[0])
+
+    # An update after the digest hour waits for the next morning's, not a second email the same day.
+
+    notify_person(world.lead, "update_submitted", key="later", subject="s", line="A later update.", url="http://x/")
+    db.session.commit()
+    late_item = db.session.scalar(select(DigestItem).where(DigestItem.line == "A later update."))
+    late_item.created_at = digest_time(tomorrow) + timedelta(hours=2)
+    db.session.commit()
+    assert send_digests(digest_time(tomorrow) + timedelta(hours=3)) == 0
+    assert late_item.sent_at is None
+    assert send_digests(digest_time(tomorrow + timedelta(days=1)) + timedelta(minutes=1)) == 1
 
 
 def test_each_person_chooses_how_they_are_told_on_their_account_page(smtp_app, smtp_server, world):  # noqa: F811
