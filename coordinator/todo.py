@@ -20,6 +20,7 @@ class Todo:
     kind: str  # what to do, as a verb phrase: "Write your agency's update"
     what: str  # which piece of work: "Core group meeting on Tuesday 8 December 2026"
     family: str  # the family's label as the caseload shows it: "Brennan (K7Q2XM)"
+    ref: str  # the family's reference (the home page shows a guest only this)
     url: str
     due: date | None = None  # None: no date; shown after everything that has one
     due_label: str = "Due"  # "Due", "Meeting on", "Agreed by": what the date means for this item

@@ -36,8 +36,8 @@ def send_removals(series, removed):
 
 
 @on(signals.deputy_named)
-def send_deputy_invitation(occurrence, for_user, deputy, withdrawn):
+def send_deputy_invitation(occurrence, for_user, deputy, withdrawn, row, **_):
     if withdrawn is not None:
-        invites.send_deputy_invitation(occurrence, for_user, withdrawn, withdrawn=True)
+        invites.send_deputy_invitation(occurrence, for_user, withdrawn, withdrawn=True, deputy_row_id=row.id)
     if deputy is not None:
-        invites.send_deputy_invitation(occurrence, for_user, deputy)
+        invites.send_deputy_invitation(occurrence, for_user, deputy, deputy_row_id=row.id)

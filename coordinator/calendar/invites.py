@@ -141,7 +141,8 @@ def send_removed(series: MeetingSeries, removed: list[Invitee]) -> None:
                   occurrence=occurrence, recurring=occurrence is None)
 
 
-def send_deputy_invitation(occurrence: Occurrence, for_user, deputy, *, withdrawn: bool = False) -> None:
+def send_deputy_invitation(occurrence: Occurrence, for_user, deputy, *, withdrawn: bool = False,
+                           deputy_row_id: int = 0) -> None:
     """The deputy's invitation to the one meeting they go to in an invitee's place (or, ``withdrawn``, its
     cancellation for them when the invitee answers otherwise)."""
     series = occurrence.series
@@ -152,7 +153,7 @@ def send_deputy_invitation(occurrence: Occurrence, for_user, deputy, *, withdraw
                              status="CANCELLED" if withdrawn else "CONFIRMED")
     method = "CANCEL" if withdrawn else "REQUEST"
     _send(series, [person], method=method, events=[event],  # type: ignore[list-item]
-          key=f"{occurrence.extra_uid or series.uid}:{occurrence.original_start.isoformat()}:deputy",
+          key=f"{occurrence.extra_uid or series.uid}:{occurrence.original_start.isoformat()}:deputy:{deputy_row_id}",
           subject=_subject(series, f"{'no longer needed as a deputy' if withdrawn else 'you are asked to attend as a deputy'}"
                            f" on {_when(series, occurrence)}"),
           template="invite_cancel" if withdrawn else "invite_deputy", url=url, occurrence=occurrence,

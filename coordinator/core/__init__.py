@@ -19,7 +19,7 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user, user_logged_in
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import text
+from sqlalchemy import select, text
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -62,10 +62,22 @@ def access_rule(app: Flask, endpoint: str) -> str | None:
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in"))
+    from dataclasses import replace
+
+    from coordinator.families.access import current_membership_clause
+    from coordinator.families.models import Family, NetworkMembership, NetworkRole
     from coordinator.todo import todo_for
 
     on = today()
-    items = todo_for(current_user, on)
+    # Work in a family only while in its network (one query): a guest (invited to meetings only) sees the
+    # family's reference, never its name; someone who has left it sees nothing of it.
+    roles: dict[str, NetworkRole] = {}
+    for ref, role in db.session.execute(select(Family.reference, NetworkMembership.role).join(
+            NetworkMembership, NetworkMembership.family_id == Family.id).where(
+            current_membership_clause(current_user.id, on))):
+        roles[ref] = role if roles.get(ref) in (None, NetworkRole.GUEST) else roles[ref]
+    items = [item if roles[item.ref] is not NetworkRole.GUEST else replace(item, family=f"Family {item.ref}")
+             for item in todo_for(current_user, on) if item.ref in roles]
     groups = [
         ("Overdue", [i for i in items if i.is_overdue(on)]),
         ("Due in the next 7 days", [i for i in items if i.is_due_soon(on)]),

@@ -506,28 +506,15 @@ def add_network_member(family: Family):
     if form.validate_on_submit():
         user = user_by_email(form.email.data)
         if user is None:
-            # A professional with no account yet: the lead invites them, as a partner, to this family's meetings.
-            agency = next((a for a in agencies if a.id == form.agency_id.data), None)
-            if not (form.name.data or "").strip():
-                form.name.errors.append("Enter the professional's name: they have no account yet")
-            if agency is None:
-                form.agency_id.errors.append("Choose the professional's agency: they have no account yet")
-            if not form.name.errors and not form.agency_id.errors:
-                try:
-                    partner = services.invite_partner(family, email=form.email.data, name=form.name.data,
-                                                      agency=agency, job_title=form.job_title.data,
-                                                      reason=form.reason.data, actor=current_user)
-                except (services.FamilyError, UserError) as error:
-                    db.session.rollback()
-                    form.email.errors.append(str(error))
-                else:
-                    db.session.commit()
-                    flash(f"{partner.name} has been invited to this family's meetings and sent an email to sign in.",
-                          "success")
-                    return redirect(url_for("families.show", ref=family.reference) + "#network")
+            if _invite_partner(form, family, agencies):
+                return redirect(url_for("families.show", ref=family.reference) + "#network")
         elif not user.active:
             form.email.errors.append("The account with this email address is deactivated: ask an administrator to "
                                      "reactivate it")
+        elif user.invited_by_id is not None and not user.is_admin:
+            # A partner a lead invited has never been checked by an administrator: meetings only, not records.
+            form.email.errors.append("This professional was invited by a lead professional to meetings only: ask an "
+                                     "administrator to confirm their account before they can see family records")
         else:
             try:
                 services.add_to_network(family, user, NetworkRole[form.role.data], reason=form.reason.data,
@@ -539,6 +526,28 @@ def add_network_member(family: Family):
                 flash(f"{user.name} added to the network.", "success")
                 return redirect(url_for("families.show", ref=family.reference) + "#network")
     return render_template("families/network_add.html", form=form, family=family)
+
+
+def _invite_partner(form: NetworkAddForm, family: Family, agencies) -> bool:
+    """A professional with no account yet: the lead invites them, as a partner, to this family's meetings.
+    False, with the form's errors, if that cannot be done."""
+    agency = next((a for a in agencies if a.id == form.agency_id.data), None)
+    if not (form.name.data or "").strip():
+        form.name.errors.append("Enter the professional's name: they have no account yet")
+    if agency is None:
+        form.agency_id.errors.append("Choose the professional's agency: they have no account yet")
+    if form.name.errors or form.agency_id.errors:
+        return False
+    try:
+        partner = services.invite_partner(family, email=form.email.data, name=form.name.data, agency=agency,
+                                          job_title=form.job_title.data, reason=form.reason.data, actor=current_user)
+    except (services.FamilyError, UserError) as error:
+        db.session.rollback()
+        form.email.errors.append(str(error))
+        return False
+    db.session.commit()
+    flash(f"{partner.name} has been invited to this family's meetings and sent an email to sign in.", "success")
+    return True
 
 
 @bp.route("/<ref>/network/<int:membership_id>/remove", methods=["GET", "POST"])

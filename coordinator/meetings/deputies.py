@@ -28,17 +28,30 @@ def current_deputy(occurrence: Occurrence, for_user: User) -> MeetingDeputy | No
 
 
 def is_deputy_at(occurrence: Occurrence, user) -> bool:
-    """Sent to this meeting in someone's place (and not withdrawn)."""
-    return db.session.scalar(select(MeetingDeputy.id).where(
+    """Sent to this meeting in someone's place (not withdrawn), by someone whose own invitation still covers
+    it: a deputy's access never outlasts the access of the person who sent them."""
+    rows = db.session.scalars(select(MeetingDeputy).where(
         MeetingDeputy.occurrence_id == occurrence.id, MeetingDeputy.deputy_id == user.id,
-        MeetingDeputy.withdrawn_at.is_(None)).limit(1)) is not None
+        MeetingDeputy.withdrawn_at.is_(None))).all()
+    return any(_sender_still_invited(row, occurrence) for row in rows)
+
+
+def _sender_still_invited(row: MeetingDeputy, occurrence: Occurrence) -> bool:
+    from coordinator.families.access import membership_of
+
+    invited = any(i.user_id == row.for_user_id and i.removed_at is None and i.invited_to(occurrence)
+                  for i in occurrence.series.invitees)
+    return invited and membership_of(occurrence.series.family, row.for_user) is not None
 
 
 def name_deputy(occurrence: Occurrence, for_user: User, *, name: str | None, email: str | None) -> MeetingDeputy | None:
     """Record ``for_user``'s deputy for the meeting (None: no deputy any more); the calendar and updates
     areas follow through ``signals.deputy_named``."""
+    from coordinator.auth.services import user_by_email
+    from coordinator.concurrency import lock_for_change
     from coordinator.meetings.services import _ensure_guest_access, user_for_external
 
+    lock_for_change(occurrence.series.family)  # one answer at a time: never two deputies named at once
     earlier = current_deputy(occurrence, for_user)
     address = (email or "").strip().lower()
     if earlier is not None and address and earlier.deputy.email == address:
@@ -47,15 +60,21 @@ def name_deputy(occurrence: Occurrence, for_user: User, *, name: str | None, ema
         earlier.withdrawn_at = utcnow()
         audit.record("deputy_withdrawn", object_type="occurrence", object_id=occurrence.id,
                      family_id=occurrence.series.family_id, actor=for_user, detail=f"user {earlier.deputy_id}")
-        signals.deputy_named.send(occurrence, for_user=for_user, deputy=None, withdrawn=earlier.deputy)
+        signals.deputy_named.send(occurrence, for_user=for_user, deputy=None, withdrawn=earlier.deputy, row=earlier)
     if not address:
         return None
     if address == for_user.email:
         raise DeputyError("Enter the email address of the person you are sending, not your own")
+    if occurrence.starts_at <= utcnow():
+        raise DeputyError("A deputy can only be sent to a meeting that has not yet started")
+    if not any(i.user_id == for_user.id and i.removed_at is None and i.invited_to(occurrence)
+               for i in occurrence.series.invitees):
+        raise DeputyError("Only someone invited to this meeting can send a deputy to it")
+    new_account = user_by_email(address) is None
     deputy = user_for_external(address, actor=for_user)
     if not deputy.active:
         raise DeputyError("That person's account is deactivated: send someone else, or ask an administrator")
-    if deputy.name == address.split("@")[0].replace(".", " ").title() and (name or "").strip():
+    if new_account and (name or "").strip():
         deputy.name = (name or "").strip()[:200]  # a new account takes the name the invitee gave
     _ensure_guest_access(occurrence.series.family, deputy, for_user)
     row = MeetingDeputy(occurrence_id=occurrence.id, for_user_id=for_user.id, deputy_id=deputy.id, deputy=deputy)
@@ -63,7 +82,7 @@ def name_deputy(occurrence: Occurrence, for_user: User, *, name: str | None, ema
     db.session.flush()
     audit.record("deputy_named", object_type="occurrence", object_id=occurrence.id,
                  family_id=occurrence.series.family_id, actor=for_user, detail=f"user {deputy.id}")
-    signals.deputy_named.send(occurrence, for_user=for_user, deputy=deputy, withdrawn=None)
+    signals.deputy_named.send(occurrence, for_user=for_user, deputy=deputy, withdrawn=None, row=row)
     _tell_the_lead(occurrence, for_user, row)
     return row
 

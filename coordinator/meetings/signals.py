@@ -33,7 +33,7 @@ invitees_removed = signals.signal("meetings.invitees-removed")
 # a draft, minutes), which a meeting taken out of its series must not lose: it is kept, cancelled.
 occurrence_in_use = signals.signal("meetings.occurrence-in-use")
 # sender: the meeting; ``for_user`` sends ``deputy`` in their place, or (``deputy`` None) no longer sends
-# ``withdrawn``
+# ``withdrawn``; ``row``: the MeetingDeputy record
 deputy_named = signals.signal("meetings.deputy-named")
 # Asked with no sender: answer a condition on an Occurrence row (an SQL expression, correlated to it), true
 # when the area's records show the meeting took place (its minutes are started). Meetings ORs the answers

@@ -42,7 +42,7 @@ def meetings_to_answer(user, on: date) -> list[Todo]:
         .order_by(Occurrence.starts_at)
     ).all()
     return [Todo("Say whether you will attend", f"{o.series.meeting_type.label} on {spoken_date(o.day)}",
-                 family_label(o.series.family),
+                 family_label(o.series.family), o.series.family.reference,
                  url_for("meetings.respond", ref=o.series.family.reference, occurrence_id=o.id),
                  due=o.day, due_label="Meeting on")
             for o, invitee in rows if invitee.invited_to(o)]

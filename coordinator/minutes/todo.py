@@ -28,6 +28,8 @@ from coordinator.minutes.models import (
 from coordinator.timeutil import local_zone
 from coordinator.todo import Todo, asked, family_label, spoken_date
 
+WRITE_WITHIN_DAYS = 90
+
 
 def _meeting(occurrence: Occurrence) -> str:
     return f"{occurrence.series.meeting_type.label} on {spoken_date(occurrence.day)}"
@@ -45,11 +47,14 @@ def minutes_to_write_or_approve(user, on: date) -> list[Todo]:
     """Meetings from their day on whose minutes are not yet published, where the next step is the user's:
     writing them (the minute-taker, or the chair where there is none), approving or publishing (the chair)."""
     tomorrow = datetime.combine(on + timedelta(days=1), time(0), tzinfo=local_zone())
+    # Meetings of the last WRITE_WITHIN_DAYS: older ones without minutes are the family page's warning.
+    since = datetime.combine(on - timedelta(days=WRITE_WITHIN_DAYS), time(0), tzinfo=local_zone())
     published = exists().where(MinutesVersion.minutes_id == Minutes.id)
     rows = db.session.execute(
         select(Occurrence, Minutes).join(Occurrence.series).join(MeetingSeries.family)
         .outerjoin(Minutes, Minutes.occurrence_id == Occurrence.id)
-        .where(Occurrence.starts_at < tomorrow, Occurrence.status != OccurrenceStatus.CANCELLED,
+        .where(Occurrence.starts_at < tomorrow, Occurrence.starts_at >= since,
+               Occurrence.status != OccurrenceStatus.CANCELLED,
                Family.status == FamilyStatus.OPEN, or_(Minutes.id.is_(None), ~published),
                or_(MeetingSeries.minute_taker_id == user.id, MeetingSeries.chair_id == user.id))
         .options(contains_eager(Occurrence.series).contains_eager(MeetingSeries.family))
@@ -69,7 +74,7 @@ def minutes_to_write_or_approve(user, on: date) -> list[Todo]:
             kind = "Publish the minutes"
         else:
             continue
-        items.append(Todo(kind, _meeting(occurrence), family_label(series.family), _edit_url(occurrence),
+        items.append(Todo(kind, _meeting(occurrence), family_label(series.family), series.family.reference, _edit_url(occurrence),
                           due=_minutes_due(occurrence)))
     return items
 
@@ -104,7 +109,7 @@ def minutes_to_acknowledge(user, on: date) -> list[Todo]:
         else:
             sent_to_them = any(i.user_id == user.id and i.invited_to(occurrence) for i in series.invitees)
         if sent_to_them:
-            items.append(Todo("Read and acknowledge the minutes", _meeting(occurrence), family_label(series.family),
+            items.append(Todo("Read and acknowledge the minutes", _meeting(occurrence), family_label(series.family), series.family.reference,
                               url_for("minutes.show_version", ref=series.family.reference,
                                       occurrence_id=occurrence.id, number=version.number),
                               due=add_working_days(published_on, int(current_app.config["MINUTES_CORRECTION_WORKING_DAYS"]))))
@@ -124,7 +129,7 @@ def corrections_to_decide(user, on: date) -> list[Todo]:
     zone = local_zone()
     return [Todo("Decide on a correction to the minutes",
                  f"{_meeting(c.version.minutes.occurrence)}, asked for on {spoken_date(c.created_at.astimezone(zone).date())}",
-                 family_label(c.version.minutes.occurrence.series.family),
+                 family_label(c.version.minutes.occurrence.series.family), c.version.minutes.occurrence.series.family.reference,
                  url_for("minutes.decide_correction", ref=c.version.minutes.occurrence.series.family.reference,
                          correction_id=c.id))
             for c in rows]
@@ -137,7 +142,7 @@ def actions_owned(user, on: date) -> list[Todo]:
         .options(contains_eager(Action.family))
     ).all()
     return [Todo("Do the action you own", a.description if len(a.description) <= 120 else a.description[:117] + "...",
-                 family_label(a.family), url_for("minutes.action", ref=a.family.reference, action_id=a.id),
+                 family_label(a.family), a.family.reference, url_for("minutes.action", ref=a.family.reference, action_id=a.id),
                  due=a.due_date)
             for a in rows]
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import column, select, table
 
 from coordinator.extensions import db
-from coordinator.notify.models import Delivery, DigestItem, NotificationSetting
+from coordinator.notify.models import Delivery, DigestItem, NotificationSetting, OutboxMessage
 from coordinator.notify.services import enqueue_template
 from coordinator.timeutil import local_zone, utcnow
 
@@ -32,6 +32,8 @@ KINDS = [
     Kind("deputy_named", "An invitee sends a deputy to a meeting you lead", Delivery.IMMEDIATELY),
 ]
 BY_NAME = {kind.name: kind for kind in KINDS}
+# The accounts table, read for whether a person is still active (auth is above this area).
+_users = table("users", column("id"), column("active"))
 
 
 def settings_of(user_id: int) -> dict[str, Delivery]:
@@ -98,11 +100,22 @@ def send_digests(now: datetime | None = None) -> int:
     waiting = db.session.scalars(select(DigestItem).where(DigestItem.sent_at.is_(None), DigestItem.created_at < due)
                                  .order_by(DigestItem.user_id, DigestItem.id)).all()
     by_person: dict[int, list[DigestItem]] = defaultdict(list)
+    active = set(db.session.scalars(select(_users.c.id).where(
+        _users.c.id.in_({i.user_id for i in waiting}), _users.c.active.is_(True)))) if waiting else set()
     for item in waiting:
-        by_person[item.user_id].append(item)
-    for user_id, items in by_person.items():
+        if item.user_id in active:
+            by_person[item.user_id].append(item)
+        else:
+            item.sent_at = now  # a deactivated account is sent nothing
+    keys = {user_id: f"digest:{user_id}:{local.date().isoformat()}" for user_id in by_person}
+    queued = set(db.session.scalars(select(OutboxMessage.idempotency_key).where(
+        OutboxMessage.idempotency_key.in_(list(keys.values()))))) if keys else set()
+    for user_id, items in list(by_person.items()):
+        if keys[user_id] in queued:  # today's went already: these (committed late) go in tomorrow's
+            del by_person[user_id]
+            continue
         count = len(items)
-        enqueue_template(f"digest:{user_id}:{local.date().isoformat()}", to=items[-1].email,
+        enqueue_template(keys[user_id], to=items[-1].email,
                          subject=f"Your daily summary: {count} {'thing' if count == 1 else 'things'} to look at",
                          template="notification_digest", kind="notify_digest",
                          items=[(BY_NAME[i.kind].label if i.kind in BY_NAME else "", i.line, i.url) for i in items])

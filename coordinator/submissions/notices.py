@@ -51,11 +51,15 @@ def update_submitted(submission: Submission) -> None:
                       url=_updates_page(request), family_id=request.family_id)
 
 
-def updates_late(requests: list[SubmissionRequest]) -> None:
-    """Requests whose deadline has passed with no update in: the lead is told once per request and deadline."""
+def updates_late(requests: list[SubmissionRequest]) -> list[SubmissionRequest]:
+    """Requests whose deadline has passed with no update in: the lead is told once per request and deadline.
+    Returns the requests whose lead was told (a family with no lead just now is told once it has one)."""
     leads = leads_of([r.family_id for r in requests]) if requests else {}
+    told = []
     for request in requests:
         ref = request.occurrence.series.family.reference
+        if leads.get(request.family_id):
+            told.append(request)
         for lead in leads.get(request.family_id, []):
             if lead.id == request.recipient_id:
                 continue
@@ -64,6 +68,7 @@ def updates_late(requests: list[SubmissionRequest]) -> None:
                           line=f"{request.agency.name} has not sent its update for {_meeting(request)} (family "
                                f"{ref}); it was due by {spoken_date(request.deadline)}.",
                           url=_updates_page(request), family_id=request.family_id)
+    return told
 
 
 def person_proposed(submission: Submission, count: int) -> None:

@@ -128,6 +128,8 @@ def ensure_requests(occurrence: Occurrence, existing: dict[int, SubmissionReques
             request.deputy_id = deputies.get((occurrence.id, request.recipient_id))
     asked = _recipients_by_agency(occurrence)
     for request in existing.values():
+        if request.deadline != deadline:
+            request.lead_told_late_at = None  # a new deadline: late against it is news again
         request.deadline, request.send_on = deadline, send_on
         if request.agency_id not in asked and request.state in (RequestState.WAITING, RequestState.OPEN):
             request.state = RequestState.CLOSED  # the agency is no longer invited: no more reminders
@@ -220,8 +222,7 @@ def _requests_for(occurrence_ids: Sequence[int], now: datetime, day: date, count
         Submission.request_id.in_([r.id for r in every]), Submission.status == SubmissionStatus.SUBMITTED)))
     late = [r for r in every if r.state is RequestState.OPEN and r.id not in submitted and r.deadline < day
             and r.lead_told_late_at is None]
-    notices.updates_late(late)
-    for request in late:
+    for request in notices.updates_late(late):
         request.lead_told_late_at = now
     reminders: dict[int, str] = {}
     for request in every:
@@ -311,8 +312,12 @@ def _close_finished(now: datetime) -> int:
 # --- who may write -------------------------------------------------------------------------------------
 
 def may_write(request: SubmissionRequest, user: User) -> bool:
-    if user.id == request.recipient_id or (request.deputy_id is not None and user.id == request.deputy_id):
+    if user.id == request.recipient_id:
         return True
+    if request.deputy_id is not None and user.id == request.deputy_id:
+        from coordinator.meetings.deputies import is_deputy_at
+
+        return is_deputy_at(request.occurrence, user)  # still sent, by someone still invited
     if user.agency_id != request.agency_id:
         return False
     on = today()

@@ -36,7 +36,8 @@ def updates_owed(user, on: date) -> list[Todo]:
     rows = db.session.scalars(
         select(SubmissionRequest)
         .join(SubmissionRequest.occurrence).join(Occurrence.series).join(MeetingSeries.family)
-        .where(SubmissionRequest.recipient_id == user.id, SubmissionRequest.state == RequestState.OPEN,
+        .where(or_(SubmissionRequest.recipient_id == user.id, SubmissionRequest.deputy_id == user.id),
+               SubmissionRequest.state == RequestState.OPEN,
                Family.status == FamilyStatus.OPEN,
                Occurrence.status.in_((OccurrenceStatus.SCHEDULED, OccurrenceStatus.MOVED)))
         .options(contains_eager(SubmissionRequest.occurrence).contains_eager(Occurrence.series)
@@ -46,7 +47,7 @@ def updates_owed(user, on: date) -> list[Todo]:
         Submission.request_id.in_([r.id for r in rows]), Submission.status == SubmissionStatus.DRAFT))) if rows else set()
     return [Todo("Finish your agency's update" if r.id in drafts else "Write your agency's update",
                  _meeting(r.occurrence),
-                 family_label(r.occurrence.series.family),
+                 family_label(r.occurrence.series.family), r.occurrence.series.family.reference,
                  url_for("submissions.update_form", ref=r.occurrence.series.family.reference, request_id=r.id),
                  due=r.deadline)
             for r in rows]
@@ -69,7 +70,7 @@ def packs_to_read(user, on: date) -> list[Todo]:
                or_(MeetingSeries.chair_id == user.id, MeetingSeries.minute_taker_id == user.id, leads))
         .options(contains_eager(Occurrence.series).contains_eager(MeetingSeries.family))
     ).all()
-    return [Todo("Read the pre-meeting pack", _meeting(o), family_label(o.series.family),
+    return [Todo("Read the pre-meeting pack", _meeting(o), family_label(o.series.family), o.series.family.reference,
                  url_for("submissions.meeting_pack", ref=o.series.family.reference, occurrence_id=o.id),
                  due=o.day, due_label="Meeting on")
             for o in rows]
@@ -87,7 +88,7 @@ def proposals_to_decide(user, on: date) -> list[Todo]:
     ).all()
     return [Todo("Decide who joins the household",
                  f"{count} {'person' if count == 1 else 'people'} reported by agencies' updates",
-                 family_label(family), url_for("families.show", ref=family.reference) + "#household",
+                 family_label(family), family.reference, url_for("families.show", ref=family.reference) + "#household",
                  due=None)
             for family, count, _ in rows]
 

@@ -27,6 +27,8 @@ def upgrade():
     op.create_index('ix_meeting_deputies_deputy_id', 'meeting_deputies', ['deputy_id'])
     op.add_column('submission_requests', sa.Column('deputy_id', sa.Integer()))
     op.add_column('submission_requests', sa.Column('lead_told_late_at', sa.DateTime()))
+    # Requests already late when this arrives are not news: no burst of notices on the first tick.
+    op.execute("UPDATE submission_requests SET lead_told_late_at = CURRENT_TIMESTAMP WHERE deadline < CURRENT_DATE")
     if op.get_bind().dialect.name != 'sqlite':  # SQLite adds no constraint to an existing table
         op.create_foreign_key('fk_submission_requests_deputy_id', 'submission_requests', 'users', ['deputy_id'], ['id'])
 

@@ -92,15 +92,14 @@ def test_actions_owned_overdue_first_and_gone_when_done(app, team, client_for): 
 
     last = team.meetings[-1]
     late = actions.add_action(last, actor=team.lead, description="Visit the home with the police", owner=team.member,
-                              due=max(today() - timedelta(days=1), last.day), intended_outcome=None)
+                              due=last.day, intended_outcome=None)  # the meeting is past: so is this
     later = actions.add_action(last, actor=team.lead, description="Refer to the perinatal team", owner=team.member,
                                due=today() + timedelta(days=20), intended_outcome=None)
     db.session.commit()
     member = client_for(team.member)
     owned = [i for i in todo(member) if i["kind"] == "Do the action you own"]
     assert [i["url"] for i in owned] == [team.action(late), team.action(later)]
-    if late.due_date < today():
-        assert "Overdue" in owned[0]["text"]
+    assert late.due_date < today() and "Overdue" in owned[0]["text"]
     assert "Overdue" not in owned[1]["text"]
     opens(member, owned[0]["url"])
     actions.update_action(later, actor=team.member, status=ActionStatus.DONE, comment="Referred")
@@ -158,3 +157,35 @@ def test_closed_families_and_other_peoples_work_never_show(app, team, client_for
     families.close_family(team.family, actor=team.lead, on=today(), reason="Case closed after review")
     db.session.commit()
     assert todo(client_for(team.taker)) == []
+
+
+def test_a_guest_sees_the_reference_only_and_someone_who_left_sees_nothing_of_the_family(app, team, client_for):  # noqa: F811
+    from coordinator.families import services as families
+    from coordinator.families.models import NetworkMembership
+
+    # The GP is invited to the meetings (a guest of the network, not a member): published minutes to
+    # acknowledge show the family's reference, not its name.
+    from coordinator.minutes import actions, services
+
+    last = team.meetings[-1]
+    minutes = services.start_minutes(last, team.taker)
+    services.send_for_approval(minutes, actor=team.taker)
+    services.approve(minutes, actor=team.chair)
+    services.publish(minutes, actor=team.chair)
+    db.session.commit()
+    ack = item(client_for(team.gp), "Read and acknowledge the minutes")
+    assert f"Family {team.ref}" in ack["text"] and "Harrow" not in ack["text"]
+    assert "Harrow" in item(client_for(team.member), "Read and acknowledge the minutes")["text"]
+
+    # The school owns an action, then leaves the network: the action no longer shows, nor the family.
+    actions.add_action(last, actor=team.lead, description="Check attendance weekly", owner=team.school,
+                       due=today() + timedelta(days=5), intended_outcome=None)
+    db.session.commit()
+    school = client_for(team.school)
+    assert "Do the action you own" in kinds(school)
+    membership = db.session.scalar(select(NetworkMembership).where(NetworkMembership.user_id == team.school.id,
+                                                                   NetworkMembership.family_id == team.family.id))
+    families.remove_from_network(membership, actor=team.lead, reason="Moved school")
+    db.session.commit()
+    assert todo(school) == []
+    assert "Harrow" not in Page(school.get("/")).text

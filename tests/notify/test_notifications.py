@@ -216,3 +216,38 @@ def test_minutes_waiting_for_approval_tell_the_chair_unless_they_chose_the_diges
     send_all()
     [digest] = received(smtp_server)
     assert digest["to"] == [world.lead.email] and "http://localhost/x" in digest["links"]
+
+
+def test_a_deputy_only_for_a_meeting_to_come_and_only_while_the_invitee_is_invited(smtp_app, smtp_server, world):  # noqa: F811
+    from coordinator.auth.services import user_by_email
+    from coordinator.meetings import services as meetings
+    from coordinator.meetings.models import MeetingDeputy
+
+    meeting, request = open_request(world)
+    hv = signed_in(smtp_app, world.member)
+    assert respond(hv, world, meeting, {"response": "DEPUTY", "deputy_name": "Dee Puty",
+                                        "deputy_email": "dee.puty@nhs.test"}).status_code == 302
+    dee = signed_in(smtp_app, user_by_email("dee.puty@nhs.test"))
+    page_url = f"/families/{world.family.reference}/meetings/{meeting.id}"
+    assert dee.get(page_url).status_code == 200
+    # The invitee is taken off the series: the deputy's access goes with theirs.
+    meetings.change_invitees(world.series, [], actor=world.lead, notify=False)
+    db.session.commit()
+    assert dee.get(page_url).status_code == 404
+    assert dee.get(f"/families/{world.family.reference}/updates/{request.id}").status_code == 403
+
+    # A meeting that has started takes no deputy (their access would open its minutes).
+    from coordinator.meetings.deputies import DeputyError, name_deputy
+
+    meetings.change_invitees(world.series, [world.member], actor=world.lead, notify=False)
+    meeting.starts_at = meeting.starts_at - timedelta(days=30)
+    db.session.commit()
+    try:
+        name_deputy(meeting, world.member, name="Another", email="another@nhs.test")
+    except DeputyError as error:
+        assert "not yet started" in str(error)
+    else:
+        raise AssertionError("a deputy was named for a meeting that has started")
+    db.session.rollback()
+    assert user_by_email("another@nhs.test") is None
+    assert db.session.scalar(select(MeetingDeputy).where(MeetingDeputy.deputy.has(email="another@nhs.test"))) is None
