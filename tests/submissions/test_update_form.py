@@ -18,7 +18,7 @@ from coordinator.submissions.models import (
     SubmissionStatus,
     SubmissionVersion,
 )
-from coordinator.timeutil import today
+from coordinator.timeutil import long_date, today
 from tests.conftest import csrf_from
 from tests.families.helpers import Page, form_payload
 from tests.submissions.conftest import (
@@ -64,7 +64,7 @@ def test_the_form_asks_about_each_person_in_the_household_each_man_and_each_chil
     assert "Safety scale for Ruby Harrow" in page.section("Safety scales").text()
     summary = page.find("dl", cls="govuk-summary-list").text()
     assert "Health visiting" in summary and "Not started" in summary
-    assert f"Due by {request.deadline.day} {request.deadline:%B %Y}" in summary
+    assert f"Due by {long_date(request.deadline)}" in summary
     assert page.find("button", name="submit").text() == "Submit the update"
     assert page.find("button", name="draft").text() == "Save as draft"
 
@@ -286,7 +286,7 @@ def test_household_answers_become_sightings_on_the_family_record(app, team):
     # The family record shows them.
     page = Page(signed_in(app, team.lead).get(f"/families/{team.family.reference}/household/{team.person.id}"))
     sightings = page.section("Sightings and reports").text()
-    assert f"{today().day} {today():%B %Y}: Seen by Health visiting (Hana Visitor): From the agency update" in sightings
+    assert f"{long_date(today())}: Seen by Health visiting (Hana Visitor): From the agency update" in sightings
 
 
 def test_a_new_person_waits_for_the_lead_to_add_them_to_the_household(app, team):
