@@ -46,7 +46,7 @@ ISO_DAY = re.compile(r"(?<![\d-])\d{4}-\d{2}-\d{2}(?![\d-])")
 USER = re.compile(r"\buser (\d+)\b")
 USER_LIST = re.compile(r"\b(added|removed) \[([\d, ]*)\]")
 # Settings written as name=value by the areas (role=ADMIN; active=True; the audit log's filters).
-KEY_VALUE = re.compile(r"\b(role|active|filters|user|family|from|to)=([^;\s]*)")
+KEY_VALUE = re.compile(r"\b(role|active|user|family|from|to)=([^;\s]*)")
 UID = re.compile(r",? uid \S+")
 UPPER = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*\b")
 SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
@@ -135,13 +135,14 @@ def _detail(event: AuditEvent, endpoints: set[str], names: dict[int, str], store
     def key_value(match: re.Match) -> str:
         value = match.group(2)
         value = {"True": "yes", "False": "no", "": "(any)"}.get(value, stored.get(value, value))
-        return f"{match.group(1)}: {value}" if match.group(1) != "filters" else f"filters: {value}"
+        return f"{match.group(1)}: {value}"
 
     written, typed = text, ""
     if event.action in STRUCTURED and "reason: " in text:
         written, typed = text.split("reason: ", 1)
         typed = "reason: " + typed
-    written = KEY_VALUE.sub(key_value, ISO_DAY.sub(day, ISO_INSTANT.sub(instant, written)))
+    written = ISO_DAY.sub(day, ISO_INSTANT.sub(instant, written.replace("filters=", "filters: ", 1)))
+    written = KEY_VALUE.sub(key_value, written)
     if event.action in STRUCTURED:
         written = UID.sub("", written)
         written = USER_LIST.sub(listed, written.replace("], removed [", "]; removed ["))

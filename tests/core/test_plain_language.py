@@ -51,3 +51,32 @@ def test_days_and_times_are_written_one_way(app):
     assert long_date(summer) == "Wednesday 1 July 2026" and time_of_day(summer) == "00:30"
     assert long_date(None) == date_and_time(None) == ""
     assert long_date("not a date") == "not a date"
+
+
+def test_audit_events_read_in_words_and_what_was_typed_is_shown_as_typed(app, make_user):
+    from coordinator.audit.describe import describe
+    from coordinator.audit.models import AuditEvent
+    from coordinator.audit.services import record
+
+    hana = make_user("hv@nhs.test", "Hana Visitor")
+    events = {
+        "family_viewed": "families.show",
+        "meeting_moved": "to 2027-02-26T14:00:00+00:00",
+        "network_member_added": f"user {hana.id} as CHAIR; reason: OPEN the door_now, 2026-12-08",
+        "agency_created": '<b>Bold</b> href=x OPEN_CASE; active=True',
+        "audit_log_viewed": "filters=user=a_b@nhs.test; family=; from=2025-03-01; to=",
+    }
+    for action, detail in events.items():
+        record(action, detail=detail)
+    db.session.commit()
+    listed = describe(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action.in_(events))))
+    shown = {d.event.action: (d.action, d.detail) for d in listed}
+    assert shown == {
+        "family_viewed": ("Family viewed", "Family page"),
+        "meeting_moved": ("Meeting moved", "to Friday 26 February 2027 at 14:00"),
+        "network_member_added": ("Network member added",
+                                 "Hana Visitor as Chair; reason: OPEN the door_now, Tuesday 8 December 2026"),
+        "agency_created": ("Agency created", "<b>Bold</b> href=x OPEN_CASE; active: yes"),
+        "audit_log_viewed": ("Audit log viewed",
+                             "filters: user: a_b@nhs.test; family: (any); from: Saturday 1 March 2025; to: (any)"),
+    }
