@@ -55,7 +55,7 @@ def test_every_page_reflows_at_320_px_and_passes_axe(demo, browser, live_server)
                 scroll_width, inner_width = page.evaluate(WIDTHS)
                 if scroll_width > inner_width:
                     too_wide.append(f"{who} at {size['width']} px: {scroll_width} px wide; {page.evaluate(WIDEST)}")
-            page.set_viewport_size(NARROW)
+            page.set_viewport_size(NARROW)  # axe looks at the page as a phone shows it
             # axe once for each kind of page (its rules do not change with the person looking)
             kind = pattern_of(demo, url) or url
             if kind not in checked_by_axe:
