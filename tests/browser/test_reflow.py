@@ -41,8 +41,7 @@ def test_every_page_reflows_at_320_px_and_passes_axe(demo, browser, live_server)
         axe = AccessibilityChecker(page)
         browser_sign_in(page, email, DEMO_PASSWORD)
 
-        def get(url, page=page):
-            page.set_viewport_size(NARROW)
+        def get(url, page=page):  # the page is at 320 px: the walk sets it back after each look at 1280
             response = page.goto(url)
             assert response is not None
             return response.status, response.headers.get("content-type", ""), page.content()
