@@ -21,6 +21,7 @@ def enum_choices(enum_class: type[enum.Enum]) -> list[SelectChoice]:
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput  # noqa: E402
 
 from coordinator.inputs import LARGEST_ID  # noqa: E402
+from coordinator.timeutil import long_date  # noqa: E402
 
 
 class DateInput(GovDateInput):
@@ -114,7 +115,7 @@ def shown_value(field, value) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, date):
-        return value.strftime("%-d %B %Y")
+        return long_date(value)
     labels = {str(choice[0]): str(choice[1]) for choice in _choice_pairs(field)}
     if isinstance(value, (list, tuple)):
         return ", ".join(labels.get(str(v), str(v)) for v in value)

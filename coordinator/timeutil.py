@@ -60,3 +60,44 @@ class UTCDateTime(TypeDecorator):
 def today() -> date:
     """Today in the service's zone (Europe/London by default), not the machine's."""
     return utcnow().astimezone(local_zone()).date()
+
+
+# --- how dates and times are shown: one way everywhere ("Tuesday 8 December 2026", "10:00") --------------
+
+def long_date(value: date | datetime | str | None) -> str:
+    """A day as people write it: "Tuesday 8 December 2026". An instant is shown on its local day; a day kept
+    as text in a document ("2026-12-08") reads the same."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        if not is_iso_date(value):
+            return value
+        value = date.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = as_utc(value).astimezone(local_zone())
+    return value.strftime("%A %-d %B %Y")
+
+
+def time_of_day(value: datetime | None) -> str:
+    """A local wall-clock time, 24-hour: "10:00"."""
+    if value is None:
+        return ""
+    return as_utc(value).astimezone(local_zone()).strftime("%H:%M")
+
+
+def date_and_time(instant: datetime | None) -> str:
+    """An instant in local time: "Tuesday 8 December 2026 at 10:00"."""
+    if instant is None:
+        return ""
+    return f"{long_date(instant)} at {time_of_day(instant)}"
+
+
+def is_iso_date(value: object) -> bool:
+    """Whether a value is a day kept as text ("2026-12-08"), as submitted documents keep their dates."""
+    if not isinstance(value, str) or len(value) != 10:
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from coordinator.hooks import answers, signals
+from coordinator.timeutil import long_date
 
 # Sent with user= and today= (the local date); each receiver returns a list of Todo (or None).
 asked = signals.signal("todo-asked")
@@ -33,8 +34,8 @@ class Todo:
 
 
 def spoken_date(day: date) -> str:
-    """Dates as people say them: "Tuesday 8 December 2026"."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    """Dates as people say them: "Tuesday 8 December 2026" (the one way, coordinator.timeutil)."""
+    return long_date(day)
 
 
 def family_label(family) -> str:

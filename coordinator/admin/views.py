@@ -24,6 +24,7 @@ from coordinator.admin.forms import AgencyForm, AuditFilterForm, UserForm
 from coordinator.agencies import services as agency_services
 from coordinator.agencies.models import Agency, AgencyKind
 from coordinator.audit import services as audit
+from coordinator.audit.describe import describe
 from coordinator.audit.models import AuditEvent
 from coordinator.auth import services as auth_services
 from coordinator.auth.models import Role, User
@@ -231,7 +232,7 @@ def audit_log():
     args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("older_than", "newer_than")}
     audit.record("audit_log_viewed", detail=_filters_used(form)[:500])
     commit_keeping_loaded()  # the page shows the events it has just read, without reading each again
-    return render_template("admin/audit.html", form=form, page=page, args=args)
+    return render_template("admin/audit.html", form=form, page=page, args=args, events=describe(page.events))
 
 
 def _event_id(value: str | None) -> int | None:

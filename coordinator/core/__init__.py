@@ -271,13 +271,43 @@ def init_app(app: Flask) -> None:
 
 
 def _register_filters(app: Flask) -> None:
-    from coordinator.timeutil import to_local
+    """The one way dates and times are shown on every page (coordinator.timeutil)."""
+    from coordinator import timeutil
 
-    @app.template_filter("local_datetime")
-    def local_datetime(instant):
-        local = to_local(instant)
-        return local.strftime("%-d %b %Y, %H:%M") if local else ""
+    app.add_template_filter(timeutil.date_and_time, "local_datetime")
+    app.add_template_filter(timeutil.long_date, "long_date")
+    app.add_template_filter(timeutil.time_of_day, "time_of_day")
+    app.add_template_filter(label, "label")
+    app.add_template_test(timeutil.is_iso_date, "iso_date")
+    app.add_template_filter(with_labels, "with_labels")
 
-    @app.template_filter("long_date")
-    def long_date(value):
-        return value.strftime("%-d %B %Y") if value else ""
+
+def with_labels(rows: list[list[dict]], head: list[dict]) -> list[list[dict]]:
+    """A govukTable's rows with each cell carrying its column's heading (data-label), which narrow screens show
+    when the table is stacked (.app-table--stack in app.scss)."""
+    labelled = []
+    for row in rows:
+        cells = []
+        for cell, column in zip(row, head, strict=False):
+            name = column.get("text") or ""
+            cells.append({**cell, "attributes": {**cell.get("attributes", {}), "data-label": name}} if name else cell)
+        labelled.append(cells + row[len(head):])
+    return labelled
+
+
+def label(name: str | None, enum_name: str) -> str:
+    """What people read for a stored name kept as text (in a submitted document, in settings):
+    ``'STAYS_SOMETIMES' | label('Presence')`` is "Stays sometimes". An unknown name reads as words."""
+    from coordinator.enums import Labelled
+
+    if not name:
+        return ""
+    todo: list[type[Labelled]] = list(Labelled.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        if cls.__name__ == enum_name:
+            member = cls.__members__.get(str(name).upper())
+            if member is not None:
+                return member.label
+        todo.extend(cls.__subclasses__())
+    return str(name).replace("_", " ").capitalize()

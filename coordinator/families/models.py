@@ -222,6 +222,13 @@ class ChildRelationship(Model):
     member: Mapped[HouseholdMember] = relationship(back_populates="relationships")
     child: Mapped[Child] = relationship()
 
+    @property
+    def described(self) -> str:
+        """As a sentence reads it: "Mother of Ruby Harrow"; "Relationship to Ruby Harrow not known"."""
+        if self.relationship_type is Relationship.UNKNOWN:
+            return f"Relationship to {self.child.name} not known"
+        return f"{self.relationship_type.label} of {self.child.name}"
+
 
 class HouseholdSighting(Model):
     """A professional's confirmation that a person is (or is not) around: seen, told of, or not seen."""

@@ -36,7 +36,7 @@ from coordinator.families.models import (
     person_label,
 )
 from coordinator.hooks import answers
-from coordinator.timeutil import local_zone, today, utcnow
+from coordinator.timeutil import local_zone, long_date, today, utcnow
 
 # Unambiguous characters: no 0/O, 1/I/L, 5/S, 2/Z, 8/B.
 REFERENCE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
@@ -392,7 +392,7 @@ def household_flags(family: Family, on: date | None = None, last_meeting=_ASK) -
         confirmation = last_confirmation(member)
         confirmed_on = confirmation.seen_on if confirmation else None
         if confirmed_on is None or (on - confirmed_on).days > days:
-            since = f"since {confirmed_on.strftime('%-d %B %Y')}" if confirmed_on else "ever"
+            since = f"since {long_date(confirmed_on)}" if confirmed_on else "ever"
             result.flags.append(Flag("unconfirmed", f"{member.display_name}: presence not confirmed {since}",
                                      member_id=member.id))
         if is_man_or_father(member):

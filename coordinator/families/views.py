@@ -23,6 +23,7 @@ from wtforms.validators import Optional as OptionalValidator
 
 from coordinator.access import agency_staff, declared, signed_in
 from coordinator.agencies import services as agency_services
+from coordinator.audit.describe import describe
 from coordinator.auth.services import UserError, user_by_email
 from coordinator.extensions import db
 from coordinator.families import services
@@ -174,7 +175,8 @@ def show(family: Family):
 @bp.get("/<ref>/access-history")
 @family_view(Need.MANAGE, allow_closed=True)
 def access_history(family: Family):
-    return render_template("families/access_history.html", family=family, events=services.access_history(family))
+    return render_template("families/access_history.html", family=family,
+                           events=describe(services.access_history(family)))
 
 
 @bp.route("/<ref>/edit", methods=["GET", "POST"])

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule
 
+from coordinator.timeutil import long_date
+
 WEEKDAY_CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 DATEUTIL_WEEKDAYS = [rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU]
 
@@ -18,7 +20,7 @@ class NonexistentLocalTime(ValueError):
     def __init__(self, when: datetime, zone: str):
         self.when = when
         super().__init__(
-            f"{when.strftime('%H:%M')} does not exist on {when.strftime('%-d %B %Y')} in {zone}: the clocks go "
+            f"{when.strftime('%H:%M')} does not exist on {long_date(when.date())} in {zone}: the clocks go "
             "forward that night. Choose another time.")
 
 

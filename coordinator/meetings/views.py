@@ -48,7 +48,7 @@ from coordinator.meetings.models import (
     SeriesStatus,
 )
 from coordinator.meetings.policy import may_answer_meeting, may_see_meeting, may_see_series
-from coordinator.timeutil import utcnow
+from coordinator.timeutil import long_date, utcnow
 
 bp = Blueprint("meetings", __name__, url_prefix="/families/<ref>")
 
@@ -211,7 +211,7 @@ def _describe(schedule: services.Schedule) -> list[str]:
     unit = "week" if schedule.recurrence is Recurrence.WEEKLY else "month"
     lines.append(f"Repeats every {schedule.interval} {unit}{'s' if schedule.interval > 1 else ''}"
                  + {SeriesEnd.NEVER: ", with no end date",
-                    SeriesEnd.ON_DATE: f", until {schedule.until_date.strftime('%-d %B %Y') if schedule.until_date else ''}",
+                    SeriesEnd.ON_DATE: f", until {long_date(schedule.until_date)}",
                     SeriesEnd.AFTER_COUNT: f", {schedule.count} meetings in all"}[schedule.end_kind])
     place = ", ".join(p for p in (schedule.location, schedule.online_link) if p)
     if place:
@@ -247,7 +247,7 @@ def change_schedule(family: Family, series: MeetingSeries):
             notify = _confirmed()
             if notify is None:
                 return _confirm_page(family, heading="Change the schedule from this date?",
-                                     summary=[f"Meetings from {schedule.first_date.strftime('%-d %B %Y')} are replaced by:"]
+                                     summary=[f"Meetings from {long_date(schedule.first_date)} are replaced by:"]
                                      + _describe(schedule) + ["Meetings before that date, and held ones, stay as they are."],
                                      recipients=[i.email for i in series.current_invitees],
                                      warnings=meeting_queries.schedule_holiday_warnings(schedule))

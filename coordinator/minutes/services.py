@@ -51,7 +51,7 @@ from coordinator.minutes.models import (
 from coordinator.notify.personal import notify_person
 from coordinator.notify.services import enqueue_template
 from coordinator.submissions.document import summary_for_minutes
-from coordinator.timeutil import local_zone, today, utcnow
+from coordinator.timeutil import local_zone, long_date, today, utcnow
 from coordinator.todo import spoken_date
 from coordinator.urls import external_url
 
@@ -276,7 +276,7 @@ def _check_taken_place(occurrence: Occurrence, what: str) -> None:
     """Minutes are of a meeting that has taken place: from its day (where it happens) on. Checked here, not
     only on the page, so no route and no meeting moved later lets minutes go out before it."""
     if occurrence.day > today():
-        raise MinutesError(f"{what}: it is on {occurrence.day.strftime('%-d %B %Y')}")
+        raise MinutesError(f"{what}: it is on {long_date(occurrence.day)}")
 
 
 def approve(minutes: Minutes, *, actor: User, expected_revision: int | None = None) -> None:
@@ -448,7 +448,7 @@ def _withheld_updates(occurrence: Occurrence) -> list[dict]:
 
 def _action_row(action: Action) -> dict:
     return {"what": action.description, "who": f"{action.owner.name} ({action.owner_agency.name})",
-            "by": action.due_date.strftime("%-d %B %Y"), "outcome": action.intended_outcome or ""}
+            "by": long_date(action.due_date), "outcome": action.intended_outcome or ""}
 
 
 def next_meeting(occurrence: Occurrence) -> str:
@@ -506,7 +506,7 @@ def request_correction(version: MinutesVersion, user: User, *, section: str, tex
     if version.superseded:
         raise MinutesError("A newer version of these minutes has been published: ask for a correction to that one")
     if today() > correction_deadline(version):
-        raise MinutesError(f"Corrections could be asked for until {correction_deadline(version).strftime('%-d %B %Y')}. "
+        raise MinutesError(f"Corrections could be asked for until {long_date(correction_deadline(version))}. "
                            "Speak to the chair.")
     if user.id not in {u.id for u in distribution(version.minutes.occurrence)}:
         raise MinutesError("Only people who received these minutes can ask for a correction")

@@ -26,6 +26,7 @@ from coordinator.submissions.models import (
     SubmissionStatus,
 )
 from coordinator.submissions.services import pending_proposals
+from coordinator.timeutil import long_date
 
 
 @dataclass
@@ -112,7 +113,7 @@ def _children_not_seen_alone(pack: Pack, last_meeting_day: date | None) -> list[
                     last_meeting_day is None or (last_seen is not None and last_seen >= last_meeting_day)):
                 seen_alone = True
         if not seen_alone:
-            since = (f"since the last meeting on {last_meeting_day.strftime('%-d %B %Y')}" if last_meeting_day
+            since = (f"since the last meeting on {long_date(last_meeting_day)}" if last_meeting_day
                      else "by any agency")
             items.append(Attention("not_seen_alone", f"{child.display_name} has not been seen alone {since}"))
     return items

@@ -44,7 +44,7 @@ from coordinator.submissions.models import (
     SubmissionStatus,
     SubmissionVersion,
 )
-from coordinator.timeutil import local_zone, today, utcnow
+from coordinator.timeutil import local_zone, long_date, today, utcnow
 from coordinator.urls import external_url
 
 
@@ -547,7 +547,7 @@ def _apply_household(submission: Submission, data: dict, user: User, now: dateti
                 continue
             family_services.record_sighting(
                 member, actor=user, kind=SightingKind[value], on=on, agency_id=submission.agency_id,
-                note=f"From the agency update for the meeting on {submission.request.occurrence.day.strftime('%-d %B %Y')}")
+                note=f"From the agency update for the meeting on {long_date(submission.request.occurrence.day)}")
     from coordinator.submissions.forms import NEW_PERSON_SLOTS
 
     existing = {p.slot: p for p in db.session.scalars(

@@ -55,7 +55,7 @@ def test_admin_adds_an_agency_and_it_appears_in_the_list(admin_client, admin):
 
 def test_an_agency_without_a_secure_domain_shows_none(admin_client):
     submit(admin_client, "/admin/agencies/new", agency_form(name="Northshire Housing", kind="HOUSING", domain=""))
-    assert listed_agencies(admin_client)["Northshire Housing"] == ["Housing", "None", "Active"]
+    assert listed_agencies(admin_client)["Northshire Housing"] == ["Housing", "Not set", "Active"]
     agency = db.session.scalar(select(Agency).where(Agency.name == "Northshire Housing"))
     assert agency.secure_email_domain is None
 
@@ -104,7 +104,7 @@ def test_admin_deactivates_an_agency(admin_client, admin, make_agency):
                       agency_form(name="Northshire Probation", kind="PROBATION", domain="", active=False))
     assert response.status_code == 302
 
-    assert listed_agencies(admin_client)["Northshire Probation"] == ["Probation", "None", "Inactive"]
+    assert listed_agencies(admin_client)["Northshire Probation"] == ["Probation", "Not set", "Inactive"]
     db.session.refresh(agency)
     assert agency.active is False
     # An inactive agency cannot be given to a new user.

@@ -49,7 +49,7 @@ def test_administrator_pages_are_accessible(page, axe, make_user):
     axe.check("agencies after adding one")
 
     page.goto("/admin/audit")
-    expect(page.get_by_role("cell", name="agency_created")).to_be_visible()
+    expect(page.get_by_role("cell", name="Agency created")).to_be_visible()
 
 
 def test_partner_signs_in_with_an_emailed_code(page, axe, app, smtp_server, make_user):

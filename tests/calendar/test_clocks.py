@@ -75,7 +75,7 @@ def test_a_time_the_clocks_skip_is_refused(calendar_world):
         world.create(world.schedule(spring - timedelta(days=14), time(1, 30), count=5))
     message = str(refused.value)
     assert refused.value.field == "start_time"
-    assert f"01:30 does not exist on {spring.day} March {spring.year} in Europe/London" in message
+    assert f"01:30 does not exist on Sunday {spring.day} March {spring.year} in Europe/London" in message
     assert "clocks go forward" in message
     db.session.rollback()
     assert db.session.query(OutboxMessage).count() == 0
@@ -140,7 +140,7 @@ def test_an_open_ended_series_that_reaches_a_skipped_time_after_the_horizon_is_r
     with pytest.raises(services.MeetingError) as refused:
         world.create(world.schedule(autumn, time(1, 30)))
     assert refused.value.field == "start_time"
-    assert f"01:30 does not exist on {spring_after.day} March {spring_after.year}" in str(refused.value)
+    assert f"01:30 does not exist on Sunday {spring_after.day} March {spring_after.year}" in str(refused.value)
     db.session.rollback()
     series = world.create(world.schedule(autumn, time(1, 30), count=10))
     db.session.expire_all()

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from coordinator.extensions import db
 from coordinator.families.models import Family, HouseholdMember, Presence
-from coordinator.timeutil import today
+from coordinator.timeutil import long_date, today
 from tests.families.helpers import Page, date_fields, post_form, table_counts
 from tests.support.people import signed_in
 
@@ -110,6 +110,6 @@ def test_recording_a_leaving_from_an_out_of_date_form_is_refused(app, world):
     yesterday = today() - timedelta(days=1)
     page = Page(post_form(hv, left_url, date_fields("left_on", yesterday), page=leaving))
     # The lead's change was not a leaving: the comparison shows the record has no date of leaving yet.
-    assert_conflict(page, "this person's record", {"Date they left": ("(blank)", yesterday.strftime("%-d %B %Y"))})
+    assert_conflict(page, "this person's record", {"Date they left": ("(blank)", long_date(yesterday))})
     db.session.expire_all()
     assert db.session.get(HouseholdMember, world.person.id).left_on is None

@@ -10,7 +10,7 @@ from coordinator.extensions import db
 from coordinator.families import services
 from coordinator.families.demo import load_demo_families
 from coordinator.families.models import Child, Family, PlanType
-from coordinator.timeutil import today
+from coordinator.timeutil import long_date, today
 from tests.families.helpers import Page
 from tests.support.people import signed_in
 
@@ -72,7 +72,7 @@ def test_the_households_show_every_flag(app, demo):
     person = Page(lead.get(f"/families/{demo['Okafor'].reference}/household/{member_id}"))
     assert "Reported by a neighbour" in person.text
     confirmed = today() - timedelta(days=60)
-    assert f"Tom Baker: presence not confirmed since {confirmed.strftime('%-d %B %Y')}" in attention(page)
+    assert f"Tom Baker: presence not confirmed since {long_date(confirmed)}" in attention(page)
     assert (today() - confirmed).days > app.config["HOUSEHOLD_UNCONFIRMED_DAYS"] == 42
     tom = [r for r in page.table_rows(page.section("Men and fathers")) if r[0] == "Tom Baker"][0]
     assert "Not confirmed" in tom[6] and "Step-parent of Amara Okafor" in tom[1]

@@ -77,10 +77,10 @@ def test_the_lead_sees_who_viewed_and_other_members_may_not(app, world):
     viewed = [row[1:] for row in rows if row[2] == "Family viewed"]
     # newest first: the lead's own two views (the family page, this page), then the health visitor's
     assert viewed == [
-        ["Lee Lead", "Family viewed", "families.access_history"],
-        ["Lee Lead", "Family viewed", "families.show"],
-        ["Hana Visitor", "Family viewed", "families.show_member"],
-        ["Hana Visitor", "Family viewed", "families.show"],
+        ["Lee Lead", "Family viewed", "Access history"],
+        ["Lee Lead", "Family viewed", "Family page"],
+        ["Hana Visitor", "Family viewed", "A household member's page"],
+        ["Hana Visitor", "Family viewed", "Family page"],
     ]
     assert ["Lee Lead", "Family created", f"ref {ref}"] in [row[1:] for row in rows]
 

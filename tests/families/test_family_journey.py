@@ -19,17 +19,13 @@ from coordinator.families.models import (
     Sex,
     SightingKind,
 )
-from coordinator.timeutil import today
+from coordinator.timeutil import long_date, today
 from tests.families.helpers import Page, child_data, family_data, member_data, post_form
 from tests.support.people import signed_in
 
 AMBIGUOUS = set("0O1IL5S2Z8B")
 
 
-
-
-def long_date(value) -> str:
-    return value.strftime("%-d %B %Y")
 
 
 def create_family_through_the_page(client, **overrides) -> str:

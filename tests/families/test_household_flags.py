@@ -8,13 +8,9 @@ import pytest
 
 from coordinator.extensions import db
 from coordinator.families.models import HouseholdMember
-from coordinator.timeutil import today
+from coordinator.timeutil import long_date, today
 from tests.families.helpers import Page, date_fields, member_data, post_form
 from tests.support.people import signed_in
-
-
-def long_date(value) -> str:
-    return value.strftime("%-d %B %Y")
 
 
 def attention(page: Page) -> list[str]:
@@ -51,7 +47,7 @@ def test_the_world_family_starts_with_only_the_missing_father_flagged(app, world
     assert attention(page) == ["Ruby Harrow: father not recorded (not known)"]
     assert page.link("Ruby Harrow: father not recorded") == "#children"
     assert "No father or man is recorded." in page.section("Men and fathers").text()
-    assert row_of(page, "Everyone else", "Kelly Harrow")[6] == "None"
+    assert row_of(page, "Everyone else", "Kelly Harrow")[6] == "No flags"
     assert my_families_attention(lead, world.family.reference) == "Father or man not known or not seen"
 
 
@@ -77,7 +73,7 @@ def test_a_person_not_confirmed_for_longer_than_the_default_is_flagged(app, worl
         assert text in person.tags()
     else:
         assert not any("not confirmed" in item for item in attention(page))
-        assert row[6] == "None"
+        assert row[6] == "No flags"
         assert "not confirmed" not in listing
 
 
@@ -142,7 +138,7 @@ def test_a_father_never_seen_by_any_agency_is_flagged_until_someone_sees_him(app
     assert "Seen by Health visiting (Hana Visitor): At the home visit" in person.text
     page = Page(hv.get(f"/families/{ref}"))
     assert attention(page) == []
-    assert row_of(page, "Men and fathers", "Dean Carter")[6] == "None"
+    assert row_of(page, "Men and fathers", "Dean Carter")[6] == "No flags"
     assert my_families_attention(hv, ref) == ""
 
 

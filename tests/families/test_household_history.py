@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 from coordinator.extensions import db
 from coordinator.families.models import HouseholdMember, HouseholdMemberVersion
-from coordinator.timeutil import local_zone, today
+from coordinator.timeutil import local_zone, long_date, today
 from tests.families.conftest import act_as
 from tests.families.helpers import (
     Page,
@@ -23,10 +23,6 @@ def signed_in(app, user):
     client = app.test_client()
     act_as(client, user)
     return client
-
-
-def long_date(value) -> str:
-    return value.strftime("%-d %B %Y")
 
 
 def noon(day):
@@ -98,9 +94,9 @@ def test_the_household_on_an_earlier_date(app, world, monkeypatch):
     assert "Tom Baker" not in page.section("Men and fathers").text()
     person = Page(hv.get(f"/families/{ref}/household/{tom.id}"))
     history = [li.text() for li in person.section("History of this record").find_all("li")]
-    assert history == [f"{day[10].strftime('%-d %b %Y')}, 12:00: changed date left by Hana Visitor",
-                       f"{day[30].strftime('%-d %b %Y')}, 12:00: changed lives in or visits by Hana Visitor",
-                       f"{day[60].strftime('%-d %b %Y')}, 12:00: added by Hana Visitor"]
+    assert history == [f"{long_date(day[10])} at 12:00: changed date left by Hana Visitor",
+                       f"{long_date(day[30])} at 12:00: changed lives in or visits by Hana Visitor",
+                       f"{long_date(day[60])} at 12:00: added by Hana Visitor"]
     db.session.expire_all()
     versions = db.session.scalars(db.select(HouseholdMemberVersion).where(HouseholdMemberVersion.member_id == tom.id)
                                   .order_by(HouseholdMemberVersion.id)).all()

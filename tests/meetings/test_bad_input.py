@@ -116,7 +116,7 @@ def test_a_local_time_that_does_not_exist(app, world):
     """01:30 on the Sunday the clocks go forward (28 March 2027 as of writing) does not exist in London."""
     sunday = next_spring_forward_sunday()
     page = refuse(app, world, {"start_time": "01:30"}, "the clocks go forward", "start_time", first=sunday)
-    assert f"01:30 does not exist on {sunday.day} March {sunday.year}" in page.field_error("start_time")
+    assert f"01:30 does not exist on Sunday {sunday.day} March {sunday.year}" in page.field_error("start_time")
 
 
 def test_a_weekly_series_that_reaches_a_time_that_does_not_exist(app, world):

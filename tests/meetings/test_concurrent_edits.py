@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from coordinator.extensions import db
 from coordinator.meetings.models import MeetingSeries, Occurrence, OccurrenceStatus
+from coordinator.timeutil import long_date
 from tests.families.helpers import Page
 from tests.meetings.helpers import meeting_counts, move_data, open_form, outbox, save, signed_in
 
@@ -46,7 +47,7 @@ def test_two_moves_of_the_same_meeting(app, world):
 
     response = save(second_editor, url, move_data(two, "15:45", location="Library"), "yes", page=second_page)
     page = Page(response)
-    assert_conflict(page, {"New date": (one.strftime("%-d %B %Y"), two.strftime("%-d %B %Y")),
+    assert_conflict(page, {"New date": (long_date(one), long_date(two)),
                            "New start time": ("11:00", "15:45"), "Place (if different)": ("Town hall", "Library")})
     # what the second person typed is kept, and the form now carries the current revision to try again with
     assert page.value("new_time") == "15:45" and page.value("location") == "Library"
@@ -76,7 +77,7 @@ def test_a_cancel_and_a_move_of_different_meetings_of_the_series(app, world):
     new_day = second.starts_at.astimezone(LONDON).date() + timedelta(days=1)
     page = Page(save(mover, move_url, move_data(new_day, "12:00"), "no", page=move_page))
     planned = second.starts_at.astimezone(LONDON)
-    assert_conflict(page, {"New date": (planned.strftime("%-d %B %Y"), new_day.strftime("%-d %B %Y")),
+    assert_conflict(page, {"New date": (long_date(planned), long_date(new_day)),
                            "New start time": (planned.strftime("%H:%M"), "12:00")})
     assert page.value("new_time") == "12:00"
     fresh = occurrences(world.series.id)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from coordinator.extensions import db
 from coordinator.meetings.workdays import add_working_days
 from coordinator.minutes.models import Acknowledgement, CorrectionRequest, CorrectionState
-from coordinator.timeutil import local_zone
+from coordinator.timeutil import local_zone, long_date
 from tests.conftest import send_all
 from tests.minutes.helpers import (
     Page,
@@ -82,7 +82,7 @@ def test_a_recipient_asks_for_a_correction_within_the_window(team, client_for, s
     client = client_for(team.member)
     page = open_page(client, team.version(meeting, 1))
     deadline = add_working_days(today(), 10)
-    assert page.link(f"Ask for a correction (until {deadline.strftime('%-d %B %Y')})") == team.version(
+    assert page.link(f"Ask for a correction (until {long_date(deadline)})") == team.version(
         meeting, 1, "/correction")
     response = ask(team, client, meeting, "decisions", "The health visitor saw the baby twice, not weekly.")
     assert response.status_code == 302
@@ -130,7 +130,7 @@ def test_the_window_follows_the_setting(app, team, client_for, monkeypatch):
     travel_to(monkeypatch, datetime.combine(deadline + timedelta(days=1), datetime.min.time().replace(hour=9),
                                             local_zone()))
     page = Page(ask(team, client_for(team.member), meeting, "decisions", "Too late now."))
-    assert_form_error(page, f"Corrections could be asked for until {deadline.strftime('%-d %B %Y')}", "text")
+    assert_form_error(page, f"Corrections could be asked for until {long_date(deadline)}", "text")
 
 
 def page_link_to_ask(team, client, meeting) -> bool:
@@ -148,7 +148,7 @@ def test_after_the_window_a_correction_is_refused(team, client_for, monkeypatch)
     page = open_page(client, team.version(meeting, 1))
     assert page.link("Ask for a correction") is None
     page = Page(ask(team, client, meeting, "decisions", "Too late now."))
-    assert_form_error(page, f"Corrections could be asked for until {deadline.strftime('%-d %B %Y')}", "text")
+    assert_form_error(page, f"Corrections could be asked for until {long_date(deadline)}", "text")
     assert count(CorrectionRequest) == 0
 
 

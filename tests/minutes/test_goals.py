@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from coordinator.extensions import db
 from coordinator.minutes.models import Goal, GoalScore
+from coordinator.timeutil import long_date
 from tests.minutes.helpers import (
     Page,
     assert_form_error,
@@ -91,7 +92,7 @@ def test_the_family_page_charts_goal_scores_and_safety_scales_over_three_meeting
         give_update(meeting, team.school, school_update(team, scale=school, withhold=False))
 
     page = open_page(client_for(team.member), team.family_page)
-    days = [meeting_day(m).strftime("%-d %B %Y") for m in meetings]
+    days = [long_date(meeting_day(m)) for m in meetings]
 
     goals = page.section("Goals")
     svg = goals.find("svg", role="img")

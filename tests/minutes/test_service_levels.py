@@ -9,6 +9,7 @@ from coordinator.minutes import actions as minutes_actions
 from coordinator.minutes import outcomes as minutes_outcomes
 from coordinator.minutes import services
 from coordinator.minutes.models import DecisionsSummary
+from coordinator.timeutil import long_date
 from tests.conftest import send_all
 from tests.minutes.helpers import (
     Page,
@@ -68,23 +69,23 @@ def test_late_minutes_show_as_overdue_in_the_list_and_the_editor(team, client_fo
     client = client_for(team.taker)
     page = open_page(client, team.minutes_list)
     rows = {row[0]: row for row in page.table_rows()}
-    row = next(r for label, r in rows.items() if "19 Dec 2025" in label)
-    assert row[2] == "Overdue 14 January 2026"
+    row = next(r for label, r in rows.items() if "Friday 19 December 2025" in label)
+    assert row[2] == "Overdue Wednesday 14 January 2026"
     recent = team.meetings[2]  # a fortnight ago: not yet due
-    row = next(r for label, r in rows.items() if meeting_day(recent).strftime("%-d %b %Y") in label)
+    row = next(r for label, r in rows.items() if long_date(meeting_day(recent)) in label)
     assert "Overdue" not in row[2]
     oldest = team.meetings[0]  # six weeks ago, not published: overdue
-    row = next(r for label, r in rows.items() if meeting_day(oldest).strftime("%-d %b %Y") in label)
+    row = next(r for label, r in rows.items() if long_date(meeting_day(oldest)) in label)
     assert row[2].startswith("Overdue ")
 
     editor = open_page(client, team.editor(late))
-    assert "22 December 2025 (overdue)" in editor.text
-    assert "14 January 2026 (overdue)" in editor.text
+    assert "Monday 22 December 2025 (overdue)" in editor.text
+    assert "Wednesday 14 January 2026 (overdue)" in editor.text
 
     # Published minutes are no longer overdue, even if they were late.
     published(team, oldest, decisions="Agreed.")
     rows = {row[0]: row for row in open_page(client, team.minutes_list).table_rows()}
-    row = next(r for label, r in rows.items() if meeting_day(oldest).strftime("%-d %b %Y") in label)
+    row = next(r for label, r in rows.items() if long_date(meeting_day(oldest)) in label)
     assert "Overdue" not in row[2] and row[1] == "Published, version 1"
 
 

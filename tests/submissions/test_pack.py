@@ -10,7 +10,7 @@ from sqlalchemy import select
 from coordinator.audit.models import AuditEvent
 from coordinator.extensions import db
 from coordinator.submissions.models import Submission
-from coordinator.timeutil import today
+from coordinator.timeutil import long_date, today
 from tests.families.helpers import Page
 from tests.submissions.conftest import (
     after_deadline,
@@ -137,7 +137,7 @@ def test_the_pack_puts_on_top_everything_that_needs_attention(app, pack_world):
     page = Page(signed_in(app, w.chair).get(w.pack_url))
     assert page.status_code == 200
     on_top = attention(page)
-    when = f"{last_meeting.day} {last_meeting:%B %Y}"
+    when = long_date(last_meeting)
     assert on_top == [
         "New to the household, reported by Health visiting: Unknown man: Man in his 20s with a dog (waiting for "
         "the lead professional to add them)",

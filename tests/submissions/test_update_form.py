@@ -19,7 +19,7 @@ from coordinator.submissions.models import (
     SubmissionStatus,
     SubmissionVersion,
 )
-from coordinator.timeutil import today
+from coordinator.timeutil import long_date, today
 from tests.conftest import csrf_from
 from tests.families.helpers import Page
 from tests.submissions.conftest import (
@@ -65,7 +65,7 @@ def test_the_update_is_asked_in_steps_from_a_task_list(app, team):
     assert page.heading.startswith("Your agency's update for the professionals meeting on ")
     summary = page.find("dl", cls="govuk-summary-list").text()
     assert "Health visiting" in summary and "Not started" in summary
-    assert f"Due by {request.deadline.day} {request.deadline:%B %Y}" in summary
+    assert f"Due by {long_date(request.deadline)}" in summary
     tasks = [(li.find("a").text(), li.find("div", cls="govuk-task-list__status").text())
              for li in page.find_all("li", cls="govuk-task-list__item")]
     assert tasks == [(title, "Not yet started") for title in (
@@ -422,7 +422,7 @@ def test_household_answers_become_sightings_on_the_family_record(app, team):
     # The family record shows them.
     page = Page(signed_in(app, team.lead).get(f"/families/{team.family.reference}/household/{team.person.id}"))
     sightings = page.section("Sightings and reports").text()
-    assert f"{today().day} {today():%B %Y}: Seen by Health visiting (Hana Visitor): From the agency update" in sightings
+    assert f"{long_date(today())}: Seen by Health visiting (Hana Visitor): From the agency update" in sightings
 
 
 def test_a_new_person_waits_for_the_lead_to_add_them_to_the_household(app, team):
