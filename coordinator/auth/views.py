@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
 
 from coordinator.audit import services as audit
 from coordinator.audit.services import request_address
@@ -204,7 +205,13 @@ def notification_settings():
     form = _notification_form(request.form)
     if not form.validate():
         return render_template("auth/account.html", form=ConfirmForm(), notifications=form), 400
-    changed = personal.choose(current_user.id, {kind.name: Delivery[form[kind.name].data] for kind in personal.KINDS})
+    choices = {kind.name: Delivery[form[kind.name].data] for kind in personal.KINDS}
+    try:
+        changed = personal.choose(current_user.id, choices)
+        db.session.flush()
+    except IntegrityError:  # the same form sent twice at once: the other saved first; apply over it
+        db.session.rollback()
+        changed = personal.choose(current_user.id, choices)
     if changed:
         audit.record("notification_settings_changed", object_type="user", object_id=current_user.id,
                      detail=", ".join(changed))
