@@ -183,7 +183,24 @@ def user_edit(user_id: int):
                 flash(f"User {user.email} saved.", "success")
                 return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user, conflict=conflict,
-                           conflict_what="this user")
+                           conflict_what="this user", confirm=ButtonForm())
+
+
+@bp.post("/users/<int:user_id>/confirm-partner")
+def confirm_partner(user_id: int):
+    """An administrator confirms an account a lead professional made for a partner: from now on it may be
+    added to families' networks like any other (until then, meetings only). Who invited it stays in the
+    audit log."""
+    user = db.get_or_404(User, user_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    if user.invited_by_id is not None:
+        audit.record("partner_confirmed", object_type="user", object_id=user.id,
+                     detail=f"invited by user {user.invited_by_id}")
+        user.invited_by_id = None
+        db.session.commit()
+        flash(f"{user.name}'s account is confirmed: they can now be added to a family's network.", "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 def _fill_user_form(form: UserForm, user: User) -> UserForm:

@@ -82,3 +82,35 @@ def test_an_existing_account_is_added_as_before_and_a_deactivated_one_is_refused
     url = f"/families/{world.family.reference}/network/add"
     page = Page(post_form(lead, url, {"email": "gone@council.test", "role": "MEMBER", "reason": "Family support"}))
     assert any("deactivated" in e for e in page.summary_errors().values())
+
+
+def test_a_partner_is_made_a_member_only_once_an_administrator_confirms_the_account(app, world):  # noqa: F811
+    from coordinator.agencies.models import Agency, AgencyKind
+    from coordinator.audit.models import AuditEvent
+    from coordinator.families import services as families
+    from coordinator.families.models import Family, NetworkRole, PlanType
+    from tests.support.pages import send_form
+
+    police = Agency(name="Riverside Police", kind=AgencyKind.POLICE, active=True)
+    db.session.add(police)
+    officer = families.invite_partner(world.family, email="pc.jones@police.test", name="PC Jo Jones", agency=police,
+                                      job_title=None, reason="Domestic incident", actor=world.lead)
+    other = families.create_family(lead=world.lead, family_name="Okafor", plan_type=PlanType.CHILD_IN_NEED,
+                                   reason_for_sharing="Allocated social worker")
+    db.session.commit()
+    lead = signed_in(app, world.lead)
+    url = f"/families/{other.reference}/network/add"
+    data = {"email": "pc.jones@police.test", "role": "MEMBER", "reason": "Needs the record"}
+    page = Page(post_form(lead, url, data))
+    assert any("ask an administrator to confirm their account" in e for e in page.summary_errors().values())
+
+    admin = signed_in(app, world.admin)
+    user_page = Page(admin.get(f"/admin/users/{officer.id}"))
+    assert f"{world.lead.name}, a lead professional, invited this partner" in user_page.text
+    response = send_form(admin, user_page, {}, action=f"/admin/users/{officer.id}/confirm-partner")
+    assert response.status_code == 302
+    assert db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "partner_confirmed")) \
+        == f"invited by user {world.lead.id}"
+    assert post_form(lead, url, data).status_code == 302
+    family = db.session.get(Family, other.id)
+    assert any(m.user_id == officer.id and m.role is NetworkRole.MEMBER for m in family.network)
