@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from coordinator.enums import Labelled, stored_enum
 from coordinator.extensions import Model
 from coordinator.timeutil import UTCDateTime, utcnow
 
@@ -49,13 +50,9 @@ class OutboxMessage(Model):
     family_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
-class Delivery(enum.Enum):
+class Delivery(Labelled):
     IMMEDIATELY = "As it happens, one email each time"
     DAILY_DIGEST = "In one email each morning"
-
-    @property
-    def label(self) -> str:
-        return self.value
 
 
 class NotificationSetting(Model):
@@ -67,7 +64,7 @@ class NotificationSetting(Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
-    delivery: Mapped[Delivery] = mapped_column(Enum(Delivery, native_enum=False, length=20))
+    delivery: Mapped[Delivery] = mapped_column(stored_enum(Delivery, 20))
 
 
 class DigestItem(Model):

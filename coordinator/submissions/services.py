@@ -388,14 +388,25 @@ def _check_open(request: SubmissionRequest, now: datetime) -> None:
         raise UpdateError("This request is closed")
 
 
+def _check_writer(request: SubmissionRequest, user: User) -> None:
+    if not may_write(request, user):
+        raise UpdateError("Only the professional asked, or a colleague from the same agency in the network, can "
+                          "write this update")
+
+
+def _check_amendable(submission: Submission | None, request: SubmissionRequest, now: datetime) -> None:
+    """A submitted update is amended until its deadline, not after."""
+    if submission is not None and submission.status is SubmissionStatus.SUBMITTED and is_past_deadline(request, now):
+        raise UpdateError("The deadline has passed, so this update can no longer be amended. Tell the chair about "
+                          "anything new at the meeting.")
+
+
 def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
          expected_revision: int | None, now: datetime | None = None) -> Submission:
     """Save a draft, or submit (or amend) the update. ``now`` is for loading past updates (the demo)."""
     now = now or utcnow()
     _check_open(request, now)
-    if not may_write(request, user):
-        raise UpdateError("Only the professional asked, or a colleague from the same agency in the network, can "
-                          "write this update")
+    _check_writer(request, user)
     submission = submission_for(request, user)
     stale = StaleUpdate("This update was changed in another tab or by a colleague since you opened it. Your "
                         "text is below and has not been saved: check it against the saved update, then save again.")
@@ -413,9 +424,7 @@ def save(request: SubmissionRequest, user: User, data: dict, *, submit: bool,
         flush_or_raise(stale)
     else:
         claim_revision(submission, expected_revision, stale)
-    if submission.status is SubmissionStatus.SUBMITTED and is_past_deadline(request, now):
-        raise UpdateError("The deadline has passed, so this update can no longer be amended. Tell the chair about "
-                          "anything new at the meeting.")
+    _check_amendable(submission, request, now)
     if not submit and submission.status is SubmissionStatus.SUBMITTED:
         # A draft would overwrite what the chair already reads, with no new version.
         raise UpdateError("This update has been submitted, so it cannot be saved as a draft. To change it, submit "
@@ -451,13 +460,9 @@ def check_may_submit(request: SubmissionRequest, user: User, now: datetime | Non
     checked: a cancelled meeting wants no answers)."""
     now = now or utcnow()
     _check_open(request, now)
-    if not may_write(request, user):
-        raise UpdateError("Only the professional asked, or a colleague from the same agency in the network, can "
-                          "write this update")
+    _check_writer(request, user)
     submission = submission_for(request, user)
-    if submission is not None and submission.status is SubmissionStatus.SUBMITTED and is_past_deadline(request, now):
-        raise UpdateError("The deadline has passed, so this update can no longer be amended. Tell the chair about "
-                          "anything new at the meeting.")
+    _check_amendable(submission, request, now)
 
 
 # On an update already submitted, the amendment being written, step by step, until it is submitted: kept in
@@ -487,9 +492,7 @@ def save_step(request: SubmissionRequest, user: User, answers: dict, *, expected
         return save(request, user, {**answers_being_written(submission), **answers}, submit=False,
                     expected_revision=expected_revision, now=now)
     _check_open(request, now)
-    if not may_write(request, user):
-        raise UpdateError("Only the professional asked, or a colleague from the same agency in the network, can "
-                          "write this update")
+    _check_writer(request, user)
     stale = StaleUpdate("This update was changed in another tab or by a colleague since you opened it. Your "
                         "text is below and has not been saved: check it against the saved update, then save again.")
     being_written = answers_being_written(submission)

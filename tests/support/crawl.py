@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlsplit
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from tests.support.pages import BLOCK, INVISIBLE, Node, Page
+from tests.support.pages import Page
 
 DEMO_PASSWORD = "demo password for the crawl"
 PERSONAS = ["lead@demo.invalid", "chair@demo.invalid", "health@demo.invalid", "school@demo.invalid",
@@ -37,24 +37,8 @@ NONE = re.compile(r"\bNone\b(?! (?:recorded|scheduled|agreed|reviewed|yet)\b)")
 
 
 def visible_text(page: Page) -> str:
-    """The text a person reads: no head, scripts or styles, and no form values (a textarea's text is what
-    someone typed, not what the page says)."""
-    parts: list[str] = []
-
-    def walk(node: Node) -> None:
-        if node.tag in INVISIBLE or node.tag == "textarea" or "hidden" in node.attrs:
-            return
-        for child in node.children:
-            if isinstance(child, str):
-                parts.append(child)
-            else:
-                walk(child)
-                if child.tag in BLOCK:
-                    parts.append(" ")
-        parts.append(" ") if node.tag in ("td", "th", "span", "a") else None
-
-    walk(page.root)
-    return re.sub(r"\s+", " ", "".join(parts)).strip()
+    """The text a person reads (tests.support.pages: no head, scripts, styles or form values)."""
+    return page.root.text(as_read=True)
 
 
 def endpoint_names(app) -> set[str]:

@@ -44,11 +44,13 @@ class Node:
         found = self.find_all(tag, cls, **attrs)
         return found[0] if found else None
 
-    def text(self) -> str:
+    def text(self, *, as_read: bool = False) -> str:
+        """The node's text. ``as_read``: only what a person reads, no form values (a textarea holds what
+        someone typed, not what the page says) and no hidden elements, cells and links kept apart."""
         parts: list[str] = []
 
         def walk(node: Node):
-            if node.tag in INVISIBLE:
+            if node.tag in INVISIBLE or (as_read and (node.tag == "textarea" or "hidden" in node.attrs)):
                 return
             for child in node.children:
                 if isinstance(child, str):
@@ -57,6 +59,8 @@ class Node:
                     walk(child)
                     if child.tag in BLOCK:
                         parts.append(" ")
+            if as_read and node.tag in ("td", "th", "span", "a"):
+                parts.append(" ")
 
         walk(self)
         return re.sub(r"\s+", " ", "".join(parts)).strip()
