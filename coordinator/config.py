@@ -109,6 +109,19 @@ class Defaults:
     MEETING_MAX_DURATION_MINUTES = 24 * 60
     MEETINGS_ORGANISER_EMAIL: str | None = None  # a team mailbox people read; else the lead professional
     MEETINGS_ORGANISER_NAME: str | None = None
+    # Calendar answers coming back (coordinator.notify.inbound): the ORGANIZER address above is a mailbox the
+    # service reads. "imap" (the scheduler polls it), "maildir" (a directory a local MTA delivers to) or "none".
+    MAIL_INBOUND = "none"
+    MAIL_INBOUND_HOST = "127.0.0.1"
+    MAIL_INBOUND_PORT = 993
+    MAIL_INBOUND_SECURITY = "tls"  # "tls" (IMAPS), "starttls", or "none" (loopback or a trusted network only)
+    MAIL_INBOUND_USERNAME: str | None = None
+    MAIL_INBOUND_PASSWORD: str | None = None
+    MAIL_INBOUND_OAUTH2_TOKEN: str | None = None  # a bearer token (XOAUTH2) instead of a password
+    MAIL_INBOUND_FOLDER = "INBOX"
+    MAIL_INBOUND_MAILDIR: str | None = None
+    MAIL_INBOUND_MAX_BYTES = 25 * 1024 * 1024  # a larger message is kept for the lead, its body not stored
+    MAIL_INBOUND_BATCH = 200  # messages read per poll
     # Agencies' updates before a meeting, in working days.
     UPDATE_DEADLINE_WORKING_DAYS = 2  # due this many working days before the meeting
     UPDATE_REQUEST_WORKING_DAYS = 7  # asked for this many working days before the meeting
@@ -160,6 +173,18 @@ _ENV_SETTINGS: dict[str, type] = {
     "HEALTH_FAILED_WINDOW_HOURS": float,
     "HEALTH_FAILED_MAX": int,
     "NOTIFICATION_DIGEST_HOUR": int,
+    "MEETINGS_ORGANISER_EMAIL": str,
+    "MEETINGS_ORGANISER_NAME": str,
+    "MAIL_INBOUND": str,
+    "MAIL_INBOUND_HOST": str,
+    "MAIL_INBOUND_PORT": int,
+    "MAIL_INBOUND_SECURITY": str,
+    "MAIL_INBOUND_USERNAME": str,
+    "MAIL_INBOUND_PASSWORD": str,
+    "MAIL_INBOUND_OAUTH2_TOKEN": str,
+    "MAIL_INBOUND_FOLDER": str,
+    "MAIL_INBOUND_MAILDIR": str,
+    "MAIL_INBOUND_MAX_BYTES": int,
     "SCHEDULER_TICK_SECONDS": int,
     "SCHEDULER_LEASE_SECONDS": int,
     "SCHEDULER_STOP_GRACE_SECONDS": float,

@@ -1,8 +1,10 @@
 """The calendar's part in what the meetings area announces (coordinator.meetings.signals): each change
 people's calendars must follow becomes iMIP emails, one per invitee, in the same transaction."""
-from coordinator.calendar import invites
-from coordinator.hooks import on
+from coordinator import todo
+from coordinator.calendar import invites, replies
+from coordinator.hooks import fills, on
 from coordinator.meetings import signals
+from coordinator.notify import inbound
 
 
 @on(signals.series_issued)
@@ -41,3 +43,28 @@ def send_deputy_invitation(occurrence, for_user, deputy, withdrawn, row, **_):
         invites.send_deputy_invitation(occurrence, for_user, withdrawn, withdrawn=True, deputy_row_id=row.id)
     if deputy is not None:
         invites.send_deputy_invitation(occurrence, for_user, deputy, deputy_row_id=row.id)
+
+
+@on(inbound.received)
+def apply_calendar_message(message, **_):
+    """What came back to the organiser address: an answer applied, or kept for the lead to read."""
+    return replies.handle(message).as_tuple()
+
+
+@on(todo.asked)
+def calendar_todo(sender, *, user, today, **_):
+    from coordinator.calendar.todo import calendar_todo as items
+
+    return items(user, today)
+
+
+@fills("meetings.family", priority=10)
+def replies_link(family, can_manage, **_):
+    """On the family's meetings page, for those who manage them: the replies that came back from calendars."""
+    if not can_manage:
+        return None
+    from flask import render_template
+
+    from coordinator.calendar.replies import waiting_count
+
+    return render_template("calendar/_replies_link.html", family=family, waiting=waiting_count(family.id))

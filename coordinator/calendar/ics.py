@@ -147,8 +147,11 @@ def _people(event: Event, series, attendees) -> None:
         attendee = vCalAddress(f"mailto:{person.email}")
         attendee.params["cn"] = vText(person.name)
         attendee.params["role"] = vText(person.role)
-        attendee.params["partstat"] = vText("NEEDS-ACTION")
-        attendee.params["rsvp"] = vText("TRUE")
+        # Each person's answer as given anywhere (in the service or from their calendar); only those who have
+        # not answered are asked to (RSVP), so a change sent later does not ask everyone again.
+        partstat = getattr(person, "partstat", "NEEDS-ACTION")
+        attendee.params["partstat"] = vText(partstat)
+        attendee.params["rsvp"] = vText("TRUE" if partstat == "NEEDS-ACTION" else "FALSE")
         event.add("attendee", attendee, encode=False)
 
 
@@ -187,8 +190,10 @@ def _base_event(uid: str, series, *, sequence: int, stamp: datetime, start: date
 
 
 def series_events(series, *, sequence: int, stamp: datetime, attendees, url_for_occurrence, series_url: str,
-                  cancelled_as_overrides: bool = False) -> list[Event]:
-    """The master VEVENT (RRULE, EXDATE for cancelled meetings) and an override for each moved meeting."""
+                  cancelled_as_overrides: bool = False, attendees_at=None) -> list[Event]:
+    """The master VEVENT (RRULE, EXDATE for cancelled meetings) and an override for each moved meeting.
+    ``attendees_at(occurrence)``: the people with their answers to that meeting; a meeting whose answers
+    differ from the series' gets an override carrying them."""
     zone = ZoneInfo(series.timezone)
     first = series.first_start
     master = _base_event(series.uid, series, sequence=sequence, stamp=stamp, start=first,
@@ -209,11 +214,14 @@ def series_events(series, *, sequence: int, stamp: datetime, attendees, url_for_
         # A meeting the rule places where clients would read it differently is spelt out as an override.
         unclear = (occurrence.status_name != "CANCELLED"
                    and not _read_alike(occurrence.starts_at, occurrence.ends_at, zone))
-        if moved or unclear or (cancelled_as_overrides and occurrence.status_name == "CANCELLED"):
+        people = attendees_at(occurrence) if attendees_at is not None else attendees
+        answered = (people != attendees and occurrence.status_name != "CANCELLED"
+                    and occurrence.starts_at >= stamp)
+        if moved or unclear or answered or (cancelled_as_overrides and occurrence.status_name == "CANCELLED"):
             override = _base_event(
                 series.uid, series, sequence=sequence, stamp=stamp, start=occurrence.starts_at,
                 end=occurrence.ends_at, location=occurrence.where, link=occurrence.link,
-                url=url_for_occurrence(occurrence), attendees=attendees,
+                url=url_for_occurrence(occurrence), attendees=people,
                 status="CANCELLED" if occurrence.status_name == "CANCELLED" else "CONFIRMED")
             override.add("recurrence-id", _local(occurrence.original_start, zone))
             events.append(override)
@@ -290,4 +298,27 @@ def deputy_event(series, occurrence, *, sequence: int, stamp: datetime, attendee
             address.params.pop("rsvp", None)
         elif email == deputy.email:
             address.params["delegated-from"] = vText(f"mailto:{delegator}")
+    return event
+
+
+def decline_counter_event(series, occurrence, *, sequence: int, stamp: datetime, person, url: str,
+                          comment: str | None = None) -> Event:
+    """RFC 5546 3.2.8: the organiser declines a counter-proposal; the event names the meeting (its UID and,
+    within a series, its RECURRENCE-ID) and the one attendee who proposed."""
+    zone = ZoneInfo(series.timezone)
+    event = Event()
+    event.add("uid", occurrence.extra_uid or series.uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", stamp.astimezone(UTC))
+    if not occurrence.extra_uid:
+        event.add("recurrence-id", _local(occurrence.original_start, zone))
+    organiser = vCalAddress(f"mailto:{series.organiser_email}")
+    organiser.params["cn"] = vText(series.organiser_name)
+    event.add("organizer", organiser)
+    attendee = vCalAddress(f"mailto:{person.email}")
+    attendee.params["cn"] = vText(person.name)
+    event.add("attendee", attendee, encode=False)
+    event.add("url", url)
+    if comment:
+        event.add("comment", comment)
     return event

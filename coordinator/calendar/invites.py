@@ -58,7 +58,8 @@ def send_series_request(series: MeetingSeries, invitees: list[Invitee], *, moved
     meeting whose move this is, which the email names (the calendar carries the whole series)."""
     stamp = utcnow()
     events = ics.series_events(series, sequence=series.sequence, stamp=stamp, attendees=meetings.attendees(series),
-                               url_for_occurrence=meeting_queries.meeting_url, series_url=meeting_queries.series_url(series))
+                               url_for_occurrence=meeting_queries.meeting_url, series_url=meeting_queries.series_url(series),
+                               attendees_at=lambda o: meetings.attendees(series, o))
     if moved is not None:
         what = f"meeting moved to {_in_words(series, moved.occurrence.starts_at)}"
         url = meeting_queries.meeting_url(moved.occurrence)
@@ -74,7 +75,7 @@ def send_occurrence_cancel(occurrence: Occurrence, invitees: list[Invitee]) -> N
     if occurrence.is_extra:
         return send_extra_cancel(occurrence, invitees)
     event = ics.occurrence_cancel_event(series, occurrence, sequence=series.sequence, stamp=utcnow(),
-                                        attendees=meetings.attendees(series), url=meeting_queries.meeting_url(occurrence))
+                                        attendees=meetings.attendees(series, occurrence), url=meeting_queries.meeting_url(occurrence))
     _send(series, invitees, method="CANCEL", events=[event], key=f"{series.uid}:{occurrence.original_start.isoformat()}",
           subject=_subject(series, f"cancelled on {_when(series, occurrence)}"), template="invite_cancel",
           url=meeting_queries.meeting_url(occurrence), occurrence=occurrence, recurring=False)
@@ -83,7 +84,7 @@ def send_occurrence_cancel(occurrence: Occurrence, invitees: list[Invitee]) -> N
 def send_extra_request(occurrence: Occurrence, invitees: list[Invitee], *, moved: Moved | None = None) -> None:
     series = occurrence.series
     event = ics.extra_event(series, occurrence, sequence=series.sequence, stamp=utcnow(),
-                            attendees=meetings.attendees(series), url=meeting_queries.meeting_url(occurrence))
+                            attendees=meetings.attendees(series, occurrence), url=meeting_queries.meeting_url(occurrence))
     what = "extra meeting moved to" if moved is not None else "extra meeting on"
     _send(series, invitees, method="REQUEST", events=[event], key=occurrence.extra_uid or "",
           subject=_subject(series, f"{what} {_when(series, occurrence)}"), template="invite_request",
@@ -93,7 +94,7 @@ def send_extra_request(occurrence: Occurrence, invitees: list[Invitee], *, moved
 def send_extra_cancel(occurrence: Occurrence, invitees: list[Invitee]) -> None:
     series = occurrence.series
     event = ics.extra_event(series, occurrence, sequence=series.sequence, stamp=utcnow(),
-                            attendees=meetings.attendees(series), url=meeting_queries.meeting_url(occurrence),
+                            attendees=meetings.attendees(series, occurrence), url=meeting_queries.meeting_url(occurrence),
                             status="CANCELLED")
     _send(series, invitees, method="CANCEL", events=[event], key=occurrence.extra_uid or "",
           subject=_subject(series, f"cancelled on {_when(series, occurrence)}"), template="invite_cancel",
@@ -108,7 +109,8 @@ def send_series_truncated(series: MeetingSeries, invitees: list[Invitee], *, had
         stamp = utcnow()
         events = ics.series_events(series, sequence=series.sequence, stamp=stamp,
                                    attendees=meetings.attendees(series), url_for_occurrence=meeting_queries.meeting_url,
-                                   series_url=meeting_queries.series_url(series))
+                                   series_url=meeting_queries.series_url(series),
+                                   attendees_at=lambda o: meetings.attendees(series, o))
         _send(series, invitees, method="REQUEST", events=events, key=series.uid,
               subject=_subject(series, "no further meetings in this series"), template="invite_ended",
               url=meeting_queries.series_url(series))
@@ -149,7 +151,8 @@ def send_deputy_invitation(occurrence: Occurrence, for_user, deputy, *, withdraw
     person = meetings.Attendee(deputy.email, deputy.name, "REQ-PARTICIPANT")
     url = meeting_queries.meeting_url(occurrence)
     event = ics.deputy_event(series, occurrence, sequence=series.sequence, stamp=utcnow(),
-                             attendees=meetings.attendees(series), url=url, delegator=for_user.email, deputy=person,
+                             attendees=meetings.attendees(series, occurrence), url=url, delegator=for_user.email,
+                             deputy=person,
                              status="CANCELLED" if withdrawn else "CONFIRMED")
     method = "CANCEL" if withdrawn else "REQUEST"
     _send(series, [person], method=method, events=[event],  # type: ignore[list-item]
@@ -158,3 +161,23 @@ def send_deputy_invitation(occurrence: Occurrence, for_user, deputy, *, withdraw
                            f" on {_when(series, occurrence)}"),
           template="invite_cancel" if withdrawn else "invite_deputy", url=url, occurrence=occurrence,
           recurring=False)
+
+
+def send_decline_counter(proposal, *, comment: str | None = None) -> None:
+    """The organiser's "no" to a time an invitee proposed (RFC 5546 3.2.8, DECLINECOUNTER): to them only;
+    their calendar keeps the meeting as it was."""
+    occurrence = proposal.occurrence
+    series = occurrence.series
+    person = next((a for a in meetings.attendees(series, occurrence) if a.email.lower() == proposal.user.email.lower()),
+                  meetings.Attendee(proposal.user.email, proposal.user.name, "REQ-PARTICIPANT"))
+    url = meeting_queries.meeting_url(occurrence)
+    event = ics.decline_counter_event(series, occurrence, sequence=series.sequence, stamp=utcnow(), person=person,
+                                      url=url, comment=comment)
+    body = ics.to_ics([event], method="DECLINECOUNTER", zones={series.timezone})
+    enqueue_template(
+        f"imip:declinecounter:{proposal.id}", to=proposal.user.email,
+        subject=_subject(series, f"the time you proposed for {_when(series, occurrence)} was not taken"),
+        template="invite_declinecounter", kind="invite_declinecounter", family_id=series.family_id,
+        calendar=CalendarPart(body, "DECLINECOUNTER"), meeting_type=series.meeting_type.label,
+        reference=series.family.reference, when=_when(series, occurrence), url=url, recurring=False, series=series,
+        moved=None, proposed=_in_words(series, proposal.starts_at), comment=comment)

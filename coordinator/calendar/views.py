@@ -2,12 +2,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from coordinator.access import signed_in
 from coordinator.audit import services as audit
-from coordinator.calendar import feed
+from coordinator.calendar import feed, replies
 from coordinator.extensions import db
+from coordinator.families.access import Need, family_view
+from coordinator.families.models import Family
 from coordinator.forms import ButtonForm
+from coordinator.meetings.models import MeetingSeries, Occurrence, ProposedTime
+from coordinator.notify.models import InboundMessage, InboundState
 from coordinator.urls import external_url
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
@@ -63,3 +68,66 @@ def feed_file(token: str):
         return response
     response.set_data(feed.feed_ics(user, version))
     return response
+
+
+# --- what came back to the organiser address --------------------------------------------------------------
+
+@bp.route("/family/<ref>/replies", methods=["GET", "POST"])
+@family_view(Need.MANAGE)
+def messages(family: Family):
+    """Calendar answers applied, replies kept for the lead to read, and new times proposed from calendars."""
+    form = ButtonForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        message = db.session.get(InboundMessage, request.form.get("message_id", type=int) or 0)
+        if message is None or message.family_id != family.id:
+            abort(404)
+        replies.look_at(message, actor=current_user)
+        audit.record("inbound_message_looked_at", object_type="inbound_message", object_id=message.id,
+                     family_id=family.id)
+        db.session.commit()
+        flash("Marked as read.", "success")
+        return redirect(url_for("calendar.messages", ref=family.reference))
+    kept = replies.messages_for(family.id)
+    proposals = replies.waiting_proposals([family.id])
+    return render_template("calendar/messages.html", family=family, form=form, proposals=proposals,
+                           kept=[m for m in kept if m.state is InboundState.KEPT],
+                           applied=[m for m in kept if m.state is not InboundState.KEPT],
+                           text_of=replies.text_of)
+
+
+def _proposal_in(family: Family, proposal_id: int) -> ProposedTime:
+    proposal = db.session.scalar(select(ProposedTime).join(ProposedTime.occurrence).join(Occurrence.series)
+                                 .where(ProposedTime.id == proposal_id, MeetingSeries.family_id == family.id))
+    if proposal is None:
+        abort(404)
+    return proposal
+
+
+@bp.post("/family/<ref>/proposals/<int:proposal_id>")
+@family_view(Need.MANAGE)
+def decide_proposal(family: Family, proposal_id: int):
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    proposal = _proposal_in(family, proposal_id)
+    decision = request.form.get("decision")
+    try:
+        if decision == "accept":
+            replies.accept_proposal(proposal, actor=current_user)
+            message = "The meeting has moved to the proposed time. Everyone invited has been sent the change."
+        elif decision == "decline":
+            replies.decline_proposal(proposal, actor=current_user, comment=(request.form.get("comment") or "").strip()[:400] or None)
+            message = "The proposal has been declined. The person who proposed it has been told."
+        else:
+            abort(400)
+    except replies.ProposalError as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+        return redirect(url_for("calendar.messages", ref=family.reference))
+    audit.record("proposed_time_decided", object_type="proposed_time", object_id=proposal.id, family_id=family.id,
+                 detail=decision)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("calendar.messages", ref=family.reference))

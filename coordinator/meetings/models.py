@@ -58,6 +58,19 @@ class Response(Labelled):
     APOLOGIES = "Sending apologies"
     DEPUTY = "Sending a deputy"
     REPORT_ONLY = "Sending a report only"
+    TENTATIVE = "Not sure yet"
+
+    @property
+    def partstat(self) -> str:
+        """The iCalendar participation status (RFC 5545 3.2.12) this answer is sent as."""
+        return {"ATTENDING": "ACCEPTED", "APOLOGIES": "DECLINED", "DEPUTY": "DELEGATED",
+                "REPORT_ONLY": "DECLINED", "TENTATIVE": "TENTATIVE"}[self.name]
+
+    @classmethod
+    def from_partstat(cls, partstat: str) -> Response | None:
+        """An answer from a calendar's PARTSTAT; None for one that is no answer (NEEDS-ACTION, unknown)."""
+        return {"ACCEPTED": cls.ATTENDING, "DECLINED": cls.APOLOGIES, "TENTATIVE": cls.TENTATIVE,
+                "DELEGATED": cls.DEPUTY}.get(partstat.upper())
 
 
 class MeetingSeries(Model):
@@ -204,6 +217,11 @@ class Invitee(Model):
     email: Mapped[str] = mapped_column(String(254))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An answer for the whole series, from a calendar (a REPLY with no RECURRENCE-ID): each meeting without
+    # an answer of its own takes it, those generated later too. ``answer_stamp``: the reply's DTSTAMP, so an
+    # older reply read later never overrides a newer one (RFC 5546 2.1.5).
+    series_answer: Mapped[Response | None] = mapped_column(stored_enum(Response))
+    answer_stamp: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     series: Mapped[MeetingSeries] = relationship(back_populates="invitees")
     user: Mapped[User] = relationship()
@@ -230,6 +248,9 @@ class InvitationResponse(Model):
     deputy_name: Mapped[str | None] = mapped_column(String(200))
     deputy_email: Mapped[str | None] = mapped_column(String(254))
     responded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where it was given: None in the application; "calendar" from a calendar's reply (with its DTSTAMP).
+    source: Mapped[str | None] = mapped_column(String(20))
+    answer_stamp: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     occurrence: Mapped[Occurrence] = relationship(back_populates="responses")
     user: Mapped[User] = relationship()
@@ -263,3 +284,31 @@ class MeetingDeputy(Model):
     occurrence: Mapped[Occurrence] = relationship()
     for_user: Mapped[User] = relationship(foreign_keys=[for_user_id])
     deputy: Mapped[User] = relationship(foreign_keys=[deputy_id])
+
+
+class ProposalStatus(Labelled):
+    WAITING = "Waiting for the organiser"
+    ACCEPTED = "Accepted: the meeting was moved"
+    DECLINED = "Declined"
+
+
+class ProposedTime(Model):
+    """A new time an invitee proposed from their calendar (an iTIP COUNTER) for one meeting: the lead
+    accepts it (the meeting moves, everyone is sent the change) or declines it (DECLINECOUNTER to them)."""
+
+    __tablename__ = "proposed_times"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(String(500))
+    inbound_message_id: Mapped[int | None] = mapped_column(Integer, unique=True)  # one proposal per message
+    status: Mapped[ProposalStatus] = mapped_column(stored_enum(ProposalStatus), default=ProposalStatus.WAITING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    occurrence: Mapped[Occurrence] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -134,6 +134,12 @@ def generate_occurrences(series: MeetingSeries, until: datetime | None = None) -
         occurrence = Occurrence(original_start=start, starts_at=start, ends_at=start + duration,
                                 status=OccurrenceStatus.SCHEDULED)
         series.occurrences.append(occurrence)
+        # An answer given from a calendar for the whole series holds for its later meetings too.
+        for invitee in series.current_invitees:
+            if invitee.series_answer is not None:
+                occurrence.responses.append(InvitationResponse(
+                    user_id=invitee.user_id, response=invitee.series_answer, source="calendar",
+                    answer_stamp=invitee.answer_stamp, responded_at=invitee.answer_stamp or utcnow()))
         made += 1
     series.generated_until = end
     return made
@@ -170,11 +176,22 @@ class Attendee:
     email: str
     name: str
     role: str  # CHAIR or REQ-PARTICIPANT
+    partstat: str = "NEEDS-ACTION"  # the answer as calendars know it (RFC 5545 3.2.12)
 
 
-def attendees(series: MeetingSeries) -> list[Attendee]:
-    return [Attendee(i.user.email, i.user.name, "CHAIR" if i.user_id == series.chair_id else "REQ-PARTICIPANT")
-            for i in series.current_invitees]
+def attendees(series: MeetingSeries, occurrence: Occurrence | None = None) -> list[Attendee]:
+    """Who is invited, each with their answer: for the series (its master event), the answer they gave from
+    a calendar for the whole series; for one meeting, their answer to that meeting (given anywhere), else
+    that. The organiser is never asked: they are ACCEPTED."""
+    answers = {r.user_id: r.response for r in occurrence.responses} if occurrence is not None else {}
+    people = []
+    for i in series.current_invitees:
+        answer = answers.get(i.user_id) or i.series_answer
+        partstat = ("ACCEPTED" if i.user_id == series.organiser_id
+                    else answer.partstat if answer is not None else "NEEDS-ACTION")
+        people.append(Attendee(i.user.email, i.user.name,
+                               "CHAIR" if i.user_id == series.chair_id else "REQ-PARTICIPANT", partstat))
+    return people
 
 
 def _ensure_guest_access(family: Family, user: User, actor: User | None) -> None:
@@ -622,19 +639,23 @@ def mark_held(occurrence: Occurrence, *, actor: User) -> None:
 
 
 def respond(occurrence: Occurrence, user: User, response: Response, *, reason: str | None = None,
-            deputy_name: str | None = None, deputy_email: str | None = None) -> InvitationResponse:
+            deputy_name: str | None = None, deputy_email: str | None = None,
+            from_calendar_at: datetime | None = None) -> InvitationResponse:
+    """``from_calendar_at``: the answer came from the person's calendar (an iTIP REPLY stamped then)."""
     if occurrence.status is OccurrenceStatus.CANCELLED:
         raise MeetingError("This meeting was cancelled")
     row = db.session.scalar(select(InvitationResponse).where(InvitationResponse.occurrence_id == occurrence.id,
                                                              InvitationResponse.user_id == user.id))
     if row is None:
         row = InvitationResponse(occurrence_id=occurrence.id, user_id=user.id, response=response)
-        db.session.add(row)
+        occurrence.responses.append(row)
     row.response = response
     row.reason = reason or None
     row.deputy_name = deputy_name or None
     row.deputy_email = deputy_email or None
     row.responded_at = utcnow()
+    row.source = "calendar" if from_calendar_at else None
+    row.answer_stamp = from_calendar_at
     from coordinator.meetings import deputies  # it uses this module's account and access helpers
 
     try:
@@ -643,5 +664,33 @@ def respond(occurrence: Occurrence, user: User, response: Response, *, reason: s
     except deputies.DeputyError as error:
         raise MeetingError(str(error), "deputy_email") from error
     audit.record("meeting_response", object_type="occurrence", object_id=occurrence.id,
-                 family_id=occurrence.series.family_id, actor=user, detail=response.name)
+                 family_id=occurrence.series.family_id, actor=user,
+                 detail=response.name + (" (from their calendar)" if from_calendar_at else ""))
     return row
+
+
+def answer_series(invitee: Invitee, response: Response, *, from_calendar_at: datetime) -> list[Occurrence]:
+    """An answer from a calendar for the whole series: every meeting still to come takes it, except those
+    with an answer given in the application (a considered answer to that one meeting stands), and so do
+    meetings generated later. Returns the meetings it changed."""
+    invitee.series_answer = response
+    invitee.answer_stamp = from_calendar_at
+    now, changed = utcnow(), []
+    for occurrence in invitee.series.occurrences:
+        if occurrence.starts_at < now or occurrence.status is OccurrenceStatus.CANCELLED or occurrence.is_extra:
+            continue
+        if not invitee.invited_to(occurrence):
+            continue
+        mine = next((r for r in occurrence.responses if r.user_id == invitee.user_id), None)
+        if mine is not None and mine.source is None:
+            continue
+        if mine is None:
+            mine = InvitationResponse(user_id=invitee.user_id, response=response)
+            occurrence.responses.append(mine)
+        mine.response, mine.source, mine.answer_stamp, mine.responded_at = response, "calendar", from_calendar_at, now
+        mine.reason = mine.deputy_name = mine.deputy_email = None
+        changed.append(occurrence)
+    audit.record("meeting_series_response", object_type="meeting_series", object_id=invitee.series_id,
+                 family_id=invitee.series.family_id, actor=invitee.user,
+                 detail=f"{response.name} (from their calendar) for {len(changed)} meeting(s)")
+    return changed

@@ -15,3 +15,18 @@ def notification_digests(keeper, now):
     from coordinator.notify.personal import send_digests
 
     return send_digests(now)
+
+
+@due_job("read-organiser-mailbox")
+def read_organiser_mailbox(keeper, now):
+    """Calendar answers and replies sent to the organiser address (MAIL_INBOUND): keep each, then apply it."""
+    import logging
+
+    from coordinator.notify.inbound import InboundError, collect, process_waiting
+
+    try:
+        kept = collect(keeper.may_go_on)
+    except InboundError as problem:
+        logging.getLogger(__name__).warning("organiser mailbox: %s", problem)
+        kept = 0
+    return {"kept": kept, "handled": process_waiting(keeper.may_go_on, now)}

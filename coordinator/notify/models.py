@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordinator.enums import Labelled, stored_enum
@@ -85,3 +85,34 @@ class DigestItem(Model):
 
 
 Index("ix_digest_items_waiting", DigestItem.sent_at, DigestItem.user_id)
+
+
+class InboundState(Labelled):
+    NEW = "Not yet read"
+    APPLIED = "Applied"
+    KEPT = "Kept for the lead professional to look at"
+    DONE = "Looked at"
+
+
+class InboundMessage(Model):
+    """One email that reached the organiser mailbox (coordinator.notify.inbound), kept whole before the
+    mailbox is told it was read, so nothing is lost if the service stops halfway: what the calendar area made
+    of it (an answer applied, or kept for a person to look at, and why) is recorded on it."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the raw message: read once
+    source: Mapped[str] = mapped_column(String(200))  # the mailbox and the message's place in it
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: larger than MAIL_INBOUND_MAX_BYTES
+    size: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str] = mapped_column(String(254), default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state: Mapped[InboundState] = mapped_column(stored_enum(InboundState, 10), default=InboundState.NEW, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(500))  # in words: what was applied, or why it was kept
+    family_id: Mapped[int | None] = mapped_column(Integer, index=True)  # when it could be placed
+    occurrence_id: Mapped[int | None] = mapped_column(Integer)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    looked_at_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    looked_at_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
