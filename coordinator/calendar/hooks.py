@@ -46,7 +46,7 @@ def send_deputy_invitation(occurrence, for_user, deputy, withdrawn, row, **_):
 
 
 @on(inbound.received)
-def apply_calendar_message(message, **_):
+def apply_calendar_message(sender, *, message, **_):
     """What came back to the organiser address: an answer applied, or kept for the lead to read."""
     return replies.handle(message).as_tuple()
 

@@ -107,9 +107,9 @@ def _instant(prop, zone) -> tuple[datetime | None, datetime | None]:
     """A DATE-TIME property as (the instant, if it can be told, the wall-clock time written). Outlook writes
     TZIDs of its own ("GMT Standard Time") with a VTIMEZONE that icalendar may not resolve: then the
     wall-clock time is read in the series' own zone, which is what the client echoes back."""
-    if prop is None:
+    value = getattr(prop, "dt", None)  # None: absent, or a value icalendar could not read (vBroken)
+    if value is None:
         return None, None
-    value = prop.dt
     if isinstance(value, datetime):
         wall = value.replace(tzinfo=None)
         if value.tzinfo is not None:
@@ -135,9 +135,8 @@ def _find_occurrence(series: MeetingSeries, recurrence_id) -> Occurrence | None:
 
 
 def _stamp(event) -> datetime:
-    prop = event.get("DTSTAMP")
-    if prop is not None and isinstance(prop.dt, datetime):
-        value = prop.dt
+    value = getattr(event.get("DTSTAMP"), "dt", None)
+    if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
     return utcnow()
 
