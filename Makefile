@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app coordinator
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install assets chromium bench clean
+.PHONY: run test lint install assets chromium dovecot bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,9 +41,17 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's Dovecot: the real IMAP server the calendar-answer tests start on a loopback port of their own (the
+# package's own service is not used).
+dovecot:
+	@command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || { \
+	  echo "Installing Debian's dovecot-imapd for the mailbox tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dovecot-imapd >/dev/null; }
+
 # The gates (ruff, mypy), then every suite. Set TEST_DATABASE_URL (as .ci/run does) to run each on
 # PostgreSQL as well as SQLite.
-test: install assets chromium lint
+test: install assets chromium dovecot lint
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: install

@@ -332,3 +332,29 @@ def outbox_resend_failed():
     db.session.commit()
     flash(f"{count} failed message(s){' of this kind' if kind else ''} will be sent again shortly.", "success")
     return redirect(url_for("admin.outbox_failed"))
+
+
+# --- replies to the organiser address that no family could be found for ------------------------------------
+
+@bp.route("/replies", methods=["GET", "POST"])
+def unplaced_replies():
+    """Messages to the organiser mailbox the service could not place with a family (an unknown meeting, a
+    stranger's email): kept here to read, never applied."""
+    from coordinator.calendar import replies
+    from coordinator.notify.models import InboundMessage
+
+    form = ButtonForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        message = db.session.get(InboundMessage, request.form.get("message_id", type=int) or 0)
+        if message is None or message.family_id is not None:
+            abort(404)
+        replies.look_at(message, actor=current_user)
+        audit.record("inbound_message_looked_at", object_type="inbound_message", object_id=message.id)
+        db.session.commit()
+        flash("Marked as read.", "success")
+        return redirect(url_for("admin.unplaced_replies"))
+    audit.record("inbound_messages_viewed", object_type="inbound_message")
+    commit_keeping_loaded()
+    return render_template("admin/replies.html", kept=replies.unplaced_messages(), form=form, text_of=replies.text_of)

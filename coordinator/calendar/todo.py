@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 
 from coordinator.extensions import db
 from coordinator.families.access import current_membership_clause
@@ -22,27 +22,28 @@ def _led_by(user, on: date):
 
 
 def calendar_todo(user, on: date) -> list[Todo]:
-    led = _led_by(user, on)
-    kept = db.session.execute(
-        select(Family, func.count(InboundMessage.id), func.min(InboundMessage.received_at))
-        .join(InboundMessage, InboundMessage.family_id == Family.id)
-        .where(Family.id.in_(led), Family.status == FamilyStatus.OPEN, InboundMessage.state == InboundState.KEPT)
-        .group_by(Family.id)).all()
-    proposed = db.session.execute(
-        select(Family, func.count(ProposedTime.id))
-        .join(MeetingSeries, MeetingSeries.family_id == Family.id)
-        .join(Occurrence, Occurrence.series_id == MeetingSeries.id)
-        .join(ProposedTime, ProposedTime.occurrence_id == Occurrence.id)
-        .where(Family.id.in_(led), Family.status == FamilyStatus.OPEN, ProposedTime.status == ProposalStatus.WAITING)
-        .group_by(Family.id)).all()
+    """Replies kept to read and proposed times to decide, per family the user leads: one query."""
+    kept = (select(InboundMessage.family_id.label("family_id"), literal("reply").label("kind"))
+            .where(InboundMessage.state == InboundState.KEPT))
+    proposed = (select(MeetingSeries.family_id.label("family_id"), literal("proposal").label("kind"))
+                .join(Occurrence, Occurrence.series_id == MeetingSeries.id)
+                .join(ProposedTime, ProposedTime.occurrence_id == Occurrence.id)
+                .where(ProposedTime.status == ProposalStatus.WAITING))
+    waiting = union_all(kept, proposed).subquery()
+    rows = db.session.execute(
+        select(Family, waiting.c.kind, func.count())
+        .join(waiting, waiting.c.family_id == Family.id)
+        .where(Family.id.in_(_led_by(user, on)), Family.status == FamilyStatus.OPEN)
+        .group_by(Family.id, waiting.c.kind)).all()
     items = []
-    for family, count, _first in kept:
-        items.append(Todo("Read replies about meetings", f"{count} {'reply' if count == 1 else 'replies'} to read",
-                          family_label(family), family.reference,
-                          url_for("calendar.messages", ref=family.reference)))
-    for family, count in proposed:
-        items.append(Todo("Decide on a new time proposed",
-                          f"{count} {'proposal' if count == 1 else 'proposals'} from calendars",
-                          family_label(family), family.reference,
-                          url_for("calendar.messages", ref=family.reference)))
+    for family, kind, count in rows:
+        if kind == "reply":
+            items.append(Todo("Read replies about meetings", f"{count} {'reply' if count == 1 else 'replies'} to read",
+                              family_label(family), family.reference,
+                              url_for("calendar.messages", ref=family.reference)))
+        else:
+            items.append(Todo("Decide on a new time proposed",
+                              f"{count} {'proposal' if count == 1 else 'proposals'} from calendars",
+                              family_label(family), family.reference,
+                              url_for("calendar.messages", ref=family.reference)))
     return items

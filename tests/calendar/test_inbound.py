@@ -412,7 +412,7 @@ def test_an_interrupted_poll_loses_nothing_and_applies_nothing_twice(app, calend
 
 # --- the maildir path -----------------------------------------------------------------------------------
 
-def test_answers_delivered_to_a_maildir(app, calendar_world, tmp_path):
+def test_answers_delivered_to_a_maildir(app, calendar_world, tmp_path, make_user):
     import mailbox as mailboxes
 
     world = calendar_world
@@ -432,3 +432,9 @@ def test_answers_delivered_to_a_maildir(app, calendar_world, tmp_path):
     assert collect() == 0
     assert not list(Path(tmp_path / "Maildir" / "new").iterdir())
     assert all(name.endswith(",S") for name in (p.name for p in Path(tmp_path / "Maildir" / "cur").iterdir()))
+
+    # A message no family could be found for is for administrators to read; a lead does not see it.
+    admin = signed_in(app, make_user("admin@partnership.test", "Ada Admin", admin=True))
+    page = Page(admin.get("/admin/replies"))
+    assert page.status_code == 200 and "Not a reply at all." in page.text
+    assert signed_in(app, world.lead).get("/admin/replies").status_code == 403
