@@ -74,6 +74,9 @@ def load_demo(password: str) -> list[tuple[str, str]]:
     from coordinator.minutes.demo import load_demo_minutes
 
     load_demo_minutes()
+    from coordinator.calendar.demo import load_demo_replies
+
+    load_demo_replies()
     return logins
 
 

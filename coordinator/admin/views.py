@@ -347,7 +347,10 @@ def unplaced_replies():
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        message = db.session.get(InboundMessage, request.form.get("message_id", type=int) or 0)
+        message_id = request.form.get("message_id", type=int)
+        if message_id is None:
+            abort(400)
+        message = db.session.get(InboundMessage, message_id)
         if message is None or message.family_id is not None:
             abort(404)
         replies.look_at(message, actor=current_user)

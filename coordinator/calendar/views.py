@@ -80,7 +80,10 @@ def messages(family: Family):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        message = db.session.get(InboundMessage, request.form.get("message_id", type=int) or 0)
+        message_id = request.form.get("message_id", type=int)
+        if message_id is None:
+            abort(400)
+        message = db.session.get(InboundMessage, message_id)
         if message is None or message.family_id != family.id:
             abort(404)
         replies.look_at(message, actor=current_user)
@@ -105,13 +108,13 @@ def _proposal_in(family: Family, proposal_id: int) -> ProposedTime:
     return proposal
 
 
-@bp.post("/family/<ref>/proposals/<int:proposal_id>")
+@bp.post("/family/<ref>/proposed-times/<int:proposed_time_id>")
 @family_view(Need.MANAGE)
-def decide_proposal(family: Family, proposal_id: int):
+def decide_proposal(family: Family, proposed_time_id: int):
     form = ButtonForm()
     if not form.validate_on_submit():
         abort(400)
-    proposal = _proposal_in(family, proposal_id)
+    proposal = _proposal_in(family, proposed_time_id)
     decision = request.form.get("decision")
     try:
         if decision == "accept":

@@ -82,6 +82,9 @@ class ImapMailbox:
             if kind != "OK":
                 raise InboundError(f"the folder {config['MAIL_INBOUND_FOLDER']} cannot be opened")
         except (OSError, imaplib.IMAP4.error) as problem:
+            if hasattr(self, "imap"):
+                with contextlib.suppress(OSError):
+                    self.imap.shutdown()
             raise InboundError(f"the mailbox at {host}:{port} cannot be read: {problem}") from problem
 
     def unread(self, limit: int) -> Iterator[tuple[str, bytes]]:

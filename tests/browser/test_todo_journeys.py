@@ -16,7 +16,8 @@ DEMO_PASSWORD = "demo password for the to-do journeys"
 # What each persona's to-do list must offer in the demo (the kinds of work the issue names for them).
 EXPECTED = {
     "lead@demo.invalid": {"Write your agency's update", "Do the action you own", "Read the pre-meeting pack",
-                          "Read and acknowledge the minutes", "Decide who joins the household"},
+                          "Read and acknowledge the minutes", "Decide who joins the household",
+                          "Read replies about meetings", "Decide on a new time proposed"},
     "chair@demo.invalid": {"Read the pre-meeting pack", "Say whether you will attend",
                            "Read and acknowledge the minutes"},
     "health@demo.invalid": {"Say whether you will attend", "Read and acknowledge the minutes",

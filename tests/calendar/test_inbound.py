@@ -234,7 +234,7 @@ def test_a_proposed_time_waits_for_the_lead_who_accepts_it(app, calendar_world, 
     assert "Could we meet in the afternoon?" in page.text
     from tests.conftest import csrf_from
 
-    response = lead.post(f"/calendar/family/{world.family.reference}/proposals/{proposal.id}",
+    response = lead.post(f"/calendar/family/{world.family.reference}/proposed-times/{proposal.id}",
                          data={"csrf_token": csrf_from(page.html), "decision": "accept"})
     assert response.status_code == 302
     db.session.expire_all()
@@ -259,7 +259,7 @@ def test_a_proposed_time_declined_sends_declinecounter(app, calendar_world, seri
     page = Page(lead.get(f"/calendar/family/{world.family.reference}/replies"))
     from tests.conftest import csrf_from
 
-    lead.post(f"/calendar/family/{world.family.reference}/proposals/{proposal.id}",
+    lead.post(f"/calendar/family/{world.family.reference}/proposed-times/{proposal.id}",
               data={"csrf_token": csrf_from(page.html), "decision": "decline", "comment": "The room is booked"})
     db.session.expire_all()
     assert db.session.get(ProposedTime, proposal.id).status is ProposalStatus.DECLINED
@@ -438,3 +438,19 @@ def test_answers_delivered_to_a_maildir(app, calendar_world, tmp_path, make_user
     page = Page(admin.get("/admin/replies"))
     assert page.status_code == 200 and "Not a reply at all." in page.text
     assert signed_in(app, world.lead).get("/admin/replies").status_code == 403
+
+
+def test_the_mailbox_signs_in_with_an_oauth2_bearer_token(app, calendar_world, series, dovecot, mailbox):
+    """Microsoft 365 and Google mailboxes take SASL XOAUTH2 with a bearer token, not a password."""
+    from coordinator.notify.inbound import InboundError
+
+    world = calendar_world
+    dovecot.append(mailbox, client_replies.outlook(answer_for(world, series, world.member, partstat="ACCEPTED")))
+    app.config.update(MAIL_INBOUND_PASSWORD=None, MAIL_INBOUND_OAUTH2_TOKEN="expired-or-forged")
+    with pytest.raises(InboundError):
+        collect()
+    assert db.session.scalar(select(func.count()).select_from(InboundMessage)) == 0
+    app.config["MAIL_INBOUND_OAUTH2_TOKEN"] = f"valid:{mailbox}"
+    assert collect() == 1
+    process_waiting()
+    assert set(answers(world.member, series).values()) == {Response.ATTENDING}

@@ -115,6 +115,12 @@ def _walk_records(team):
     minutes.approve(record, actor=team.chair)
     version = minutes.publish(record, actor=team.chair)
     correction = minutes.request_correction(version, team.member, section="decisions", text="Add the date")
+    from coordinator.meetings.models import ProposedTime
+
+    proposed_time = ProposedTime(occurrence_id=occurrence.id, user_id=team.member.id,
+                                 starts_at=occurrence.starts_at + timedelta(hours=3),
+                                 ends_at=occurrence.ends_at + timedelta(hours=3))
+    db.session.add(proposed_time)
     db.session.commit()
     return {
         "ref": team.ref, "child_id": team.child.id, "member_id": team.mother.id,
@@ -123,7 +129,7 @@ def _walk_records(team):
         "filename": "js/app.mjs", "series_id": team.series.id, "occurrence_id": occurrence.id,
         "request_id": health_request.id, "submission_id": submission.id, "proposal_id": proposal.id,
         "number": version.number, "correction_id": correction.id, "action_id": action.id,
-        "step": "worries",
+        "step": "worries", "proposed_time_id": proposed_time.id,
     }
 
 
