@@ -27,8 +27,8 @@ from tests.families.helpers import Page
 from tests.submissions.conftest import signed_in
 
 DEMO_PASSWORD = "demo password for tests only"
-EVERY_KIND = {"new_person", "men", "not_seen_alone", "domestic_abuse", "was_not_brought", "scale_spread",
-              "scale_change", "missing"}
+EVERY_KIND = {"reported_vs_observed", "new_person", "men", "not_seen_alone", "known_concerns", "was_not_brought",
+              "scale_spread", "scale_change", "overdue_action", "missing"}
 
 
 @pytest.fixture
@@ -74,7 +74,8 @@ def test_the_next_meeting_has_its_requests_out_and_its_updates_in_every_state(ap
     # School: late, with a section not for the family.
     [update] = requests["Demo Primary School"].submissions
     assert update.status is SubmissionStatus.SUBMITTED and update.late and update.author_id == school.id
-    assert update.not_for_family == ["worries"] and update.fields["withheld_reason"]
+    assert update.marked_not_for_family == ["worries"] and update.fields["withheld_reason"]
+    assert update.not_for_family == ["worries", "domestic_abuse"]  # the enquiry is kept from the family by default
 
     # Children's social care (the lead professional asked): nothing yet.
     request = requests["Demo Council Children's Services"]
@@ -92,11 +93,25 @@ def test_the_chairs_pack_shows_every_kind_of_attention_item(app, harrow):
     assert page.status_code == 200
     shown = [li.text() for li in page.find("ul", cls="app-attention").find_all("li")]
     assert shown == [item.text for item in pack.attention]
-    assert shown[0].startswith("New to the household, reported by Demo NHS Trust Health Visiting: Unknown man: "
-                               "Man in his 20s with a dog")
+    # On top, what the family says against what agencies saw.
+    assert shown[0].startswith("Reported and observed disagree: the parent told Demo NHS "
+                               "Trust Health Visiting the children went to every appointment, but Demo NHS Trust "
+                               "Health Visiting recorded Ruby Harrow was not brought to 2 appointments (Health visitor check on ")
+    assert any("the children went to every appointment" in item for item in shown[:3])
+    assert any("nobody else lives in or visits the home, but Demo NHS Trust Health Visiting saw Unknown man" in item
+               for item in shown[:3])
+    assert any("working with every agency, but Demo NHS Trust Health Visiting had 1 home visit with no answer" in item
+               for item in shown[:3])
+    assert any(item.startswith("New to the household, reported by Demo NHS Trust Health Visiting: Unknown man: "
+                               "Man in his 20s with a dog") for item in shown)
     assert "No update from Demo Council Children's Services" in shown
     assert any(item.startswith("Agencies disagree about how safe Jack Harrow is") for item in shown)
-    assert "No agency asked about domestic abuse" in shown
+    assert ("Dean Carter: known concerns on the family record: violence or offending, mental health, domestic "
+            "abuse: perpetrator") in shown
+    assert "Ruby Harrow was not brought to 3 appointments over 2 meetings (Demo NHS Trust Health Visiting)" in shown
+    assert any(item.startswith("Action overdue since ") and item.endswith(
+        "Social worker to meet Dean Carter, with the police if needed (owned by Lee Lead, Demo Council Children's "
+        "Services)") for item in shown), shown
 
     sent = page.section("Who has sent an update").find("ul").text()
     assert "(amended, version 2)" in sent and "(late)" in sent and "Not for the family" in sent
