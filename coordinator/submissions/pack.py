@@ -1,7 +1,6 @@
 """The chair's pre-meeting pack: every agency side by side, and on top what needs attention."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -9,7 +8,6 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from coordinator.agencies.models import Agency
 from coordinator.extensions import db
 from coordinator.families import services as family_services
 from coordinator.families.models import Child, Family, HouseholdMember, person_label
@@ -131,29 +129,58 @@ def _int(value):
         return None
 
 
+def _meetings_so_far(occurrence: Occurrence) -> list[tuple]:
+    """Every meeting of the family up to and including this one, each with its submitted updates, and this
+    meeting's requests with their recipients' answers to the invitation: one query for the whole pack.
+    Rows: (meeting, request or None, response or None, update or None)."""
+    current = Occurrence.id == occurrence.id
+    request_here = SubmissionRequest.occurrence_id == Occurrence.id
+    return list(db.session.execute(
+        select(Occurrence, SubmissionRequest, InvitationResponse, Submission)
+        .join(MeetingSeries, Occurrence.series_id == MeetingSeries.id)
+        .outerjoin(SubmissionRequest, request_here & current)
+        .outerjoin(InvitationResponse, (InvitationResponse.occurrence_id == SubmissionRequest.occurrence_id)
+                   & (InvitationResponse.user_id == SubmissionRequest.recipient_id))
+        .outerjoin(Submission, (Submission.occurrence_id == Occurrence.id)
+                   & (Submission.status == SubmissionStatus.SUBMITTED)
+                   & (SubmissionRequest.id.is_(None) | (Submission.request_id == SubmissionRequest.id)))
+        .where(MeetingSeries.family_id == occurrence.series.family_id, Occurrence.starts_at <= occurrence.starts_at)
+        .options(joinedload(Occurrence.series), joinedload(SubmissionRequest.agency),
+                 joinedload(Submission.agency), joinedload(Submission.author))
+        .order_by(Occurrence.starts_at, Occurrence.id, SubmissionRequest.id, Submission.agency_id, Submission.id)).all())
+
+
 def build_pack(occurrence: Occurrence) -> Pack:
     series = occurrence.series
     family = series.family
-    submissions = latest_submitted(occurrence.id)
-    # Each request with its recipient's answer to the invitation (apologies explain a missing update).
-    requests = db.session.execute(
-        select(SubmissionRequest, InvitationResponse)
-        .outerjoin(InvitationResponse, (InvitationResponse.occurrence_id == SubmissionRequest.occurrence_id)
-                   & (InvitationResponse.user_id == SubmissionRequest.recipient_id))
-        .where(SubmissionRequest.occurrence_id == occurrence.id)
-        .options(joinedload(SubmissionRequest.agency)).order_by(SubmissionRequest.id)).all()
+    rows = _meetings_so_far(occurrence)
+    updates: dict[int, list[Submission]] = {}  # meeting -> its submitted updates
+    meetings: dict[int, Occurrence] = {}
+    requests: dict[int, tuple[SubmissionRequest, InvitationResponse | None]] = {}
+    for meeting, request, response, update in rows:
+        meetings[meeting.id] = meeting
+        if request is not None:
+            requests.setdefault(request.id, (request, response))
+        if update is not None and update not in updates.setdefault(meeting.id, []):
+            updates[meeting.id].append(update)
+    for listed in updates.values():
+        listed.sort(key=lambda s: (s.agency_id, s.id))
+    submissions = updates.get(occurrence.id, [])
     submitted_agencies = {s.agency_id for s in submissions}
+    # Each request with its recipient's answer to the invitation (apologies explain a missing update).
     missing: list[tuple[SubmissionRequest, InvitationResponse | None]] = [
-        (r, response) for r, response in requests if r.agency_id not in submitted_agencies]
-    pack = Pack(occurrence, family, submissions, missing, previous=previous_meeting(occurrence),
-                proposals=pending_proposals(family))
+        (r, response) for r, response in requests.values() if r.agency_id not in submitted_agencies]
+    earlier = [m for m in meetings.values() if m.starts_at < occurrence.starts_at
+               and m.status is not OccurrenceStatus.CANCELLED]
+    previous = max(earlier, key=lambda m: m.starts_at) if earlier else None
+    pack = Pack(occurrence, family, submissions, missing, previous=previous, proposals=pending_proposals(family))
     if pack.previous is not None:
-        for old in latest_submitted(pack.previous.id):
+        for old in updates.get(pack.previous.id, []):
             for child in family.children:
                 scale = UpdateDocument(old.fields).scale(child.id)
                 if scale is not None:
                     pack.previous_scales[(old.agency_id, child.id)] = scale
-    _each_child(pack)
+    _each_child(pack, [(meetings[m], u) for m in meetings for u in updates.get(m, [])])
     _each_adult(pack)
     pack.attention = _attention(pack)
     return pack
@@ -178,7 +205,7 @@ def _each_adult(pack: Pack) -> None:
             pack.legacy_da.append((sub.agency.name, legacy))
 
 
-def _each_child(pack: Pack) -> None:
+def _each_child(pack: Pack, history: list[tuple[Occurrence, Submission]]) -> None:
     """Each child: what every agency says of them now, and every appointment they were not brought to, by
     date, from every update given for this meeting and the ones before it."""
     family = pack.family
@@ -189,17 +216,9 @@ def _each_child(pack: Pack) -> None:
             prefix = f"child-{child.id}-"
             if any(key.startswith(prefix) and value not in (None, "", []) for key, value in update.data.items()):
                 views[child.id].reports.append(ChildReport(sub.agency.name, update, update.appointments(child.id)))
-    history = db.session.execute(
-        select(Submission.data, Agency.name, Occurrence.starts_at)
-        .join(Occurrence, Submission.occurrence_id == Occurrence.id).join(Agency, Agency.id == Submission.agency_id)
-        .where(Submission.family_id == family.id, Submission.status == SubmissionStatus.SUBMITTED,
-               Occurrence.starts_at <= pack.occurrence.starts_at)
-        .order_by(Occurrence.starts_at, Submission.id)).all()
-    zone = pack.occurrence.series.zone
     seen: set[tuple] = set()
-    for data, agency, starts_at in history:
-        update = UpdateDocument(json.loads(data or "{}"))
-        meeting_day = starts_at.astimezone(zone).date()
+    for meeting, submission in history:
+        update, agency, meeting_day = UpdateDocument(submission.fields), submission.agency.name, meeting.day
         found_any = False
         for child in family.children:
             for appointment in update.not_brought(child.id):
