@@ -130,6 +130,9 @@ class Defaults:
     UPDATE_REQUESTS_BATCH = 500  # meetings the request job reads, and commits, together
     # The pre-meeting pack's attention thresholds.
     WAS_NOT_BROUGHT_THRESHOLD = 2  # appointments the child was not brought to, across agencies
+    # A child younger than this (in months) is asked about as a baby in the update: seen awake, where they
+    # sleep, held or seen undressed, rather than seen alone.
+    BABY_AGE_MONTHS = 12
     SCALE_SPREAD_THRESHOLD = 4  # agencies' safety scales this far apart are a disagreement to discuss
     # Notifications chosen as a daily digest are sent from this hour (local time) each day.
     NOTIFICATION_DIGEST_HOUR = 7

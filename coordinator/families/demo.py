@@ -67,8 +67,9 @@ def load_demo_families() -> list[Family]:
     dean = member(harrow, lead, {ruby.id: Relationship.FATHER}, days_ago=100, kind=SightingKind.TOLD_OF,
                   name="Dean Carter", sex=Sex.MALE, presence=Presence.SIGNIFICANT_ELSEWHERE,
                   parental_responsibility=YesNoUnknown.NOT_KNOWN, violence_offending=True, mental_health=True,
-                  source_note="Named by the mother as Ruby's father",
-                  concern_notes="Known to police and probation for serious violent offending; complex mental health needs.")
+                  da_perpetrator=True, source_note="Named by the mother as Ruby's father",
+                  concern_notes="Known to police and probation for serious violent offending, including domestic abuse "
+                                "of a former partner; complex mental health needs.")
     services.record_sighting(dean, actor=lead, kind=SightingKind.TOLD_OF, on=t - timedelta(days=10),
                              note="Mother says he visits 'now and then'")
 

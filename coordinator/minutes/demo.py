@@ -15,9 +15,9 @@ from coordinator.minutes import actions as minutes_actions
 from coordinator.minutes import services
 from coordinator.minutes.models import ActionStatus, Minutes
 
-GOALS = [
-    ("Ruby is cared for every day by adults who meet her needs and keep her safe", [3, 4, 5, 5]),
-    ("Jack gets to school on time, fed and rested", [4, 4, 6, 7]),
+GOALS = [  # each child's own goal
+    ("Ruby is cared for every day by adults who meet her needs and keep her safe", [3, 4, 5, 5], "Ruby Harrow"),
+    ("Jack gets to school on time, fed and rested", [4, 4, 6, 7], "Jack Harrow"),
 ]
 
 
@@ -52,8 +52,11 @@ def load_demo_minutes() -> None:
         services.save(minutes, content, actor=lead, expected_revision=minutes.revision)
         due = occurrence.day + timedelta(days=14)
         if n == 0:
-            for description, _ in GOALS:
-                goals.append(minutes_actions.add_goal(occurrence, actor=lead, description=description))
+            children = {child.name: child.id for child in harrow.children}
+            for description, _, child in GOALS:
+                goal = minutes_actions.add_goal(occurrence, actor=lead, description=description)
+                goal.child_id = children[child]
+                goals.append(goal)
             actions["hv"] = minutes_actions.add_action(occurrence, actor=lead, description="Health visitor to see Ruby every week",
                                                 owner=health, due=due, intended_outcome="Ruby's care is seen, not reported")
             actions["school"] = minutes_actions.add_action(occurrence, actor=lead, description="School to offer Jack a breakfast club place",
@@ -75,7 +78,7 @@ def load_demo_minutes() -> None:
             minutes_actions.add_action(occurrence, actor=lead, description="Refer Kelly to the perinatal mental health team",
                                 owner=lead, due=held[-1].day + timedelta(weeks=8),
                                 intended_outcome="Kelly has support for her mood")
-        for goal, (_, scores) in zip(goals, GOALS, strict=True):
+        for goal, (_, scores, _child) in zip(goals, GOALS, strict=True):
             minutes_actions.score_goal(goal, occurrence, actor=lead, score=scores[n])
         services.send_decisions_summary(minutes, actor=lead)
         services.send_for_approval(minutes, actor=lead)

@@ -93,6 +93,9 @@ class ActionForm(FlaskForm):
 
 
 class GoalForm(FlaskForm):
+    # Each child's own goal (the view lists the family's children; empty: a goal for the whole family).
+    child_id = SelectField("Which child is the goal for?", widget=GovSelect(), validate_choice=False,
+                           validators=[Optional()])
     description = TextAreaField("What life should be like for the child", widget=GovTextArea(),
                                 validators=[InputRequired(message="Describe the goal"),
                                             Length(max=2000, message="The goal must be 2000 characters or fewer")])

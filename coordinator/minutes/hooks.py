@@ -10,10 +10,11 @@ from coordinator.meetings import signals as meeting_signals
 from coordinator.meetings.models import Occurrence
 from coordinator.minutes import actions as minutes_actions
 from coordinator.minutes import outcomes as minutes_outcomes
+from coordinator.minutes import pack as minutes_pack
 from coordinator.minutes import services
 from coordinator.minutes import todo as _todo  # noqa: F401 - connects its part of the to-do list
 from coordinator.minutes.models import Minutes
-from coordinator.submissions.signals import open_actions_for_agency
+from coordinator.submissions.signals import open_actions_for_agency, pack_attention
 from coordinator.timeutil import today
 
 
@@ -52,3 +53,16 @@ def meeting_has_minutes(occurrence, **_):
 def held_once_minutes_are_started(sender, **_):
     """A meeting whose minutes are started has been held (the minutes record who attended)."""
     return exists().where(Minutes.occurrence_id == Occurrence.id)
+
+
+@on(pack_attention)
+def overdue_actions_in_the_pack(family, occurrence, **_):
+    """The pack puts each overdue action, with its owner, among what needs attention."""
+    return minutes_pack.overdue_attention(family, occurrence)
+
+
+@fills("pack.minutes", priority=10)
+def pack_actions_decisions_and_goals(family, occurrence, previous, children, **context):
+    return render_template("minutes/_pack.html", family=family, actions=minutes_pack.open_actions(family, occurrence),
+                           today=today(), decisions=minutes_pack.last_decisions(previous), previous=previous,
+                           goals=minutes_pack.goals_by_child(family, children))

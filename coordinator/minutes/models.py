@@ -200,6 +200,8 @@ class Goal(Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
     agreed_at_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"))
+    # The child the goal is for; none for a goal about the whole family.
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"), index=True)
     description: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # raised by each scoring (coordinator.concurrency)

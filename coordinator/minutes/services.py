@@ -172,7 +172,8 @@ def prefill(occurrence: Occurrence) -> dict:
         content[document.deputy_key(invitee.user_id)] = (answer.deputy_name or "") if answer else ""
     child_ids = [child.id for child in family.children]
     for submission in submissions:
-        summary = summary_for_minutes(submission.fields, child_ids)  # what the update says, asked of its area
+        summary = summary_for_minutes(submission.fields, child_ids,  # what the update says, asked of its area
+                                      {child.id: child.display_name for child in family.children})
         content[document.agency_facts_key(submission.agency_id)] = "\n".join(summary.facts)
         content[document.agency_opinion_key(submission.agency_id)] = "\n".join(summary.opinion)
         for child_id, scale in summary.scales.items():

@@ -125,6 +125,8 @@ class _Editor:
         # One CSRF token protects the whole form: the sub-forms do not carry their own.
         self.action_form = _action_form(family, meta={"csrf": False}, **sub)
         self.goal_form = GoalForm(prefix="goal", meta={"csrf": False}, **sub)
+        self.goal_form.child_id.choices = [("", "The whole family")] + [
+            (str(child.id), child.display_name) for child in family.children]
         self.note_form = NoteForm(prefix="change", meta={"csrf": False}, **sub)
         self.previous_actions = minutes_actions.open_actions_before(occurrence)
         self.goals = minutes_actions.goals_of(family)
@@ -216,7 +218,7 @@ class _Editor:
         return render_template(
             "minutes/edit.html", family=self.family, occurrence=occurrence, series=occurrence.series,
             minutes=minutes, form=self.form, invitees=self.invitees, agencies=self.agencies, children=self.children,
-            members=self.members, conflict=self.conflict, page_errors=errors, posted=self.posted,
+            children_by_id={child.id: child for child in self.children}, members=self.members, conflict=self.conflict, page_errors=errors, posted=self.posted,
             previous_actions=self.previous_actions, review_form=self.review_form, scores_form=self.scores_form,
             agreed_actions=db.session.scalars(select(Action).where(Action.agreed_at_id == occurrence.id)).all(),
             goals=self.goals, action_form=self.action_form, goal_form=self.goal_form,
@@ -240,7 +242,12 @@ def _step_add_goal(editor: _Editor) -> str | None:
     form = editor.goal_form
     if not form.validate():
         return None
+    children = {str(child.id): child.id for child in editor.family.children}
+    if form.child_id.data and form.child_id.data not in children:
+        form.child_id.errors = list(form.child_id.errors) + ["Choose one of the family's children, or the whole family"]
+        return None
     goal = minutes_actions.add_goal(editor.occurrence, actor=current_user, description=form.description.data)
+    goal.child_id = children.get(form.child_id.data or "")  # each child's own goal
     if form.score.data is not None:
         minutes_actions.score_goal(goal, editor.occurrence, actor=current_user, score=form.score.data)
     return "Goal added, and the minutes saved."

@@ -1,7 +1,10 @@
 """Demo agency updates. For the Harrow family's four past meetings, health and school updates with safety
-scales that move over time; for its next meeting (whose deadline has just passed): health submitted on
-time and amended, adding an unknown man; school submitted late, marking a section not for the family;
-children's social care has not submitted. The other families' next meetings have their requests out."""
+scales that move over time, each child's appointments (Ruby not brought to one at the third meeting) and
+each adult asked about domestic abuse; for its next meeting (whose deadline has just passed): health
+submitted on time and amended, adding an unknown man it saw and recording Ruby, a baby, not brought to two
+health visitor appointments while Kelly says the children went to every one; school submitted late, marking
+a section not for the family; children's social care has not submitted. The other families' next meetings
+have their requests out."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -13,6 +16,7 @@ from coordinator.extensions import db
 from coordinator.families.models import Family
 from coordinator.meetings.models import MeetingSeries, OccurrenceStatus
 from coordinator.submissions import services
+from coordinator.submissions.document import appointment_key, da_key
 from coordinator.submissions.models import RequestState, Submission
 from coordinator.timeutil import local_zone, utcnow
 
@@ -24,24 +28,48 @@ def _at(day, hour=9) -> datetime:
     return datetime.combine(day, time(hour), local_zone())
 
 
-def _health(members, children, scale, *, seen_on, new_man=False, wnb=0):
+# Ruby's health visitor appointments, (days before the visit, kind), each update: all attended unless named
+# in ``not_brought``.
+HEALTH_APPOINTMENTS = [(20, "Health visitor check"), (13, "Health visitor clinic (weighing)"), (6, "GP, baby's immunisations")]
+
+
+def _appointments(child, seen_on, appointments, not_brought=()) -> dict:
+    data = {}
+    for slot, (days, kind) in enumerate(appointments, start=1):
+        data.update({appointment_key(child.id, slot, "date"): (seen_on - timedelta(days=days)).isoformat(),
+                     appointment_key(child.id, slot, "kind"): kind,
+                     appointment_key(child.id, slot, "outcome"): "was_not_brought" if slot in not_brought else "attended"})
+    return data
+
+
+def _health(members, children, scale, *, seen_on, new_man=False, not_brought=()):
     kelly, dean = members["Kelly Harrow"], members["Dean Carter"]
     ruby, jack = children["Ruby Harrow"], children["Jack Harrow"]
     data = {
         f"household-{kelly.id}": "SEEN", f"household-{dean.id}": "TOLD_OF",
         f"man-{dean.id}-seen": "no", f"man-{dean.id}-engaged": "not_known",
         f"man-{dean.id}-mothers_account": "Says he visits 'now and then' and is 'no trouble'.",
-        f"child-{ruby.id}-seen_alone": "yes", f"child-{ruby.id}-where": "at home", f"child-{ruby.id}-contacts": 3,
+        # Ruby is a baby: seen awake, where she sleeps, held and undressed to be weighed.
+        f"child-{ruby.id}-seen_awake": "yes", f"child-{ruby.id}-sleeps": "Moses basket in her mum's bedroom",
+        f"child-{ruby.id}-handled": "yes", f"child-{ruby.id}-where": "at home", f"child-{ruby.id}-contacts": 3,
         f"child-{ruby.id}-last_seen": seen_on.isoformat(), f"child-{ruby.id}-scale": scale,
+        f"child-{ruby.id}-lived_experience": "Ruby smiles at her mum; nappy rash at the last two visits.",
         f"child-{jack.id}-seen_alone": "no", f"child-{jack.id}-where": "at home, with his mum",
         f"child-{jack.id}-last_seen": seen_on.isoformat(), f"child-{jack.id}-scale": scale,
-        "appointments_offered": 4, "appointments_attended": 4 - wnb, "was_not_brought": wnb,
-        "engagement_reported": "Mum says she is coping and taking her medication.",
+        f"child-{jack.id}-lived_experience": "Jack hovers near his mum and answers for her when she is low.",
+        **_appointments(ruby, seen_on, HEALTH_APPOINTMENTS, not_brought),
+        "family_cancelled": 0, "no_answer_visits": 1 if not_brought else 0,
+        "parent_says_appointments": "all_attended", "parent_says_engagement": "engaging",
+        "parent_says_household": "only_recorded",
+        "engagement_reported": "Mum says she is coping, taking her medication and has been to every appointment.",
         "engagement_observed": "Home cluttered; baby clean and fed at each visit.",
-        "da_asked": "no", "worries": "Mum's low mood; who else is in the home.", "worries_provenance": "observation",
+        da_key(kelly.id, "asked"): "yes", da_key(kelly.id, "date"): seen_on.isoformat(),
+        da_key(kelly.id, "private"): "yes", da_key(kelly.id, "marac"): "not_needed",
+        da_key(kelly.id, "outcome"): "Kelly said nobody hurts or frightens her; she looked at the door as she answered.",
+        da_key(dean.id, "asked"): "no",
+        "worries": "Mum's low mood; who else is in the home.", "worries_provenance": "observation",
         "working_well": "Ruby is gaining weight.", "working_well_provenance": "observation",
         "needs_to_happen": "Health visitor to see Ruby weekly.", "share_with_family": "yes",
-        "lived_experience": "Ruby smiles at her mum; nappy rash at the last two visits.",
     }
     if new_man:
         data.update({"new-1-description": "Man in his 20s with a dog, answered the door", "new-1-sex": "MALE",
@@ -49,7 +77,7 @@ def _health(members, children, scale, *, seen_on, new_man=False, wnb=0):
     return data
 
 
-def _school(members, children, scale, *, seen_on, withhold=False, wnb=0):
+def _school(members, children, scale, *, seen_on, withhold=False, not_brought=()):
     kelly, dean = members["Kelly Harrow"], members["Dean Carter"]
     jack = children["Jack Harrow"]
     data = {
@@ -58,8 +86,11 @@ def _school(members, children, scale, *, seen_on, withhold=False, wnb=0):
         f"child-{jack.id}-seen_alone": "no", f"child-{jack.id}-where": "at school", f"child-{jack.id}-contacts": 20,
         f"child-{jack.id}-last_seen": seen_on.isoformat(),
         f"child-{jack.id}-scale": scale,
-        "appointments_offered": 2, "appointments_attended": 2 - wnb, "was_not_brought": wnb,
-        "da_asked": "no", "worries": "Jack is tired and hungry on Mondays; late three times.",
+        f"child-{jack.id}-lived_experience": "Jack is quiet on Mondays and eats everything at lunch.",
+        **_appointments(jack, seen_on, [(15, "School nurse review"), (8, "Meeting with his teacher")], not_brought),
+        "parent_says_engagement": "engaging",
+        da_key(kelly.id, "asked"): "no", da_key(dean.id, "asked"): "no",
+        "worries": "Jack is tired and hungry on Mondays; late three times.",
         "worries_provenance": "observation", "working_well": "Jack has a good friendship group.",
         "working_well_provenance": "observation", "needs_to_happen": "Breakfast club place for Jack.",
         "share_with_family": "yes",
@@ -94,7 +125,8 @@ def load_demo_updates() -> None:
             request.state, request.sent_at = RequestState.OPEN, _at(request.send_on)
         when = _at(requests[health_agency].deadline, 8) - timedelta(days=2)
         seen = (when - timedelta(days=3)).date()
-        services.save(requests[health_agency], health, _health(members, children, HEALTH_SCALES[n], seen_on=seen),
+        services.save(requests[health_agency], health,
+                      _health(members, children, HEALTH_SCALES[n], seen_on=seen, not_brought=(2,) if n == 2 else ()),
                       submit=True, expected_revision=None, now=when)
         services.save(requests[school_agency], school, _school(members, children, SCHOOL_SCALES[n], seen_on=seen),
                       submit=True, expected_revision=None, now=when)
@@ -109,13 +141,14 @@ def load_demo_updates() -> None:
         request.state, request.sent_at = RequestState.OPEN, _at(request.send_on)
     deadline = requests[health_agency].deadline
     seen = deadline - timedelta(days=4)
-    first = services.save(requests[health_agency], health, _health(members, children, 4, seen_on=seen, wnb=1),
+    first = services.save(requests[health_agency], health,
+                          _health(members, children, 4, seen_on=seen, not_brought=(1,)),
                           submit=True, expected_revision=None, now=_at(deadline, 8) - timedelta(days=3))
-    services.save(requests[health_agency], health,
-                  _health(members, children, 3, seen_on=seen, new_man=True, wnb=2),
+    services.save(requests[health_agency], health,  # amended: the second not brought, and the man seen
+                  _health(members, children, 3, seen_on=seen, new_man=True, not_brought=(1, 2)),
                   submit=True, expected_revision=first.revision, now=_at(deadline, 8) - timedelta(days=1))
     services.save(requests[school_agency], school,
-                  _school(members, children, 7, seen_on=seen, withhold=True, wnb=1),
+                  _school(members, children, 7, seen_on=seen, withhold=True),
                   submit=True, expected_revision=None, now=now)  # after the deadline: late
     for family in db.session.scalars(select(Family).where(Family.family_name.in_(["Okafor", "Patel"]))):
         other = db.session.scalar(select(MeetingSeries).where(MeetingSeries.family_id == family.id))

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from coordinator.timeutil import long_date
+
 
 def household_key(member_id: int) -> str:
     """Has the agency seen this person of the household since the last meeting (a SightingKind name)."""
@@ -18,8 +20,20 @@ def man_key(member_id: int, question: str) -> str:
 
 
 def child_key(child_id: int, question: str) -> str:
-    """An answer about one child: last_seen, seen_alone, where, contacts, scale."""
+    """An answer about one child: last_seen, seen_alone (or, for a baby, seen_awake, sleeps, handled), where,
+    contacts, lived_experience, scale, and each appointment (``appointment_key``)."""
     return f"child-{child_id}-{question}"
+
+
+def appointment_key(child_id: int, slot: int, question: str) -> str:
+    """One appointment offered to one child since the last meeting: date, kind, outcome."""
+    return child_key(child_id, f"appt-{slot}-{question}")
+
+
+def da_key(member_id: int, question: str) -> str:
+    """The domestic abuse enquiry of one adult of the household: asked, date, private, outcome, risk_score,
+    marac."""
+    return f"da-{member_id}-{question}"
 
 
 def new_person_key(slot: int, question: str) -> str:
@@ -34,6 +48,12 @@ def action_progress_key(action_id: int) -> str:
 def _member_of(key: str) -> int | None:
     kind, _, rest = key.partition("-")
     return int(rest) if kind == "household" and rest.isdigit() else None
+
+
+def _member_of_da(key: str) -> int | None:
+    kind, _, rest = key.partition("-")
+    member, _, _question = rest.partition("-")
+    return int(member) if kind == "da" and member.isdigit() else None
 
 
 def _whole(value) -> int | None:
@@ -63,8 +83,7 @@ class UpdateDocument:
         return self.data.get(child_key(child_id, "seen_alone")) == "yes"
 
     def last_seen(self, child_id: int) -> date | None:
-        value = self.data.get(child_key(child_id, "last_seen"))
-        return date.fromisoformat(value) if isinstance(value, str) and value else None
+        return _day(self.data.get(child_key(child_id, "last_seen")))
 
     def new_person(self, slot: int) -> dict:
         prefix = new_person_key(slot, "")
@@ -72,6 +91,102 @@ class UpdateDocument:
 
     def count(self, question: str) -> int | None:
         return _whole(self.data.get(question))
+
+    # --- each child -------------------------------------------------------------------------------
+
+    def seen_awake(self, child_id: int) -> bool:
+        return self.data.get(child_key(child_id, "seen_awake")) == "yes"
+
+    def lived_experience(self, child_id: int) -> str:
+        """The child's own lived experience; an update written before it was asked per child gave one for
+        every child (its text is read as each child's)."""
+        return (self.data.get(child_key(child_id, "lived_experience")) or self.data.get("lived_experience") or "").strip()
+
+    def appointments(self, child_id: int) -> list[Appointment]:
+        """The appointments recorded for one child, by date (undated ones last)."""
+        found = []
+        slots = {key.split("-")[3] for key in self.data if key.startswith(child_key(child_id, "appt-"))}
+        for slot in sorted(slots, key=lambda n: int(n) if n.isdigit() else 0):
+            if not slot.isdigit():
+                continue
+            outcome = self.data.get(appointment_key(child_id, int(slot), "outcome")) or ""
+            kind = (self.data.get(appointment_key(child_id, int(slot), "kind")) or "").strip()
+            day = _day(self.data.get(appointment_key(child_id, int(slot), "date")))
+            if outcome or kind or day:
+                found.append(Appointment(child_id, day, kind, outcome))
+        return sorted(found, key=lambda a: (a.day is None, a.day or date.min))
+
+    def not_brought(self, child_id: int) -> list[Appointment]:
+        return [a for a in self.appointments(child_id) if a.outcome == "was_not_brought"]
+
+    def was_not_brought_total(self, child_ids) -> int:
+        """Appointments the children were not brought to: each child's, or (an update written before they
+        were recorded per child) the one count for all of them."""
+        per_child = sum(len(self.not_brought(child_id)) for child_id in child_ids)
+        return per_child or (_whole(self.data.get("was_not_brought")) or 0)
+
+    # --- domestic abuse, asked of each adult --------------------------------------------------------
+
+    def da_enquiries(self) -> dict[int, dict]:
+        """{member id: {asked, date, private, outcome, risk_score, marac}} for each adult answered about."""
+        found: dict[int, dict] = {}
+        for key, value in self.data.items():
+            if (member := _member_of_da(key)) is not None:
+                found.setdefault(member, {})[key.split("-", 2)[2]] = value
+        return found
+
+    def da_legacy(self) -> dict:
+        """An update written before the enquiry was asked of each adult: its one enquiry, if it gave one."""
+        return {key[3:]: self.data.get(key) for key in ("da_asked", "da_date", "da_private", "da_outcome",
+                                                         "da_risk_score", "marac") if self.data.get(key) not in (None, "")}
+
+    def da_asked_anyone(self) -> bool:
+        return (any(answers.get("asked") == "yes" for answers in self.da_enquiries().values())
+                or self.data.get("da_asked") == "yes")
+
+    def da_shared_with_family(self) -> bool:
+        """The enquiry is kept from the family unless its author chose to share it."""
+        return self.data.get("da_share_with_family") == "yes"
+
+    def not_for_family(self) -> list[str]:
+        """The sections the family's copy leaves out: those the author marked, and the domestic abuse
+        enquiry unless the author chose to share it."""
+        marked = list(self.data.get("not_for_family") or [])
+        if "domestic_abuse" not in marked and not self.da_shared_with_family():
+            marked.append("domestic_abuse")
+        return marked
+
+    # --- what the parent says ---------------------------------------------------------------------
+
+    def parent_says(self, topic: str) -> str:
+        """The parent's account, as the author recorded it: appointments, engagement, household."""
+        return self.data.get(f"parent_says_{topic}") or ""
+
+
+@dataclass(frozen=True)
+class Appointment:
+    child_id: int
+    day: date | None
+    kind: str
+    outcome: str  # a key of APPOINTMENT_OUTCOMES
+
+
+APPOINTMENT_OUTCOMES = {
+    "attended": "Attended",
+    "was_not_brought": "Was not brought",
+    "family_cancelled": "Cancelled or rearranged by the family",
+    "agency_cancelled": "Cancelled by us",
+    "booked": "Still to come",
+}
+
+
+def _day(value) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -87,17 +202,38 @@ APPOINTMENTS = ("appointments_offered", "appointments_attended", "was_not_brough
                 "no_answer_visits")
 
 
-def summary_for_minutes(data: dict, child_ids: list[int]) -> MinutesSummary:
-    """The update as the minutes' editor starts from it: appointments and what was observed as fact, what
-    the parent said and the worries not observed as opinion (the guard against disguised compliance)."""
+PARENT_SAYS = {
+    "appointments": {"all_attended": "the children went to every appointment",
+                     "some_missed": "some appointments were missed", "not_asked": ""},
+    "engagement": {"engaging": "they are working with every agency", "partly": "they are working with some agencies",
+                   "not_engaging": "they are not working with agencies", "not_asked": ""},
+    "household": {"only_recorded": "nobody else lives in or visits the home",
+                  "others": "other people live in or visit the home", "not_asked": ""},
+}
+
+
+def summary_for_minutes(data: dict, child_ids: list[int], child_names: dict[int, str] | None = None) -> MinutesSummary:
+    """The update as the minutes' editor starts from it: appointments and what was observed as fact; what
+    the parent said, and the worries not observed, as opinion (the guard against disguised compliance: a
+    parent's account is never recorded as fact)."""
     update, summary = UpdateDocument(data), MinutesSummary()
+    names = child_names or {}
     counts = [(key, data.get(key)) for key in APPOINTMENTS if data.get(key) not in (None, "")]
     if counts:
         summary.facts.append("Appointments: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts))
+    for child_id in child_ids:
+        appointments = update.appointments(child_id)
+        if appointments:
+            kept = "; ".join(f"{a.kind or 'appointment'}{' on ' + long_date(a.day) if a.day else ''}: "
+                             f"{APPOINTMENT_OUTCOMES.get(a.outcome, 'outcome not given').lower()}" for a in appointments)
+            summary.facts.append(f"{names.get(child_id, 'Child')}'s appointments: {kept}")
     if data.get("engagement_observed"):
         summary.facts.append("Observed or checked: " + data["engagement_observed"])
     if data.get("engagement_reported"):
-        summary.facts.append("The parent said: " + data["engagement_reported"])
+        summary.opinion.append("The parent said (not checked): " + data["engagement_reported"])
+    for topic, said in PARENT_SAYS.items():
+        if said.get(update.parent_says(topic)):
+            summary.opinion.append(f"The parent said (not checked) that {said[update.parent_says(topic)]}")
     for key, label in (("worries", "Worried about"), ("working_well", "Working well")):
         if data.get(key):
             provenance = data.get(f"{key}_provenance")

@@ -28,10 +28,20 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from coordinator.families.models import Presence, Relationship, Sex
 from coordinator.forms import GovDateField, WholeNumberField, choices, enum_choices
-from coordinator.submissions.document import action_progress_key, child_key, household_key, man_key, new_person_key
+from coordinator.submissions.document import (
+    APPOINTMENT_OUTCOMES,
+    action_progress_key,
+    appointment_key,
+    child_key,
+    da_key,
+    household_key,
+    man_key,
+    new_person_key,
+)
 from coordinator.timeutil import today
 
 NEW_PERSON_SLOTS = 3
+APPOINTMENT_SLOTS = 4  # appointments recorded for each child in one update
 TEXT = 5000
 
 SECTIONS = {
@@ -42,7 +52,7 @@ SECTIONS = {
     "engagement": "Engagement",
     "domestic_abuse": "Domestic abuse routine enquiry",
     "worries": "Worries, what is working well, what needs to happen",
-    "lived_experience": "The child's lived experience",
+    "lived_experience": "Each child's lived experience",
     "actions": "Progress on actions",
     "scales": "Safety scales",
 }
@@ -70,12 +80,12 @@ STEPS = (
 )
 STEP_BY_SLUG = {step.slug: step for step in STEPS}
 _STEP_OF_NAME = {
-    **dict.fromkeys(("appointments_offered", "appointments_attended", "was_not_brought", "family_cancelled",
-                     "no_answer_visits", "engagement_reported", "engagement_observed"), "appointments"),
-    **dict.fromkeys(("da_asked", "da_date", "da_private", "da_outcome", "da_risk_score", "marac"), "domestic-abuse"),
+    **dict.fromkeys(("family_cancelled", "no_answer_visits", "engagement_reported", "engagement_observed",
+                     "parent_says_appointments", "parent_says_engagement"), "appointments"),
+    "parent_says_household": "household",
+    "da_share_with_family": "domestic-abuse",
     **dict.fromkeys(("worries", "worries_provenance", "working_well", "working_well_provenance", "needs_to_happen"),
                     "worries"),
-    "lived_experience": "lived-experience",
     **dict.fromkeys(("share_with_family", "not_for_family", "withheld_reason"), "sharing"),
 }
 
@@ -88,7 +98,13 @@ def step_of(name: str) -> str | None:
     if kind == "man":
         return "men"
     if kind == "child":
-        return "scales" if name.endswith("-scale") else "children"
+        if name.endswith("-scale"):
+            return "scales"
+        if name.endswith("-lived_experience"):
+            return "lived-experience"
+        return "appointments" if "-appt-" in name else "children"
+    if kind == "da":
+        return "domestic-abuse"
     if kind == "action":
         return "actions"
     return _STEP_OF_NAME.get(name)
@@ -115,6 +131,17 @@ PROVENANCE = choices([("observation", "Observation (seen or heard by us)"), ("al
 ENGAGED = choices([("yes", "Yes"), ("partly", "Partly"), ("no", "No"), ("not_known", "Not known")])
 MARAC = choices([("not_needed", "Not needed"), ("considered", "Considered, not referred"), ("referred", "Referred"),
                  ("already_open", "Already open to MARAC"), ("not_known", "Not known")])
+PARENT_SAYS_APPOINTMENTS = choices([("all_attended", "That the children went to every appointment"),
+                                    ("some_missed", "That some appointments were missed"),
+                                    ("not_asked", "Not asked, or they did not say")])
+PARENT_SAYS_ENGAGEMENT = choices([("engaging", "That they are working with every agency"),
+                                  ("partly", "That they are working with some agencies"),
+                                  ("not_engaging", "That they are not working with agencies"),
+                                  ("not_asked", "Not asked, or they did not say")])
+PARENT_SAYS_HOUSEHOLD = choices([("only_recorded", "That nobody else lives in or visits the home"),
+                                 ("others", "That other people live in or visit the home"),
+                                 ("not_asked", "Not asked, or they did not say")])
+DA_SHARE = choices([("no", "No, keep it from the family's copy"), ("yes", "Yes, the family may see it")])
 SHARE = choices([("yes", "Yes, all of it"), ("partly", "Yes, except the sections marked below"), ("no", "No")])
 
 
@@ -133,24 +160,22 @@ def _past_date(label):
 
 
 class UpdateFormBase(FlaskForm):
-    # Sections 4-12 of domain.md that do not depend on who is in the family.
-    appointments_offered = _count("Appointments offered")
-    appointments_attended = _count("Appointments attended")
-    was_not_brought = _count("Appointments the child was not brought to")
+    # Sections 4-12 of domain.md that do not depend on who is in the family (each child's appointments and
+    # each adult's domestic abuse enquiry are added for the family by build_update_form).
     family_cancelled = _count("Appointments cancelled or rearranged by the family")
     no_answer_visits = _count("Home visits with no answer")
+    parent_says_appointments = RadioField("What does the parent say about the children's appointments?",
+                                          widget=GovRadioInput(), choices=PARENT_SAYS_APPOINTMENTS,
+                                          validators=[Optional()])
+    parent_says_engagement = RadioField("What does the parent say about working with agencies?",
+                                        widget=GovRadioInput(), choices=PARENT_SAYS_ENGAGEMENT, validators=[Optional()])
+    parent_says_household = RadioField("What does the parent say about who lives in or visits the home?",
+                                       widget=GovRadioInput(), choices=PARENT_SAYS_HOUSEHOLD, validators=[Optional()])
     engagement_reported = _text("What the parent told you", "For example, 'Mum says she is taking her medication'.")
     engagement_observed = _text("What you observed or checked", "What you saw yourself, or verified with someone else.")
-    da_asked = RadioField("Did you ask about domestic abuse?", widget=GovRadioInput(), choices=YES_NO,
-                          validators=[Optional()])
-    da_date = _past_date("Date you asked")
-    da_private = RadioField("Was the parent on their own when you asked?", widget=GovRadioInput(), choices=YES_NO,
-                            validators=[Optional()])
-    da_outcome = _text("What you were told, and what you did")
-    da_risk_score = WholeNumberField("Risk assessment score, if one was done", widget=GovTextInput(),
-                                 description="For example, the DASH score (0 to 27).",
-                                 validators=[Optional(), NumberRange(min=0, max=27, message="The risk score must be from 0 to 27")])
-    marac = RadioField("MARAC referral", widget=GovRadioInput(), choices=MARAC, validators=[Optional()])
+    da_share_with_family = RadioField("May the family see what you recorded about domestic abuse?",
+                                      widget=GovRadioInput(), choices=DA_SHARE, validators=[Optional()],
+                                      description="Unless you choose yes, it is left out of the family's copy.")
     worries = _text("What are you worried about?")
     worries_provenance = RadioField("Is this an observation, an allegation or an opinion?", widget=GovRadioInput(),
                                     choices=PROVENANCE, validators=[Optional()])
@@ -158,15 +183,31 @@ class UpdateFormBase(FlaskForm):
     working_well_provenance = RadioField("Is this an observation, an allegation or an opinion?", widget=GovRadioInput(),
                                          choices=PROVENANCE, validators=[Optional()])
     needs_to_happen = _text("What needs to happen?")
-    lived_experience = _text("The child's lived experience",
-                             "What is life like for the child? For a baby, what you saw of their care, how they and "
-                             "their carer were together, and how they looked.")
     share_with_family = RadioField("May this update be shared with the parents?", widget=GovRadioInput(), choices=SHARE,
                                    validators=[Optional()])
     not_for_family = SelectMultipleField("Sections that must not be shared with the family", widget=GovCheckboxesInput(),
                                          choices=choices(SECTIONS.items()), validators=[Optional()])
     withheld_reason = _text("Why they must not be shared", "The chair sees this before the meeting.")
     revision = HiddenField()
+
+
+def months_old(child, on: date) -> int | None:
+    if child.date_of_birth is None:
+        return None
+    born = child.date_of_birth
+    return (on.year - born.year) * 12 + on.month - born.month - (1 if on.day < born.day else 0)
+
+
+def is_baby(child, on: date | None = None) -> bool:
+    """A born child younger than BABY_AGE_MONTHS: asked whether seen awake, where they sleep and whether
+    handled, rather than whether seen alone."""
+    from flask import current_app
+
+    age = months_old(child, on or today())
+    return age is not None and age < int(current_app.config["BABY_AGE_MONTHS"])
+
+
+APPOINTMENT_OUTCOME_CHOICES = choices(APPOINTMENT_OUTCOMES.items())
 
 
 def build_update_form(*, members, men, children, actions=(), **form_kwargs):
@@ -206,12 +247,54 @@ def build_update_form(*, members, men, children, actions=(), **form_kwargs):
                                                            choices=ENGAGED, validators=[Optional()]))
         setattr(UpdateForm, prefix + "history", _text("Relevant history known to your agency"))
         setattr(UpdateForm, prefix + "mothers_account", _text("What the mother says about him"))
+    for member in members:
+        name = member.display_name
+        setattr(UpdateForm, da_key(member.id, "asked"), RadioField(
+            f"Did you ask {name} about domestic abuse?", widget=GovRadioInput(), choices=YES_NO,
+            validators=[Optional()]))
+        setattr(UpdateForm, da_key(member.id, "date"), _past_date(f"Date you asked {name}"))
+        setattr(UpdateForm, da_key(member.id, "private"), RadioField(
+            f"Was {name} on their own when you asked?", widget=GovRadioInput(), choices=YES_NO,
+            validators=[Optional()]))
+        setattr(UpdateForm, da_key(member.id, "outcome"), _text(f"What {name} told you, and what you did"))
+        setattr(UpdateForm, da_key(member.id, "risk_score"), WholeNumberField(
+            f"Risk assessment score for {name}, if one was done", widget=GovTextInput(),
+            description="For example, the DASH score (0 to 27).",
+            validators=[Optional(), NumberRange(min=0, max=27, message="The risk score must be from 0 to 27")]))
+        setattr(UpdateForm, da_key(member.id, "marac"), RadioField(
+            f"MARAC referral for {name}", widget=GovRadioInput(), choices=MARAC, validators=[Optional()]))
     for child in children:
         prefix = child_key(child.id, "")
-        setattr(UpdateForm, prefix + "last_seen", _past_date(f"When you last saw {child.display_name}"))
-        setattr(UpdateForm, prefix + "seen_alone", RadioField(f"Was {child.display_name} seen alone?",
-                                                              widget=GovRadioInput(), choices=YES_NO,
-                                                              validators=[Optional()]))
+        name = child.display_name
+        setattr(UpdateForm, prefix + "last_seen", _past_date(f"When you last saw {name}"))
+        if is_baby(child):
+            setattr(UpdateForm, prefix + "seen_awake", RadioField(
+                f"Was {name} awake when you saw them?", widget=GovRadioInput(), choices=YES_NO,
+                validators=[Optional()]))
+            setattr(UpdateForm, prefix + "sleeps", StringField(
+                f"Where does {name} sleep?", widget=GovTextInput(),
+                description="What you saw: a cot, a Moses basket, the parents' bed, a sofa.",
+                validators=[Optional(), Length(max=200, message="Where the baby sleeps must be 200 characters or fewer")]))
+            setattr(UpdateForm, prefix + "handled", RadioField(
+                f"Did you hold {name}, or see them undressed?", widget=GovRadioInput(), choices=YES_NO,
+                validators=[Optional()]))
+        else:
+            setattr(UpdateForm, prefix + "seen_alone", RadioField(f"Was {name} seen alone?",
+                                                                  widget=GovRadioInput(), choices=YES_NO,
+                                                                  validators=[Optional()]))
+        setattr(UpdateForm, prefix + "lived_experience", _text(
+            f"{name}'s lived experience",
+            "What is life like for the child? For a baby, what you saw of their care, how they and their carer "
+            "were together, and how they looked."))
+        for slot in range(1, APPOINTMENT_SLOTS + 1):
+            setattr(UpdateForm, appointment_key(child.id, slot, "date"), _past_date(f"Date of appointment {slot}"))
+            setattr(UpdateForm, appointment_key(child.id, slot, "kind"), StringField(
+                f"Type of appointment {slot}", widget=GovTextInput(),
+                description="For example, health visitor check, GP, hospital, dentist.",
+                validators=[Optional(), Length(max=200, message="The type of appointment must be 200 characters or fewer")]))
+            setattr(UpdateForm, appointment_key(child.id, slot, "outcome"), RadioField(
+                f"What happened at appointment {slot}?", widget=GovRadioInput(), choices=APPOINTMENT_OUTCOME_CHOICES,
+                validators=[Optional()]))
         setattr(UpdateForm, prefix + "where", StringField(
             "Where", widget=GovTextInput(), description="For example, at home, at school, at clinic.",
             validators=[Optional(), Length(max=200, message="Where must be 200 characters or fewer")]))
@@ -235,6 +318,10 @@ def check_dates_not_future(form) -> bool:
     ok = True
     for name in date_fields(form):
         field = form[name]
+        if "-appt-" in name:
+            outcome = form._fields.get(name[:-len("date")] + "outcome")
+            if outcome is not None and outcome.data == "booked":
+                continue  # an appointment still to come
         if field.data and field.data > today():
             field.errors = list(field.errors) + [f"{field.label.text} cannot be in the future"]
             ok = False
@@ -254,14 +341,22 @@ def check_complete(form, *, members, men, children) -> bool:
     for member in members:
         need(household_key(member.id), f"Say whether you have seen {member.display_name}")
     for child in children:
-        need(child_key(child.id, "seen_alone"), f"Say whether {child.display_name} was seen alone")
-        need(child_key(child.id, "scale"), f"Give a safety scale for {child.display_name}")
+        name = child.display_name
+        if child_key(child.id, "seen_awake") in form._fields:
+            need(child_key(child.id, "seen_awake"), f"Say whether {name} was awake when you saw them")
+        else:
+            need(child_key(child.id, "seen_alone"), f"Say whether {name} was seen alone")
+        need(child_key(child.id, "scale"), f"Give a safety scale for {name}")
+        for slot in appointment_slots_used(form, child.id):
+            need(appointment_key(child.id, slot, "date"), f"Enter the date of {name}'s appointment {slot}")
+            need(appointment_key(child.id, slot, "outcome"), f"Say what happened at {name}'s appointment {slot}")
     for man in men:
         need(man_key(man.id, "seen"), f"Say whether your agency has seen {man.display_name}")
-    need("da_asked", "Say whether you asked about domestic abuse")
-    if form.da_asked.data == "yes":
-        need("da_date", "Enter the date you asked about domestic abuse")
-        need("da_private", "Say whether the parent was on their own when you asked")
+    for member in members:
+        need(da_key(member.id, "asked"), f"Say whether you asked {member.display_name} about domestic abuse")
+        if form[da_key(member.id, "asked")].data == "yes":
+            need(da_key(member.id, "date"), f"Enter the date you asked {member.display_name} about domestic abuse")
+            need(da_key(member.id, "private"), f"Say whether {member.display_name} was on their own when you asked")
     need("worries", "Say what you are worried about, or write 'None'")
     need("share_with_family", "Say whether this update may be shared with the parents")
     if form.not_for_family.data or form.share_with_family.data in ("partly", "no"):
@@ -273,6 +368,11 @@ def check_complete(form, *, members, men, children) -> bool:
         need(prefix + "presence", "Say whether the new person lives in or visits the home")
         need(prefix + "source", "Say whether you saw the new person or were told of them")
     return not missing
+
+
+def appointment_slots_used(form, child_id: int) -> list[int]:
+    return [slot for slot in range(1, APPOINTMENT_SLOTS + 1)
+            if any(form[appointment_key(child_id, slot, question)].data for question in ("date", "kind", "outcome"))]
 
 
 def new_person_slots_used(form) -> list[int]:

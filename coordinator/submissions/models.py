@@ -101,8 +101,17 @@ class Submission(Model):
         return self.version > 1
 
     @property
+    def marked_not_for_family(self) -> list[str]:
+        """The sections its author marked not for the family."""
+        return list(self.fields.get("not_for_family") or [])
+
+    @property
     def not_for_family(self) -> list[str]:
-        return self.fields.get("not_for_family", [])
+        """The sections left out of the family's copy: those marked, and the domestic abuse enquiry unless
+        its author chose to share it."""
+        from coordinator.submissions.document import UpdateDocument
+
+        return UpdateDocument(self.fields).not_for_family()
 
 
 @append_only

@@ -17,7 +17,9 @@ from coordinator.hooks import answers
 from coordinator.meetings.models import Occurrence
 from coordinator.submissions import pack as pack_builder
 from coordinator.submissions import services
+from coordinator.submissions.document import APPOINTMENT_OUTCOMES, UpdateDocument
 from coordinator.submissions.forms import (
+    APPOINTMENT_SLOTS,
     NEW_PERSON_SLOTS,
     SECTIONS,
     STEP_BY_SLUG,
@@ -276,6 +278,8 @@ class _UpdatePage:
         label = _question_label(self.children)
         used = set(new_person_slots_used(form))
         withheld = set(form.not_for_family.data or [])
+        if form.da_share_with_family.data != "yes":
+            withheld.add("domestic_abuse")  # kept from the family unless the author chose to share it
         cards: dict[str, dict] = {step.slug: {"step": step, "rows": [
             {"key": {"text": "Shared with the family"}, "value": {"text": "No: marked not for the family"}}]
             if withheld & set(step.sections) else []} for step in self.steps}
@@ -285,6 +289,8 @@ class _UpdatePage:
                 continue
             if name.startswith("new-") and int(name.split("-")[1]) not in used:
                 continue
+            if "-appt-" in name and field.data in (None, "", []):
+                continue  # an appointment slot left empty
             cards[slug]["rows"].append({"key": {"text": label(field)},
                                         "value": {"text": shown_value(field, field.data) or "Not answered"}})
         return list(cards.values())
@@ -297,7 +303,7 @@ class _UpdatePage:
             and services.AMENDING in self.submission.fields,
             members=self.members, men=self.men, children=self.children,
             actions=self.actions, sections=SECTIONS, steps=self.steps, slots=range(1, NEW_PERSON_SLOTS + 1),
-            occurrence=occurrence, series=occurrence.series,
+            appointment_slots=range(1, APPOINTMENT_SLOTS + 1), occurrence=occurrence, series=occurrence.series,
             past_deadline=services.is_past_deadline(self.update_request), problem=problem, conflict=conflict,
             conflict_what="this update", **context)
 
@@ -364,6 +370,7 @@ def show_submission(family: Family, update_request: SubmissionRequest, submissio
     return render_template("submissions/submission.html", family=family, submission=submission,
                            update_request=update_request, data=submission.fields, sections=SECTIONS,
                            members={m.id: m for m in family.members}, men=men, children=children,
+                           update=UpdateDocument(submission.fields), outcomes=APPOINTMENT_OUTCOMES,
                            occurrence=update_request.occurrence, can_edit=services.may_write(update_request, current_user)
                            and not services.is_past_deadline(update_request))
 

@@ -65,11 +65,12 @@ def reflows(page, axe, label: str) -> None:
 
 
 def answer_domestic_abuse(page) -> None:
-    page.locator("input[name='da_asked'][value='yes']").check()
-    page.locator("#da_date-day").fill(str(datetime.now().day))
-    page.locator("#da_date-month").fill(str(datetime.now().month))
-    page.locator("#da_date-year").fill(str(datetime.now().year))
-    page.locator("input[name='da_private'][value='yes']").check()
+    """Kelly, the one adult recorded, asked on her own today."""
+    page.locator("input[name^='da-'][name$='-asked'][value='yes']").check()
+    page.locator("input[id^='da-'][id$='-date-day']").fill(str(datetime.now().day))
+    page.locator("input[id^='da-'][id$='-date-month']").fill(str(datetime.now().month))
+    page.locator("input[id^='da-'][id$='-date-year']").fill(str(datetime.now().year))
+    page.locator("input[name^='da-'][name$='-private'][value='yes']").check()
 
 
 def at_nine(day):
@@ -111,7 +112,7 @@ def test_partner_submits_an_update_that_reaches_the_household_and_the_pack(app, 
     assert [title for title, _ in steps] == [
         "Who lives in or visits the home", "Fathers and male carers", "Contact with each child",
         "Appointments and engagement", "Domestic abuse routine enquiry",
-        "Worries, what is working well, what needs to happen", "The child's lived experience", "Safety scales",
+        "Worries, what is working well, what needs to happen", "Each child's lived experience", "Safety scales",
         "Sharing with the family"]
     reflows(page, axe, "task list, 1280 px")
     page.get_by_role("link", name="Who lives in or visits the home").click()
@@ -174,7 +175,8 @@ def test_partner_submits_an_update_that_reaches_the_household_and_the_pack(app, 
         "Man in his 20s with a dog")
 
     answers = {
-        "Contact with each child": lambda: page.locator("input[name^='child-'][name$='-seen_alone'][value='yes']").check(),
+        # Ruby is a baby: asked whether she was seen awake.
+        "Contact with each child": lambda: page.locator("input[name^='child-'][name$='-seen_awake'][value='yes']").check(),
         "Domestic abuse routine enquiry": lambda: answer_domestic_abuse(page),
         "Safety scales": lambda: page.locator("input[name^='child-'][name$='-scale']").fill("4"),
         "Sharing with the family": lambda: page.locator("input[name='share_with_family'][value='yes']").check(),
@@ -188,10 +190,10 @@ def test_partner_submits_an_update_that_reaches_the_household_and_the_pack(app, 
         page.get_by_role("button", name="Save and continue").click()
         expect(page.get_by_role("heading", name="Check your answers before you submit")).to_be_visible()
     # A Change link opens its step, and Save and continue comes back.
-    page.get_by_role("link", name="Change (The child's lived experience)").click()
-    page.get_by_label("The child's lived experience").fill("Ruby smiles at her mum and is clean and fed.")
+    page.get_by_role("link", name="Change (Each child's lived experience)").click()
+    page.get_by_label("Ruby Harrow's lived experience").fill("Ruby smiles at her mum and is clean and fed.")
     page.get_by_role("button", name="Save and continue").click()
-    expect(page.locator(".govuk-summary-card", has_text="The child's lived experience")).to_contain_text(
+    expect(page.locator(".govuk-summary-card", has_text="Each child's lived experience")).to_contain_text(
         "Ruby smiles at her mum")
     reflows(page, axe, "check your answers, complete, 320 px")
     page.get_by_role("button", name="Submit the update").click()

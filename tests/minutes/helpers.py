@@ -161,7 +161,10 @@ def health_update(team: Team, scale: int = 4) -> dict:
         f"household-{team.mother.id}": "SEEN",
         f"child-{team.child.id}-scale": scale,
         f"child-{team.child.id}-seen_alone": "yes",
-        "appointments_offered": 4, "appointments_attended": 3, "was_not_brought": 1,
+        "appointments_offered": 4, "appointments_attended": 3, "was_not_brought": 1,  # as older updates gave them
+        f"child-{team.child.id}-appt-1-date": "2026-01-06", f"child-{team.child.id}-appt-1-kind": "Health visitor check",
+        f"child-{team.child.id}-appt-1-outcome": "was_not_brought",
+        "parent_says_appointments": "all_attended",
         "engagement_reported": "Mum says she takes her medication every day.",
         "engagement_observed": "Baby clean and fed at each of three visits.",
         "da_asked": "no",

@@ -42,9 +42,14 @@ def test_the_editor_is_prefilled_from_the_answers_and_the_updates(team, client_f
     facts = page.value(f"agency-{health}-facts")
     opinion = page.value(f"agency-{health}-opinion")
     assert "Baby clean and fed at each of three visits." in facts
-    assert "Mum says she takes her medication every day." in facts
+    # What the parent said is never recorded as fact (the guard against disguised compliance).
+    assert "Mum says she takes her medication" not in facts and "The parent said" not in facts
+    assert "The parent said (not checked): Mum says she takes her medication every day." in opinion
+    assert "The parent said (not checked) that the children went to every appointment" in opinion
     assert "Nappy rash at two visits running." in facts  # marked as an observation
     assert "was not brought 1" in facts
+    assert ("Ruby Harrow's appointments: Health visitor check on Tuesday 6 January 2026: was not brought"
+            in facts)
     assert "Mum seems more settled in herself." in opinion  # marked as an opinion
     assert "Weekly home visits until the rash clears." in opinion
     assert "Mum seems more settled" not in facts and "Baby clean" not in opinion

@@ -59,6 +59,28 @@ def test_a_goal_is_added_at_a_meeting_and_scored_at_each_meeting(team, client_fo
     assert db.session.scalar(select(GoalScore.score).where(GoalScore.occurrence_id == third.id)) == 7
 
 
+def test_a_goal_is_for_one_child_or_for_the_whole_family(team, client_for):
+    first = team.meetings[0]
+    client = client_for(team.taker)
+    page = open_page(client, team.editor(first))
+    options = [o.text() for o in page.find("select", name="goal-child_id").find_all("option")]
+    assert options == ["The whole family", team.child.display_name]
+    assert press(team, client, first, "add_goal", {"goal-description": GOAL, "goal-score": "3",
+                                                    "goal-child_id": str(team.child.id)}).status_code == 302
+    assert press(team, client, first, "add_goal", {"goal-description": "The home is warm and safe",
+                                                    "goal-score": ""}).status_code == 302
+    db.session.expire_all()
+    goals = db.session.scalars(select(Goal).order_by(Goal.id)).all()
+    assert [(g.description, g.child_id) for g in goals] == [(GOAL, team.child.id), ("The home is warm and safe", None)]
+    page = open_page(client, team.editor(first))
+    assert f"{team.child.display_name}: {GOAL}: score today (0 to 10)" in page.text
+    # Another family's child is refused, and nothing is added.
+    response = press(team, client, first, "add_goal", {"goal-description": "Someone else's", "goal-child_id": "99999"})
+    assert response.status_code == 200
+    assert_form_error(Page(response), "Choose one of the family's children, or the whole family", "goal-child_id")
+    assert count(Goal) == 2
+
+
 def test_a_score_of_11_is_refused(team, client_for):
     first, second = team.meetings[:2]
     client = client_for(team.taker)

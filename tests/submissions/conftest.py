@@ -105,20 +105,22 @@ def day_fields(value: date) -> list[str]:
 
 def complete_answers(world, *, scale="6", seen_alone="yes", last_seen: date | None = None,
                      **extra) -> dict:  # noqa: F811
-    """Every answer an update must give for the world's family (Kelly, Ruby; Dean when ``team`` added him)."""
+    """Every answer an update must give for the world's family (Kelly, Ruby; Dean when ``team`` added him).
+    Ruby is a baby: ``seen_alone`` answers whether she was seen awake, the question asked of a baby."""
     from coordinator.families.models import HouseholdMember
+    from coordinator.submissions.forms import is_baby
 
     data = {
-        f"child-{world.child.id}-seen_alone": seen_alone,
+        f"child-{world.child.id}-{'seen_awake' if is_baby(world.child) else 'seen_alone'}": seen_alone,
         f"child-{world.child.id}-scale": scale,
         f"child-{world.child.id}-where": "at home",
-        "da_asked": "no",
         "worries": "Mum's low mood.",
         "worries_provenance": "observation",
         "share_with_family": "yes",
     }
     for member in db.session.scalars(select(HouseholdMember).where(HouseholdMember.family_id == world.family.id)):
         data[f"household-{member.id}"] = "SEEN"
+        data[f"da-{member.id}-asked"] = "no"
         if member.name == "Dean Carter":
             data[f"household-{member.id}"] = "TOLD_OF"
             data[f"man-{member.id}-seen"] = "no"

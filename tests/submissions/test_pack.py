@@ -99,6 +99,12 @@ def sent_list(page: Page) -> str:
     return page.section("Who has sent an update").find("ul").text()
 
 
+def not_brought(child, slot: int, day, kind: str) -> dict:
+    """One appointment the child was not brought to, as the update's appointments step records it."""
+    return {f"child-{child.id}-appt-{slot}-date": day_fields(day), f"child-{child.id}-appt-{slot}-kind": kind,
+            f"child-{child.id}-appt-{slot}-outcome": "was_not_brought"}
+
+
 def attention(page: Page) -> list[str]:
     items = page.find("ul", cls="app-attention")
     return [li.text() for li in items.find_all("li")] if items else []
@@ -121,7 +127,7 @@ def test_the_pack_puts_on_top_everything_that_needs_attention(app, pack_world):
         f"household-{w.father.id}": "TOLD_OF",
         f"child-{jack.id}-seen_alone": "no", f"child-{jack.id}-scale": "4",
         f"child-{jack.id}-last_seen": day_fields(today() - timedelta(days=2)),
-        "was_not_brought": "1", "worries": "Health's worries.",
+        **not_brought(ruby, 1, today() - timedelta(days=5), "Health visitor check"), "worries": "Health's worries.",
         "new-1-description": "Man in his 20s with a dog", "new-1-sex": "MALE", "new-1-presence": "VISITS",
         "new-1-source": "SEEN"}))
     give_update(app, w, w.school, complete_answers(w.world, scale="6", seen_alone="no", **{
@@ -129,7 +135,7 @@ def test_the_pack_puts_on_top_everything_that_needs_attention(app, pack_world):
         # Jack was seen alone, but before the last meeting.
         f"child-{jack.id}-seen_alone": "yes", f"child-{jack.id}-scale": "7",
         f"child-{jack.id}-last_seen": day_fields(last_meeting - timedelta(days=3)),
-        "was_not_brought": "1", "worries": "Jack is hungry on Mondays.",
+        **not_brought(jack, 1, today() - timedelta(days=4), "Parents' evening"), "worries": "Jack is hungry on Mondays.",
         "share_with_family": "partly", "not_for_family": ["worries"],
         "withheld_reason": "Jack's disclosure to his teacher."}))
     send_apologies(app, w, w.police, "On a course")
@@ -167,7 +173,7 @@ def test_the_pack_puts_on_top_everything_that_needs_attention(app, pack_world):
     assert "Test Children's Services: no update" in sent
     assert "Police: no update (sending apologies: On a course)" in sent
 
-    table = {row[0]: row[1:] for row in page.table_rows()}
+    table = {row[0]: row[1:] for row in page.table_rows(page.find("div", cls="app-table-wrapper"))}
     assert table["Ruby Harrow: safety scale (last meeting)"] == ["2 (6)", "6 (5)"]
     assert table["Jack Harrow: safety scale (last meeting)"] == ["4 (3)", "7 (7)"]
     assert table["Worried about"] == ["Health's worries.", "Not for the family Jack is hungry on Mondays."]
@@ -195,16 +201,18 @@ def test_nothing_is_flagged_when_nothing_needs_attention(app, pack_world):
     earlier_update(w, w.member, {w.child.id: 5})
     earlier_update(w, w.school, {w.child.id: 7})
     recent = today() - timedelta(days=2)
+    kelly = next(m for m in w.family.members if m.name == "Kelly Harrow")
     give_update(app, w, w.member, complete_answers(w.world, scale="5", last_seen=recent, **{
         f"household-{w.father.id}": "SEEN", f"man-{w.father.id}-seen": "yes",
-        "da_asked": "yes", "da_date": day_fields(recent), "da_private": "yes", "was_not_brought": "1"}))
+        f"da-{kelly.id}-asked": "yes", f"da-{kelly.id}-date": day_fields(recent), f"da-{kelly.id}-private": "yes",
+        **not_brought(w.child, 1, recent, "Health visitor check")}))
     give_update(app, w, w.school, complete_answers(w.world, scale="7", seen_alone="no"))
     give_update(app, w, w.police, complete_answers(w.world, scale="6", seen_alone="no"))
     give_update(app, w, w.lead, complete_answers(w.world, scale="5", seen_alone="no"))
 
     page = Page(signed_in(app, w.chair).get(w.pack_url))
     assert attention(page) == []
-    assert "Nothing flagged." in page.section("Needs attention").text()
+    assert "Nothing flagged." in page.section("What needs attention").text()
     assert "no update" not in sent_list(page)
 
 

@@ -71,7 +71,7 @@ def test_the_update_is_asked_in_steps_from_a_task_list(app, team):
     assert tasks == [(title, "Not yet started") for title in (
         "Who lives in or visits the home", "Fathers and male carers", "Contact with each child",
         "Appointments and engagement", "Domestic abuse routine enquiry",
-        "Worries, what is working well, what needs to happen", "The child's lived experience", "Safety scales",
+        "Worries, what is working well, what needs to happen", "Each child's lived experience", "Safety scales",
         "Sharing with the family")]
     assert steps_listed(client, url) == ["household", "men", "children", "appointments", "domestic-abuse", "worries",
                                          "lived-experience", "scales", "sharing"]
@@ -123,13 +123,18 @@ def test_a_draft_keeps_everything_between_steps_and_after_leaving_and_nobody_els
         f"man-{team.father.id}-seen": "no",
         f"man-{team.father.id}-mothers_account": "Says he visits 'now and then'.",
         f"child-{team.child.id}-last_seen": day_fields(seen),
-        f"child-{team.child.id}-seen_alone": "yes",
+        f"child-{team.child.id}-seen_awake": "yes",  # Ruby is a baby
+        f"child-{team.child.id}-sleeps": "In a cot",
         f"child-{team.child.id}-contacts": "3",
         f"child-{team.child.id}-scale": "4",
-        "was_not_brought": "1",
+        f"child-{team.child.id}-appt-1-date": day_fields(seen),
+        f"child-{team.child.id}-appt-1-kind": "Health visitor check",
+        f"child-{team.child.id}-appt-1-outcome": "was_not_brought",
+        "parent_says_appointments": "all_attended",
         "engagement_reported": "Mum says she is taking her medication.",
         "engagement_observed": "Blister packs untouched.",
-        "da_asked": "yes", "da_date": day_fields(seen), "da_private": "yes",
+        f"da-{team.person.id}-asked": "yes", f"da-{team.person.id}-date": day_fields(seen),
+        f"da-{team.person.id}-private": "yes",
         "worries": "Mum's low mood.\nWho else is in the home.",
         "worries_provenance": "opinion",
         "not_for_family": ["engagement"],
@@ -154,17 +159,19 @@ def test_a_draft_keeps_everything_between_steps_and_after_leaving_and_nobody_els
                 for li in listing.find_all("li", cls="govuk-task-list__item")}
     assert statuses["Contact with each child"] == "Completed"
     assert statuses["Appointments and engagement"] == "Completed"
-    assert statuses["The child's lived experience"] == "Not yet started"
+    assert statuses["Each child's lived experience"] == "Not yet started"
     assert statuses["Sharing with the family"] == "Incomplete"  # withholding a section needs a reason
     assert statuses["Who lives in or visits the home"] == "Incomplete"  # Kelly answered about, Dean not
     assert statuses["Safety scales"] == "Completed"
 
     # Saving one step leaves the others' answers as they were.
-    assert save_step(client, url, "lived-experience", {"lived_experience": "Ruby babbles at her mum."}).status_code == 302
+    lived = f"child-{team.child.id}-lived_experience"
+    assert save_step(client, url, "lived-experience", {lived: "Ruby babbles at her mum."}).status_code == 302
     [submission] = rows(Submission, Submission.request_id == request.id)
     assert submission.status is SubmissionStatus.DRAFT and submission.version == 0
     assert submission.fields["worries"] == "Mum's low mood.\nWho else is in the home."
-    assert submission.fields["lived_experience"] == "Ruby babbles at her mum."
+    assert submission.fields[lived] == "Ruby babbles at her mum."
+    assert submission.fields[f"child-{team.child.id}-appt-1-outcome"] == "was_not_brought"
     assert submission.fields["not_for_family"] == ["engagement"]
     assert count(SubmissionVersion) == 0
     assert fresh(SubmissionRequest, request.id).state is RequestState.OPEN
@@ -195,7 +202,7 @@ def test_check_your_answers_shows_each_step_with_a_link_to_change_it(app, team):
     cards = {card.find("h2").text(): card for card in page.find_all("div", cls="govuk-summary-card")}
     assert list(cards) == ["Who lives in or visits the home", "Fathers and male carers", "Contact with each child",
                            "Appointments and engagement", "Domestic abuse routine enquiry",
-                           "Worries, what is working well, what needs to happen", "The child's lived experience",
+                           "Worries, what is working well, what needs to happen", "Each child's lived experience",
                            "Safety scales", "Sharing with the family"]
     household = cards["Who lives in or visits the home"].text()
     assert "Kelly Harrow" in household and "Seen" in household and "New person 2: Name" in household
@@ -203,6 +210,8 @@ def test_check_your_answers_shows_each_step_with_a_link_to_change_it(app, team):
     assert "Ruby Harrow: Where" in cards["Contact with each child"].text()
     assert "Shared with the family No: marked not for the family" in cards["Appointments and engagement"].text()
     assert "not for the family" not in cards["Contact with each child"].text()
+    # The domestic abuse enquiry is kept from the family unless the author chooses to share it.
+    assert "Shared with the family No: marked not for the family" in cards["Domestic abuse routine enquiry"].text()
     assert "Nappy rash." in cards["Worries, what is working well, what needs to happen"].text()
     sharing = cards["Sharing with the family"].text()
     assert "Yes, except the sections marked below" in sharing and "Engagement" in sharing
