@@ -15,6 +15,7 @@ from coordinator.extensions import db
 from coordinator.families.models import Family
 from coordinator.meetings.models import MeetingSeries, OccurrenceStatus, SeriesStatus
 from coordinator.notify.inbound import process_waiting, store
+from coordinator.notify.models import InboundMessage
 from coordinator.timeutil import utcnow
 
 
@@ -59,6 +60,8 @@ def _calendar(method: str, series, person, partstat: str, *, occurrence=None, st
 
 
 def load_demo_replies() -> None:
+    if db.session.scalar(select(InboundMessage.id).where(InboundMessage.source.like("demo:%")).limit(1)):
+        return  # loaded already: the demo is loaded once, whatever its dates
     series = db.session.scalar(select(MeetingSeries).join(Family, Family.id == MeetingSeries.family_id).where(
         Family.family_name == "Harrow", MeetingSeries.status == SeriesStatus.ACTIVE).order_by(MeetingSeries.id))
     if series is None:
