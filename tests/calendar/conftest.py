@@ -136,7 +136,7 @@ def check_every_message(world: CalendarWorld) -> None:
 
     db.session.expire_all()
     world.note_uids()
-    sequences: dict[tuple[str, str], list[int]] = defaultdict(list)
+    sequences: dict[tuple[str, str], list[tuple[int, datetime]]] = defaultdict(list)
     reference = world.family.reference
     for recipient, message in world.messages():
         text, _method = helpers.calendar_of_message(message)
@@ -155,7 +155,9 @@ def check_every_message(world: CalendarWorld) -> None:
         series = db.session.get(MeetingSeries, world.uid_owner[uid])
         seqs = {int(e.value("SEQUENCE")) for e in vevents}
         assert len(seqs) == 1, f"SEQUENCE differs between the VEVENTs of one message: {seqs}"
-        sequences[(recipient, uid)].append(seqs.pop())
+        stamps = {itip.stamp_of(e) for e in vevents}
+        assert len(stamps) == 1, f"DTSTAMP differs between the VEVENTs of one message: {stamps}"
+        sequences[(recipient, uid)].append((seqs.pop(), stamps.pop()))
         # The time zone: our compact VTIMEZONE, yearly rules only.
         zones = calendar.subs("VTIMEZONE")
         assert [z.value("TZID") for z in zones] == ["Europe/London"]
@@ -191,9 +193,11 @@ def check_every_message(world: CalendarWorld) -> None:
             base = re.escape(world.app.config["BASE_URL"].rstrip("/"))
             assert re.fullmatch(rf"{base}/families/{reference}/(series|meetings)/\d+", description), description
             assert description == event.value("URL")
+    # Each message newer than the one before (RFC 5546 2.1.5): a higher SEQUENCE, or the same SEQUENCE (a
+    # change of who is invited) and a later DTSTAMP.
     for (recipient, uid), seen in sequences.items():
         assert all(a < b for a, b in itertools.pairwise(seen)), \
-            f"SEQUENCE of {uid} for {recipient} does not rise with each change: {seen}"
+            f"the messages of {uid} for {recipient} are not each newer than the one before: {seen}"
 
 
 def _happens_twice(instant: datetime) -> bool:
