@@ -144,6 +144,8 @@ def check_every_message(world: CalendarWorld) -> None:
             for name in world.private_names:
                 assert name.lower() not in visible.lower(), f"{name!r} in a message to {recipient}"
         assert str(message["To"]) == recipient
+        # Replies (Accept, Decline, a plain answer) go where the calendar says its organiser is.
+        assert message["Reply-To"] == (world.app.config.get("MEETINGS_ORGANISER_EMAIL") or world.lead.email)
         calendar = itip.parse(text)
         vevents = calendar.subs("VEVENT")
         assert vevents
@@ -167,6 +169,7 @@ def check_every_message(world: CalendarWorld) -> None:
             assert part.get("RRULE") is not None and part.get("RDATE") is None
         for event in vevents:
             assert event.value("DTSTAMP").endswith("Z"), event.value("DTSTAMP")
+            assert event.value("CLASS") == world.app.config["CALENDAR_CLASS"]  # PRIVATE unless set otherwise
             for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE"):
                 for prop in event.all(name):
                     if prop.value.endswith("Z") and name in ("DTSTART", "DTEND") and event.get("RRULE") is None:
