@@ -68,8 +68,8 @@ def send_series_request(series: MeetingSeries, invitees: list[Invitee], *, moved
                         new: list[Invitee] | None = None) -> None:
     """The whole series as it stands: master (RRULE, EXDATEs) and every moved meeting. ``moved``: the
     meeting whose move this is, which the email names (the calendar carries the whole series). ``new``:
-    those invited by this message (the series set up, or people added); the others, without ``moved``, are
-    sent the series because who is invited changed."""
+    those invited by this message (the series set up, or people added); the others are then sent the series
+    because who is invited changed. Without either, the series is sent as updated."""
     events = ics.series_events(series, sequence=series.sequence, stamp=_stamp(series),
                                attendees=meetings.attendees(series), url_for_occurrence=meeting_queries.meeting_url,
                                series_url=meeting_queries.series_url(series))
@@ -86,9 +86,10 @@ def send_series_request(series: MeetingSeries, invitees: list[Invitee], *, moved
         _send(series, first, method="REQUEST", events=events, key=series.uid, subject=_subject(series, "invitation"),
               template="invite_request", url=url)
     if others:
+        people_changed = new is not None
         _send(series, others, method="REQUEST", events=events, key=series.uid,
-              subject=_subject(series, "who is invited has changed"), template="invite_request", url=url,
-              people_changed=True)
+              subject=_subject(series, "who is invited has changed" if people_changed else "updated"),
+              template="invite_request", url=url, people_changed=people_changed)
 
 
 def send_occurrence_cancel(occurrence: Occurrence, invitees: list[Invitee], *,
