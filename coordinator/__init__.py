@@ -129,6 +129,7 @@ def _connect_hooks() -> None:
     """Import every area's hooks, so that what each contributes to the areas below it is connected before
     any request (coordinator.hooks)."""
     from coordinator.calendar import hooks as _calendar  # noqa: F401
+    from coordinator.families import hooks as _families  # noqa: F401
     from coordinator.meetings import hooks as _meetings  # noqa: F401
     from coordinator.minutes import hooks as _minutes  # noqa: F401
     from coordinator.notify import hooks as _notify  # noqa: F401

@@ -55,6 +55,9 @@ class Defaults:
     # Mail: "file" writes .eml files to instance/mail (the `make run` default); "smtp" sends.
     MAIL_TRANSPORT = "file"
     MAIL_FROM = "Professionals meeting coordinator <no-reply@coordinator.invalid>"
+    # Replies to any email go to this team mailbox when set; otherwise, for an email about a family, to the
+    # family's lead professional (calendar invitations: to their ORGANIZER, see MEETINGS_ORGANISER_EMAIL).
+    MAIL_REPLY_TO: str | None = None
     MAIL_DIR: str | None = None
     SMTP_HOST = "localhost"
     SMTP_PORT = 25
@@ -122,6 +125,10 @@ class Defaults:
     MAIL_INBOUND_MAILDIR: str | None = None
     MAIL_INBOUND_MAX_BYTES = 25 * 1024 * 1024  # a larger message is kept for the lead, its body not stored
     MAIL_INBOUND_BATCH = 200  # messages read per poll
+    # The CLASS of every calendar event sent or published: PRIVATE (the default) keeps the joining link and
+    # who is invited off calendars others can see (shared and delegated calendars show "Private"); PUBLIC
+    # or CONFIDENTIAL are allowed.
+    CALENDAR_CLASS = "PRIVATE"
     # Agencies' updates before a meeting, in working days.
     UPDATE_DEADLINE_WORKING_DAYS = 2  # due this many working days before the meeting
     UPDATE_REQUEST_WORKING_DAYS = 7  # asked for this many working days before the meeting
@@ -160,6 +167,8 @@ _ENV_SETTINGS: dict[str, type] = {
     "MAIL_TRANSPORT": str,
     "MAIL_FROM": str,
     "MAIL_DIR": str,
+    "MAIL_REPLY_TO": str,
+    "CALENDAR_CLASS": str,
     "SMTP_HOST": str,
     "SMTP_PORT": int,
     "SMTP_STARTTLS": bool,
@@ -213,6 +222,8 @@ def load_config(app, overrides: dict | None = None) -> None:
 
     if not app.config.get("BASE_URL"):
         app.config["BASE_URL"] = local_base_url(os.environ.get("HOST"), os.environ.get("PORT"))
+    app.config["CALENDAR_CLASS"] = calendar_class(app.config.get("CALENDAR_CLASS"))
+    app.config["MAIL_REPLY_TO"] = (app.config.get("MAIL_REPLY_TO") or "").strip() or None
 
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
@@ -244,6 +255,17 @@ def local_base_url(host: str | None, port: str | None) -> str:
     if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
         raise ValueError(f"PORT must be a port number from 1 to 65535, not {raw_port!r}")
     return f"http://{host}:{int(raw_port)}"
+
+
+CALENDAR_CLASSES = ("PRIVATE", "PUBLIC", "CONFIDENTIAL")
+
+
+def calendar_class(value: str | None) -> str:
+    """CALENDAR_CLASS as RFC 5545 writes it (upper case); PRIVATE when unset; anything else refused at start."""
+    chosen = (value or "").strip().upper() or "PRIVATE"
+    if chosen not in CALENDAR_CLASSES:
+        raise ValueError(f"CALENDAR_CLASS must be one of {', '.join(CALENDAR_CLASSES)}, not {value!r}")
+    return chosen
 
 
 def _normalise_database_url(uri: str) -> str:

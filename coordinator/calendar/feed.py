@@ -7,16 +7,16 @@ import hmac
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from coordinator.auth.models import User
 from coordinator.calendar import ics
-from coordinator.extensions import db
+from coordinator.extensions import db, rows_matched
 from coordinator.families.access import current_membership_clause
 from coordinator.families.models import Family, FamilyStatus, NetworkMembership
 from coordinator.meetings import queries as meeting_queries
@@ -46,6 +46,9 @@ def _signature(user_id: int, secret: str) -> str:
 
 def token_for(user) -> str:
     feed = _feed_for(user)
+    if feed.version_etag is None:  # the feed as it is when its address is given: its first poll writes nothing
+        version = feed_version(user)
+        feed.version_etag, feed.version_since = version.etag, served_since(feed, version)[0]
     return f"{user.id}-{_signature(user.id, feed.secret)}"
 
 
@@ -56,6 +59,12 @@ def reset(user) -> str:
 
 
 def user_for_token(token: str):
+    found = feed_for_token(token)
+    return found[1] if found else None
+
+
+def feed_for_token(token: str) -> tuple[CalendarFeed, User] | None:
+    """The feed and its (active) user that the token opens, or None."""
     user_id, _, signature = (token or "").partition("-")
     if not user_id.isdigit() or not signature:
         return None
@@ -63,7 +72,34 @@ def user_for_token(token: str):
     if feed is None or not hmac.compare_digest(signature, _signature(int(user_id), feed.secret)):
         return None
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    return (feed, user) if user is not None and user.active else None
+
+
+def served_since(feed: CalendarFeed, version: FeedVersion) -> tuple[datetime, bool]:
+    """Since when the feed has been at ``version`` (its Last-Modified), and whether that is new, to be
+    recorded (``record_version``) once the answer is made. A new version is dated the current second, or
+    the second after the previous version's if that is later (two changes within one second): a later
+    version never has the same or an earlier date, so a client's If-Modified-Since answers "not modified"
+    for the version it holds only. (The series' own last change would not do: it stays put when the person
+    is taken off a series, a colleague is renamed or the family's record closes.)"""
+    if feed.version_etag == version.etag and feed.version_since is not None:
+        return feed.version_since, False
+    now = utcnow().replace(microsecond=0)
+    if feed.version_since is None:
+        return now, True
+    return max(now, feed.version_since.replace(microsecond=0) + timedelta(seconds=1)), True
+
+
+def record_version(feed: CalendarFeed, version: FeedVersion, since: datetime) -> datetime:
+    """Keep ``version`` as the feed's, since ``since`` (a statement once per change of the feed, not on every
+    poll). Two polls at once record it once: the second takes the first one's date, which it returns."""
+    recorded = rows_matched(
+        update(CalendarFeed).where(CalendarFeed.id == feed.id, (CalendarFeed.version_etag.is_(None))
+                                   | (CalendarFeed.version_etag != version.etag))
+        .values(version_etag=version.etag, version_since=since).execution_options(synchronize_session=False))
+    if not recorded:
+        since = db.session.scalar(select(CalendarFeed.version_since).where(CalendarFeed.id == feed.id)) or since
+    return since
 
 
 # Each series' VEVENTs as text, kept while the series, its meetings and its people are unchanged: a feed
@@ -77,7 +113,6 @@ class FeedVersion:
     """What a feed's text depends on, read in one query: each series' revision (raised by every change to
     the series or one of its meetings) and its people's revisions (a changed name or address)."""
     series: tuple[tuple[int, str, int, int, str], ...]  # (id, UID, revision, people's revisions, time zone)
-    last_modified: datetime | None
     etag: str
 
 
@@ -85,8 +120,7 @@ def feed_version(user) -> FeedVersion:
     people, person, organiser = aliased(Invitee), aliased(User), aliased(User)
     rows = db.session.execute(  # one grouped join: each series with the sum of its people's revisions
         select(MeetingSeries.id, MeetingSeries.uid, MeetingSeries.revision,
-               func.sum(person.revision) + func.max(organiser.revision), MeetingSeries.timezone,
-               MeetingSeries.updated_at)
+               func.sum(person.revision) + func.max(organiser.revision), MeetingSeries.timezone)
         .join(Invitee, Invitee.series_id == MeetingSeries.id)
         .join(people, (people.series_id == MeetingSeries.id) & people.removed_at.is_(None))
         .join(person, person.id == people.user_id)
@@ -97,13 +131,13 @@ def feed_version(user) -> FeedVersion:
                exists().where(NetworkMembership.family_id == MeetingSeries.family_id,
                               current_membership_clause(user.id, today())),
                exists().where(Family.id == MeetingSeries.family_id, Family.status == FamilyStatus.OPEN))
-        .group_by(MeetingSeries.id, MeetingSeries.uid, MeetingSeries.revision, MeetingSeries.timezone,
-                  MeetingSeries.updated_at)
+        .group_by(MeetingSeries.id, MeetingSeries.uid, MeetingSeries.revision, MeetingSeries.timezone)
         .order_by(MeetingSeries.id)).all()
     series = tuple((row[0], row[1], row[2], int(row[3] or 0), row[4]) for row in rows)
-    key = (user.id, current_app.config["BASE_URL"], utcnow().year, series)  # the year: the time zones' rules
+    # The year: the time zones' rules. The settings written into every event: the address and CLASS.
+    key = (user.id, current_app.config["BASE_URL"], current_app.config["CALENDAR_CLASS"], utcnow().year, series)
     digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
-    return FeedVersion(series, max((row[5] for row in rows), default=None), digest)
+    return FeedVersion(series, digest)
 
 
 def feed_ics(user, version: FeedVersion | None = None) -> str:
@@ -111,8 +145,9 @@ def feed_ics(user, version: FeedVersion | None = None) -> str:
     STATUS:CANCELLED, so a subscribed calendar shows them as cancelled rather than silently dropping them.
     Each series' events are stamped with the series' last change, so an unchanged feed is the same text."""
     version = version or feed_version(user)
-    base = current_app.config["BASE_URL"]
-    # The UID as well as the id: an id can come back (a restored database); a UID is never used twice.
+    # The UID as well as the id: an id can come back (a restored database); a UID is never used twice. The
+    # settings written into every event as well: the address and the CLASS.
+    base = (current_app.config["BASE_URL"], current_app.config["CALENDAR_CLASS"])
     keys = {series_id: (series_id, uid, revision, people, base) for series_id, uid, revision, people, _ in version.series}
     texts = {}
     for key in keys.values():
@@ -152,7 +187,7 @@ def _series_text(series: MeetingSeries) -> str:
             events.append(ics.extra_event(
                 series, extra, sequence=series.sequence, stamp=stamp, attendees=people,
                 url=meeting_queries.meeting_url(extra),
-                status="CANCELLED" if extra.status is OccurrenceStatus.CANCELLED else "CONFIRMED"))
+                status="CANCELLED" if extra.status is OccurrenceStatus.CANCELLED else "CONFIRMED", titled_cancelled=True))
     return "".join(event.to_ical().decode("utf-8") for event in events)
 
 

@@ -8,18 +8,18 @@ from coordinator.notify import inbound
 
 
 @on(signals.series_issued)
-def send_series(series, invitees, moved=None):
-    invites.send_series_request(series, invitees, moved=moved)
+def send_series(series, invitees, moved=None, new=None):
+    invites.send_series_request(series, invitees, moved=moved, new=new)
 
 
 @on(signals.extra_issued)
-def send_extra(occurrence, invitees, moved=None):
-    invites.send_extra_request(occurrence, invitees, moved=moved)
+def send_extra(occurrence, invitees, moved=None, replaces=None):
+    invites.send_extra_request(occurrence, invitees, moved=moved, replaces=replaces)
 
 
 @on(signals.occurrence_cancelled)
-def send_cancellation(occurrence, invitees):
-    invites.send_occurrence_cancel(occurrence, invitees)
+def send_cancellation(occurrence, invitees, replaced_by=None):
+    invites.send_occurrence_cancel(occurrence, invitees, replaced_by=replaced_by)
 
 
 @on(signals.extra_withdrawn)

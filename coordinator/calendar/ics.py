@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from icalendar import (
     Calendar,
     Event,
@@ -157,7 +158,9 @@ def _people(event: Event, series, attendees) -> None:
 
 def _base_event(uid: str, series, *, sequence: int, stamp: datetime, start: datetime, end: datetime,
                 location: str | None, link: str | None, url: str, attendees, status: str | None = "CONFIRMED",
-                recurring: bool = False) -> Event:
+                recurring: bool = False, titled_cancelled: bool = False) -> Event:
+    """``titled_cancelled``: a cancelled meeting kept in a published calendar (the feed) says so in its
+    title, since Outlook shows an event with STATUS:CANCELLED alone as going ahead."""
     zone = ZoneInfo(series.timezone)
     event = Event()
     event.add("uid", uid)
@@ -174,7 +177,8 @@ def _base_event(uid: str, series, *, sequence: int, stamp: datetime, start: date
     else:
         event.add("dtstart", _exact(start, zone))
         event.add("dtend", _exact(end, zone))
-    event.add("summary", series.title)
+    cancelled = status == "CANCELLED"
+    event.add("summary", f"Cancelled: {series.title}" if cancelled and titled_cancelled else series.title)
     # The description is a link to the meeting page and nothing else: no names, no case details.
     event.add("description", url)
     event.add("url", url)
@@ -183,7 +187,10 @@ def _base_event(uid: str, series, *, sequence: int, stamp: datetime, start: date
         event.add("location", place)
     if status is not None:
         event.add("status", status)
-    event.add("transp", "OPAQUE")
+    # A cancelled meeting leaves the time free.
+    event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
+    # PRIVATE (CALENDAR_CLASS): calendars others can see show the time only, not the link or the people.
+    event.add("class", current_app.config["CALENDAR_CLASS"])
     event.add("last-modified", series.updated_at.astimezone(UTC))
     _people(event, series, attendees)
     return event
@@ -192,8 +199,9 @@ def _base_event(uid: str, series, *, sequence: int, stamp: datetime, start: date
 def series_events(series, *, sequence: int, stamp: datetime, attendees, url_for_occurrence, series_url: str,
                   cancelled_as_overrides: bool = False, attendees_at=None) -> list[Event]:
     """The master VEVENT (RRULE, EXDATE for cancelled meetings) and an override for each moved meeting.
-    ``attendees_at(occurrence)``: the people with their answers to that meeting; a meeting whose answers
-    differ from the series' gets an override carrying them."""
+    ``cancelled_as_overrides`` (a published calendar, the feed): each cancelled meeting an override instead,
+    kept in the calendar as "Cancelled: ...", free time. ``attendees_at(occurrence)``: the people with their
+    answers to that meeting; a meeting whose answers differ from the series' gets an override carrying them."""
     zone = ZoneInfo(series.timezone)
     first = series.first_start
     master = _base_event(series.uid, series, sequence=sequence, stamp=stamp, start=first,
@@ -222,17 +230,18 @@ def series_events(series, *, sequence: int, stamp: datetime, attendees, url_for_
                 series.uid, series, sequence=sequence, stamp=stamp, start=occurrence.starts_at,
                 end=occurrence.ends_at, location=occurrence.where, link=occurrence.link,
                 url=url_for_occurrence(occurrence), attendees=people,
-                status="CANCELLED" if occurrence.status_name == "CANCELLED" else "CONFIRMED")
+                status="CANCELLED" if occurrence.status_name == "CANCELLED" else "CONFIRMED",
+                titled_cancelled=cancelled_as_overrides)
             override.add("recurrence-id", _local(occurrence.original_start, zone))
             events.append(override)
     return events
 
 
 def extra_event(series, occurrence, *, sequence: int, stamp: datetime, attendees, url: str,
-                status: str = "CONFIRMED") -> Event:
+                status: str = "CONFIRMED", titled_cancelled: bool = False) -> Event:
     return _base_event(occurrence.extra_uid, series, sequence=sequence, stamp=stamp, start=occurrence.starts_at,
                        end=occurrence.ends_at, location=occurrence.where, link=occurrence.link, url=url,
-                       attendees=attendees, status=status)
+                       attendees=attendees, status=status, titled_cancelled=titled_cancelled)
 
 
 def occurrence_cancel_event(series, occurrence, *, sequence: int, stamp: datetime, attendees, url: str) -> Event:

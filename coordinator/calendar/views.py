@@ -13,14 +13,17 @@ from coordinator.families.models import Family
 from coordinator.forms import ButtonForm
 from coordinator.meetings.models import MeetingSeries, Occurrence, ProposedTime
 from coordinator.notify.models import InboundMessage, InboundState
+from coordinator.timeutil import utcnow
 from coordinator.urls import external_url
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
 
 def token_route(view):
-    """A URL whose secret token is the credential (calendar apps cannot sign in): a wrong token is a 404."""
+    """A URL whose secret token is the credential (calendar apps cannot sign in): a wrong token is a 404.
+    It is answered without a session: no cookie is read, renewed or set."""
     view.access_rule = "token"
+    view.sessionless = True
     return view
 
 
@@ -51,22 +54,31 @@ def reset():
 @bp.get("/<token>.ics")
 @token_route
 def feed_file(token: str):
-    user = feed.user_for_token(token)
-    if user is None:
+    found = feed.feed_for_token(token)
+    if found is None:
         abort(404)
+    subscription, user = found
     # Calendar apps poll every 15 to 60 minutes: an unchanged feed is answered from its version alone.
     version = feed.feed_version(user)
+    since, new = feed.served_since(subscription, version)
     response = Response(mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=meetings.ics",
                                                            "Cache-Control": "private, no-cache"})
-    response.set_etag(version.etag)
-    if version.last_modified is not None:
-        response.last_modified = version.last_modified
-    # Only the ETag answers "not modified": it covers everything the feed shows, while the last change of a
-    # series does not move when the person is taken off a series or a colleague's name is corrected.
-    if request.if_none_match.contains(version.etag):
+    response.set_etag(version.etag)  # strong: the same bytes whenever the version is the same
+    # RFC 9110 13.1.3: If-Modified-Since only when there is no If-None-Match. Last-Modified moves with
+    # every version of the feed (feed.served_since), so both say "not modified" for the same feed only.
+    if request.if_none_match:
+        unchanged = request.if_none_match.contains(version.etag)
+    else:
+        unchanged = request.if_modified_since is not None and since <= request.if_modified_since
+    if unchanged:
         response.status_code = 304
-        return response
-    response.set_data(feed.feed_ics(user, version))
+    else:
+        response.set_data(feed.feed_ics(user, version))
+    if new:
+        since = feed.record_version(subscription, version, since)
+        db.session.commit()
+    if since <= utcnow():  # never a date later than the answer's own (RFC 9110 8.8.2.1)
+        response.last_modified = since
     return response
 
 

@@ -140,20 +140,29 @@ def cookies():
     return render_template("core/cookies.html")
 
 
+def sessionless() -> bool:
+    """Whether this request is answered without a session: the endpoints above, and views marked so (a
+    calendar feed, whose URL's token is its credential: calendar apps keep no cookies, and each poll would
+    otherwise be sent a new one)."""
+    endpoint = request.endpoint
+    return endpoint in SESSIONLESS_ENDPOINTS or bool(
+        getattr(current_app.view_functions.get(endpoint or ""), "sessionless", False))
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, except that the endpoints answered without a session never send the
     cookie back (a permanent session would otherwise be re-sent, and renewed, by every request)."""
 
     def should_set_cookie(self, app, session) -> bool:
-        if has_request_context() and request.endpoint in SESSIONLESS_ENDPOINTS:
+        if has_request_context() and sessionless():
             return False
         return super().should_set_cookie(app, session)
 
 
 def _sessions_and_sign_in():
     """Sign out after SESSION_IDLE_MINUTES without a request, and require sign-in everywhere but the public
-    pages. The monitoring and static endpoints never touch the session."""
-    if request.endpoint in SESSIONLESS_ENDPOINTS:
+    pages. The monitoring, static and token endpoints never touch the session."""
+    if sessionless():
         return None
     session.permanent = True
     if current_user.is_authenticated:
@@ -238,8 +247,9 @@ def init_app(app: Flask) -> None:
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if app.config["SESSION_COOKIE_SECURE"]:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if request.endpoint != "static":
-            # Nothing a signed-in person saw may be kept by a browser or a shared proxy.
+        if request.endpoint != "static" and not (sessionless() and "Cache-Control" in headers):
+            # Nothing a signed-in person saw may be kept by a browser or a shared proxy. (A view answered
+            # without a session may say otherwise: the calendar feed is revalidated by its ETag.)
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
         return response

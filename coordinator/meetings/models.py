@@ -266,6 +266,10 @@ class CalendarFeed(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     secret: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The feed's version (its ETag) when last fetched, and since when it has been that (a whole second,
+    # later than any earlier version's): its Last-Modified, which rises whenever the feed changes in any way.
+    version_etag: Mapped[str | None] = mapped_column(String(64))
+    version_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class MeetingDeputy(Model):

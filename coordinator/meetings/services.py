@@ -1,7 +1,10 @@
 """Meeting series and their occurrences: scheduling, changes, invitations, answers.
 
-Every change that people's calendars must follow raises the series' SEQUENCE and puts one iMIP email per
-invitee in the outbox, in the same transaction as the change (unless the organiser chose not to notify).
+Every change that people's calendars must follow puts one iMIP email per invitee in the outbox, in the same
+transaction as the change (unless the organiser chose not to notify). Only the changes RFC 5546 (section
+2.1.4) calls significant raise the series' SEQUENCE: a meeting's time or place, a cancellation, the rule's
+end. A change of who is invited sends the series as it now is with the same SEQUENCE and a later DTSTAMP
+(section 2.1.5), so calendars take the new attendee list without asking everyone to answer again.
 """
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ from coordinator.meetings.models import (
     SeriesStatus,
 )
 from coordinator.meetings.recurrence import NonexistentLocalTime, Rule, to_utc
-from coordinator.timeutil import local_zone, today, utcnow
+from coordinator.timeutil import local_zone, long_date, today, utcnow
 
 
 class MeetingError(ValueError):
@@ -285,7 +288,7 @@ def create_series(family: Family, schedule: Schedule, *, actor: User, chair: Use
     audit.record("meeting_series_created", object_type="meeting_series", object_id=series.id,
                  family_id=family.id, actor=actor, detail=f"{schedule.meeting_type.name}, uid {series.uid}")
     if notify:
-        signals.series_issued.send(series, invitees=series.current_invitees)  # SEQUENCE 0: the first issue
+        signals.series_issued.send(series, invitees=series.current_invitees, new=series.current_invitees)
     return series
 
 
@@ -295,7 +298,23 @@ def _touch(series: MeetingSeries, expected_revision: int | None) -> None:
     claim_revision(series, expected_revision, StaleSeries(
         "Someone else changed this meeting series while you were working on it. Nothing has been saved: check "
         "the series as it is now, then make your change again."))
-    series.updated_at = utcnow()
+    series.updated_at = _later_second(series.updated_at)
+
+
+def _later_second(last: datetime | None) -> datetime:
+    """Now, or if the series last changed within this second, the next whole second: the series' last
+    change is the DTSTAMP of the messages it sends, and calendars written to the second tell two messages
+    with the same SEQUENCE apart by their DTSTAMP alone (RFC 5546 2.1.5), so each change must have its own."""
+    now = utcnow()
+    if last is None:
+        return now
+    return max(now, last.replace(microsecond=0) + timedelta(seconds=1))
+
+
+def significant_change(series: MeetingSeries) -> None:
+    """A change calendars must ask people about again (RFC 5546 2.1.4: the time, the place, the recurrence,
+    a cancellation): raise the series' SEQUENCE, stamped on every VEVENT of the messages that follow."""
+    series.sequence += 1
 
 
 def held_clause() -> ColumnElement[bool]:
@@ -354,17 +373,81 @@ def check_move(occurrence: Occurrence, *, on: date, at: time, duration_minutes: 
         raise MeetingError("A meeting cannot be moved into the past", "new_date")
     duration = _check_duration(duration_minutes or int((occurrence.ends_at - occurrence.starts_at).total_seconds() // 60))
     _check_clash(series, start, but=occurrence)
+    if not occurrence.is_extra:
+        _check_between_neighbours(occurrence, start)
     return start, duration
 
 
-def check_extra(series: MeetingSeries, *, on: date, at: time, duration_minutes: int) -> datetime:
+class MoveRefused(MeetingError):
+    """A move of a meeting of the series that calendars cannot take: past the next or the previous meeting,
+    or past the series' end. Cancelling it and adding an extra meeting at that time does the same."""
+
+
+def _when(series: MeetingSeries, instant: datetime) -> str:
+    return instant.astimezone(series.zone).strftime("%A %-d %B %Y at %H:%M")
+
+
+def _check_between_neighbours(occurrence: Occurrence, start: datetime) -> None:
+    """A meeting of the series stays between its neighbours and within the series' end. Calendars hold it
+    as an exception to the series' rule (a RECURRENCE-ID override), and Outlook refuses ("cannot reschedule
+    an occurrence ... if it skips over a later occurrence") and Exchange fails to sync an exception moved to
+    or past the next or the previous meeting, or beyond the rule's last date."""
+    series = occurrence.series
+    others = sorted((o for o in series.rule_occurrences
+                     if o is not occurrence and o.status is not OccurrenceStatus.CANCELLED),
+                    key=lambda o: o.original_start)
+    before = [o for o in others if o.original_start < occurrence.original_start]
+    after = [o for o in others if o.original_start > occurrence.original_start]
+    if before and start <= before[-1].starts_at:
+        raise MoveRefused("The new time must be after the previous meeting of the series, on "
+                          f"{_when(series, before[-1].starts_at)}", "new_date")
+    following = after[0].starts_at if after else _next_by_rule(series, occurrence)
+    if following is not None and start >= following:
+        raise MoveRefused(f"The new time must be before the next meeting of the series, on {_when(series, following)}",
+                          "new_date")
+    last_day = _last_day(series)
+    if last_day is not None and start.astimezone(series.zone).date() > last_day:
+        raise MoveRefused(f"The new date must be on or before {long_date(last_day)}, the last date of the series",
+                          "new_date")
+
+
+def _next_by_rule(series: MeetingSeries, occurrence: Occurrence) -> datetime | None:
+    """When no later meeting of the series is made and still happening: the start the rule gives the next
+    one not made yet (beyond the horizon), or None if the rule has no more."""
+    made = {o.original_start for o in series.rule_occurrences}
+    local = occurrence.original_start.astimezone(series.zone).replace(tzinfo=None)
+    for candidate in series.rule.local_starts():
+        if candidate <= local:
+            continue
+        try:
+            start = to_utc(candidate, series.zone)
+        except NonexistentLocalTime:
+            continue
+        if start not in made:
+            return start
+    return None
+
+
+def _last_day(series: MeetingSeries) -> date | None:
+    """The last date of the series' rule: its end date, or the date of its last counted meeting."""
+    if series.end_kind is SeriesEnd.ON_DATE and series.until_date is not None:
+        return series.until_date
+    if series.end_kind is SeriesEnd.AFTER_COUNT and series.count:
+        starts = list(series.rule.local_starts())
+        return starts[-1].date() if starts else None
+    return None
+
+
+def check_extra(series: MeetingSeries, *, on: date, at: time, duration_minutes: int,
+                but: Occurrence | None = None) -> datetime:
+    """``but``: a meeting being cancelled for this one at the same time (replace_with_extra)."""
     if series.status is not SeriesStatus.ACTIVE:
         raise MeetingError("This series has ended: set up a new one instead", "new_date")
     start = _start_of(series, on, at)
     if start < utcnow():
         raise MeetingError("An extra meeting must be in the future", "new_date")
     _check_duration(duration_minutes)
-    _check_clash(series, start)
+    _check_clash(series, start, but=but)
     return start
 
 
@@ -415,8 +498,8 @@ def move_occurrence(occurrence: Occurrence, *, actor: User, new_date: date, new_
     occurrence.updated_at = utcnow()
     audit.record("meeting_moved", object_type="occurrence", object_id=occurrence.id, family_id=series.family_id,
                  actor=actor, detail=f"to {start.isoformat()}" + (f"; reason: {reason[:400]}" if reason else ""))
+    significant_change(series)
     if notify:
-        series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
         moved = signals.Moved(occurrence, was, reason)
         if occurrence.is_extra:
             signals.extra_issued.send(occurrence, invitees=series.current_invitees, moved=moved)
@@ -429,24 +512,43 @@ def cancel_occurrence(occurrence: Occurrence, *, actor: User, reason: str, expec
     _require_changeable(occurrence)
     series = occurrence.series
     _touch(series, expected_revision)
+    _cancel(occurrence, actor=actor, reason=reason)
+    if notify:
+        signals.occurrence_cancelled.send(occurrence, invitees=series.current_invitees)
+
+
+def _cancel(occurrence: Occurrence, *, actor: User, reason: str) -> None:
+    series = occurrence.series
     occurrence.status = OccurrenceStatus.CANCELLED
     occurrence.cancel_reason = reason.strip()
     occurrence.revision += 1
     occurrence.updated_at = utcnow()
     audit.record("meeting_cancelled", object_type="occurrence", object_id=occurrence.id, family_id=series.family_id,
                  actor=actor, detail=reason[:400])
-    if notify:
-        series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
-        signals.occurrence_cancelled.send(occurrence, invitees=series.current_invitees)
+    significant_change(series)
+
+
+def _check_link(online_link: str | None) -> None:
+    if online_link and not online_link.lower().startswith("https://"):
+        raise MeetingError("The joining link must start with https://", "online_link")
 
 
 def add_extra(series: MeetingSeries, *, actor: User, on: date, at: time, duration_minutes: int,
               location: str | None = None, online_link: str | None = None, expected_revision: int | None = None,
               notify: bool = True) -> Occurrence:
-    if online_link and not online_link.lower().startswith("https://"):
-        raise MeetingError("The joining link must start with https://", "online_link")
+    """An extra one-off meeting: an event of its own (its own UID), so the series' SEQUENCE stays as it is."""
+    _check_link(online_link)
     start = check_extra(series, on=on, at=at, duration_minutes=duration_minutes)
     _touch(series, expected_revision)
+    occurrence = _add_extra(series, actor=actor, start=start, duration_minutes=duration_minutes, location=location,
+                            online_link=online_link)
+    if notify:
+        signals.extra_issued.send(occurrence, invitees=series.current_invitees)
+    return occurrence
+
+
+def _add_extra(series: MeetingSeries, *, actor: User, start: datetime, duration_minutes: int,
+               location: str | None, online_link: str | None) -> Occurrence:
     occurrence = Occurrence(original_start=start, starts_at=start, ends_at=start + timedelta(minutes=duration_minutes),
                             status=OccurrenceStatus.SCHEDULED, location=location or None,
                             online_link=online_link or None, extra_uid=new_uid())
@@ -454,10 +556,34 @@ def add_extra(series: MeetingSeries, *, actor: User, on: date, at: time, duratio
     db.session.flush()
     audit.record("meeting_extra_added", object_type="occurrence", object_id=occurrence.id,
                  family_id=series.family_id, actor=actor, detail=start.isoformat())
-    if notify:
-        series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
-        signals.extra_issued.send(occurrence, invitees=series.current_invitees)
     return occurrence
+
+
+def replace_with_extra(occurrence: Occurrence, *, actor: User, new_date: date, new_time: time,
+                       duration_minutes: int | None = None, location: str | None = None,
+                       online_link: str | None = None, reason: str | None = None,
+                       expected_revision: int | None = None, notify: bool = True) -> Occurrence:
+    """What to do instead of a move that calendars cannot take (check_move refuses it): cancel this meeting
+    of the series and add an extra meeting at the new time, in one change. Everyone invited is sent the
+    cancellation and the extra meeting's invitation together. Returns the extra meeting."""
+    if occurrence.is_extra:
+        raise MeetingError("An extra meeting can be moved to any time in the future: move it instead", "new_date")
+    _require_changeable(occurrence)
+    series = occurrence.series
+    _check_link(online_link)
+    minutes = duration_minutes or int((occurrence.ends_at - occurrence.starts_at).total_seconds() // 60)
+    start = check_extra(series, on=new_date, at=new_time, duration_minutes=minutes, but=occurrence)
+    reason = check_move_reason(occurrence, reason)
+    _touch(series, expected_revision)
+    when = start.astimezone(series.zone).strftime("%A %-d %B %Y at %H:%M")
+    _cancel(occurrence, actor=actor, reason=f"Replaced by an extra meeting on {when}" + (f": {reason}" if reason else ""))
+    extra = _add_extra(series, actor=actor, start=start, duration_minutes=minutes,
+                       location=location or occurrence.location, online_link=online_link or occurrence.online_link)
+    extra.move_reason = reason
+    if notify:
+        signals.occurrence_cancelled.send(occurrence, invitees=series.current_invitees, replaced_by=extra)
+        signals.extra_issued.send(extra, invitees=series.current_invitees, replaces=occurrence)
+    return extra
 
 
 def end_series(series: MeetingSeries, *, actor: User, expected_revision: int | None = None,
@@ -475,8 +601,8 @@ def end_series(series: MeetingSeries, *, actor: User, expected_revision: int | N
     series.status = SeriesStatus.ENDED
     audit.record("meeting_series_ended", object_type="meeting_series", object_id=series.id,
                  family_id=series.family_id, actor=actor)
+    significant_change(series)
     if notify:
-        series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
         signals.series_cut_short.send(series, invitees=series.current_invitees, had_past=bool(past))
         for extra in future_extras:
             signals.extra_withdrawn.send(extra, invitees=series.current_invitees)
@@ -569,8 +695,8 @@ def split_series(series: MeetingSeries, schedule: Schedule, *, actor: User, expe
                         invitees=people, notify=notify, split_from=series)
     audit.record("meeting_series_split", object_type="meeting_series", object_id=series.id,
                  family_id=series.family_id, actor=actor, detail=f"new series {new.id} from {schedule.first_date}")
+    significant_change(series)
     if notify:
-        series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
         signals.series_cut_short.send(series, invitees=recipients, had_past=bool(keep))
         for extra in future_extras:
             signals.extra_withdrawn.send(extra, invitees=recipients)
@@ -581,11 +707,13 @@ def split_series(series: MeetingSeries, schedule: Schedule, *, actor: User, expe
 
 def change_invitees(series: MeetingSeries, users: list[User], *, actor: User | None,
                     expected_revision: int | None = None, notify: bool = True) -> tuple[list[Invitee], list[Invitee]]:
+    """Who is invited is not a significant change (RFC 5546 2.1.4): the series goes out as it now is with the
+    same SEQUENCE (and a later DTSTAMP), to those newly invited as an invitation, to the others as the new
+    attendee list; those taken off are sent their uninvite."""
     _touch(series, expected_revision)
     added, removed = set_invitees(series, users, actor=actor)
     if notify and (added or removed):
-        series.sequence += 1  # one raise per change sent, stamped on every VEVENT of its messages
-        signals.series_issued.send(series, invitees=series.current_invitees)
+        signals.series_issued.send(series, invitees=series.current_invitees, new=added)
         for extra in series.occurrences:
             if extra.is_extra and extra.status is not OccurrenceStatus.CANCELLED and extra.starts_at >= utcnow():
                 signals.extra_issued.send(extra, invitees=series.current_invitees)

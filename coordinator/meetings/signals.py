@@ -1,6 +1,6 @@
 """What the meetings area announces to the areas above it (coordinator.hooks): every change that people's
 calendars must follow, sent only when the organiser chose to send updates, after the series' SEQUENCE has
-been raised for it. The calendar area turns each into iMIP emails.
+been raised for it if it is significant (coordinator.meetings.services.significant_change). The calendar area turns each into iMIP emails.
 
 Page slots: ``meeting.links`` on a meeting's page (context ``family``, ``occurrence``, ``user``): links to
 what other areas keep for the meeting (updates, the pack, minutes).
@@ -17,11 +17,13 @@ if TYPE_CHECKING:
     from coordinator.meetings.models import Occurrence
 
 # sender: the series; ``invitees``: who gets the series as it now is (created, a meeting moved, invitees changed);
-# ``moved``: a Moved when the change is one meeting moved
+# ``moved``: a Moved when the change is one meeting moved; ``new``: those of ``invitees`` invited by it (the
+# others, when nothing moved, are sent it because who is invited changed)
 series_issued = signals.signal("meetings.series-issued")
-# sender: an extra one-off meeting; ``invitees``: who gets it as it now is; ``moved``: a Moved when it was moved
+# sender: an extra one-off meeting; ``invitees``: who gets it as it now is; ``moved``: a Moved when it was moved;
+# ``replaces``: the meeting of the series cancelled in its place (a move calendars cannot take)
 extra_issued = signals.signal("meetings.extra-issued")
-# sender: the cancelled meeting of a series; ``invitees``
+# sender: the cancelled meeting of a series; ``invitees``; ``replaced_by``: the extra meeting added in its place
 occurrence_cancelled = signals.signal("meetings.occurrence-cancelled")
 # sender: an extra meeting that is no longer happening; ``invitees``
 extra_withdrawn = signals.signal("meetings.extra-withdrawn")

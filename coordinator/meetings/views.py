@@ -393,7 +393,7 @@ def show_occurrence(family: Family, occurrence: Occurrence):
 def move_occurrence(family: Family, occurrence: Occurrence):
     series = occurrence.series
     form = MoveForm()
-    conflict = None
+    conflict, instead = None, False
     if request.method == "GET":
         _fill_move_form(form, occurrence)
     if form.validate_on_submit():
@@ -421,12 +421,50 @@ def move_occurrence(family: Family, occurrence: Occurrence):
         except services.MeetingError as error:
             _field_error(form, error, "new_date")
             form.revision.data = series.revision
+            instead = isinstance(error, services.MoveRefused)
         else:
             db.session.commit()
             flash("The meeting has moved." + (" Updates are on their way." if notify else ""), "success")
             return redirect(url_for("meetings.show_occurrence", ref=family.reference, occurrence_id=occurrence.id))
-    return render_template("meetings/move_form.html", form=form, family=family, series=series, occurrence=occurrence,
-                           conflict=conflict, conflict_what="this meeting")
+    return _move_page(form, family, occurrence, conflict=conflict, instead=instead)
+
+
+def _move_page(form: MoveForm, family: Family, occurrence: Occurrence, *, conflict=None, instead: bool = False):
+    """The move form; ``instead``: with the one-step alternative to a move calendars cannot take (cancel this
+    meeting and add an extra meeting at the new time), which posts the same form to replace_with_extra."""
+    return render_template("meetings/move_form.html", form=form, family=family, series=occurrence.series,
+                           occurrence=occurrence, conflict=conflict, conflict_what="this meeting", instead=instead,
+                           recipients=sorted({i.email for i in occurrence.series.current_invitees}),
+                           form_action=url_for("meetings.move_occurrence", ref=family.reference,
+                                               occurrence_id=occurrence.id))
+
+
+@bp.post("/meetings/<int:occurrence_id>/replace-with-extra")
+@family_view(Need.MANAGE, load={"occurrence_id": Occurrence}, may=may_see_meeting)
+def replace_with_extra(family: Family, occurrence: Occurrence):
+    """One step: this meeting cancelled and an extra meeting added at the time typed on the move form."""
+    form, conflict = MoveForm(), None
+    if form.validate_on_submit():
+        notify = _confirmed() is not False
+        try:
+            extra = services.replace_with_extra(
+                occurrence, actor=current_user, new_date=form.new_date.data, new_time=answered(form.new_time.time),
+                duration_minutes=form.duration_minutes.data, location=form.location.data,
+                online_link=form.online_link.data, reason=form.reason.data,
+                expected_revision=form_revision(form.revision.data), notify=notify)
+        except services.StaleSeries:
+            conflict = differences(form, _fill_move_form(MoveForm(formdata=None), occurrence))
+            form.revision.data = occurrence.series.revision
+        except services.MeetingError as error:
+            _field_error(form, error, "new_date")
+            form.revision.data = occurrence.series.revision
+        else:
+            db.session.commit()
+            when = extra.starts_at.astimezone(extra.series.zone).strftime("%A %-d %B %Y at %H:%M")
+            flash(f"The meeting is cancelled and an extra meeting added on {when}."
+                  + (" Updates are on their way." if notify else ""), "success")
+            return redirect(url_for("meetings.show_occurrence", ref=family.reference, occurrence_id=extra.id))
+    return _move_page(form, family, occurrence, conflict=conflict, instead=True)
 
 
 def _fill_move_form(form: MoveForm, occurrence) -> MoveForm:

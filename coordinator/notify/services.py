@@ -17,8 +17,10 @@ from flask import current_app, render_template
 from sqlalchemy import Table, and_, bindparam, case, func, literal, null, or_, select, update
 
 from coordinator.extensions import db, rows_matched
+from coordinator.hooks import answers
 from coordinator.notify.mime import CalendarPart, Email, message_id_for, render
 from coordinator.notify.models import OutboxMessage, OutboxState
+from coordinator.notify.signals import reply_address
 from coordinator.notify.transports import (
     PermanentFailure,
     TemporaryFailure,
@@ -37,13 +39,18 @@ def enqueue(
     family_id: int | None = None,
     not_before: datetime | None = None,
     checked: bool = False,
+    reply_to: str | None = None,
 ) -> OutboxMessage:
     """Add a message to the outbox in the current transaction; the same key is never queued twice.
     ``checked``: the caller has just read which of its keys are queued (for a batch, in one query); the
-    unique key still refuses a duplicate."""
+    unique key still refuses a duplicate. ``reply_to``: where replies go, if not where ``reply_to_for``
+    sends them."""
     existing = None if checked else db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
     if existing is not None:
         return existing
+    reply_to = reply_to or reply_to_for(family_id)
+    if reply_to and "Reply-To" not in email.headers:
+        email.headers["Reply-To"] = reply_to
     sender = current_app.config["MAIL_FROM"]
     message_id = message_id_for(key, sender)
     mime = render(email, sender=sender, message_id=message_id)
@@ -74,6 +81,7 @@ def enqueue_template(
     family_id: int | None = None,
     calendar: CalendarPart | None = None,
     checked: bool = False,
+    reply_to: str | None = None,
     **context,
 ) -> OutboxMessage:
     """Render ``templates/email/<template>.txt`` and ``.html`` and queue them."""
@@ -82,7 +90,34 @@ def enqueue_template(
     text = render_template(f"email/{template}.txt", **context)
     html = render_template(f"email/{template}.html", subject=subject, **context)
     return enqueue(key, Email(to=to, subject=subject, text=text, html=html, calendar=calendar),
-                   kind=kind, family_id=family_id, checked=checked)
+                   kind=kind, family_id=family_id, checked=checked, reply_to=reply_to)
+
+
+def reply_to_for(family_id: int | None) -> str | None:
+    """Where a reply to an email goes, since its sender (MAIL_FROM) is a no-reply address: the team mailbox
+    MAIL_REPLY_TO when set; otherwise, for an email about a family, the family's lead professional (asked
+    of the areas above through ``reply_address``, once per family in a transaction); otherwise nowhere."""
+    team = current_app.config.get("MAIL_REPLY_TO")
+    if team:
+        return team
+    if family_id is None:
+        return None
+    known = _reply_addresses()
+    if family_id not in known:
+        found = answers(reply_address, family_id)
+        known[family_id] = found[0] if found else None
+    return known[family_id]
+
+
+def _reply_addresses() -> dict[int, str | None]:
+    """The reply addresses found in the current transaction (a batch of emails asks once per family; a new
+    transaction sees a lead changed meanwhile)."""
+    transaction = db.session().get_transaction()
+    held = db.session.info.get("notify.reply_addresses")
+    if held is None or held[0] is not transaction:
+        held = (transaction, {})
+        db.session.info["notify.reply_addresses"] = held
+    return held[1]
 
 
 # --- sending ----------------------------------------------------------------------------------------

@@ -136,7 +136,7 @@ def check_every_message(world: CalendarWorld) -> None:
 
     db.session.expire_all()
     world.note_uids()
-    sequences: dict[tuple[str, str], list[int]] = defaultdict(list)
+    sequences: dict[tuple[str, str], list[tuple[int, datetime]]] = defaultdict(list)
     reference = world.family.reference
     for recipient, message in world.messages():
         text, _method = helpers.calendar_of_message(message)
@@ -144,6 +144,8 @@ def check_every_message(world: CalendarWorld) -> None:
             for name in world.private_names:
                 assert name.lower() not in visible.lower(), f"{name!r} in a message to {recipient}"
         assert str(message["To"]) == recipient
+        # Replies (Accept, Decline, a plain answer) go where the calendar says its organiser is.
+        assert message["Reply-To"] == (world.app.config.get("MEETINGS_ORGANISER_EMAIL") or world.lead.email)
         calendar = itip.parse(text)
         vevents = calendar.subs("VEVENT")
         assert vevents
@@ -155,7 +157,9 @@ def check_every_message(world: CalendarWorld) -> None:
         series = db.session.get(MeetingSeries, world.uid_owner[uid])
         seqs = {int(e.value("SEQUENCE")) for e in vevents}
         assert len(seqs) == 1, f"SEQUENCE differs between the VEVENTs of one message: {seqs}"
-        sequences[(recipient, uid)].append(seqs.pop())
+        stamps = {itip.stamp_of(e) for e in vevents}
+        assert len(stamps) == 1, f"DTSTAMP differs between the VEVENTs of one message: {stamps}"
+        sequences[(recipient, uid)].append((seqs.pop(), stamps.pop()))
         # The time zone: our compact VTIMEZONE, yearly rules only.
         zones = calendar.subs("VTIMEZONE")
         assert [z.value("TZID") for z in zones] == ["Europe/London"]
@@ -165,6 +169,7 @@ def check_every_message(world: CalendarWorld) -> None:
             assert part.get("RRULE") is not None and part.get("RDATE") is None
         for event in vevents:
             assert event.value("DTSTAMP").endswith("Z"), event.value("DTSTAMP")
+            assert event.value("CLASS") == world.app.config["CALENDAR_CLASS"]  # PRIVATE unless set otherwise
             for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE"):
                 for prop in event.all(name):
                     if prop.value.endswith("Z") and name in ("DTSTART", "DTEND") and event.get("RRULE") is None:
@@ -196,9 +201,11 @@ def check_every_message(world: CalendarWorld) -> None:
             base = re.escape(world.app.config["BASE_URL"].rstrip("/"))
             assert re.fullmatch(rf"{base}/families/{reference}/(series|meetings)/\d+", description), description
             assert description == event.value("URL")
+    # Each message newer than the one before (RFC 5546 2.1.5): a higher SEQUENCE, or the same SEQUENCE (a
+    # change of who is invited) and a later DTSTAMP.
     for (recipient, uid), seen in sequences.items():
         assert all(a < b for a, b in itertools.pairwise(seen)), \
-            f"SEQUENCE of {uid} for {recipient} does not rise with each change: {seen}"
+            f"the messages of {uid} for {recipient} are not each newer than the one before: {seen}"
 
 
 def _happens_twice(instant: datetime) -> bool:

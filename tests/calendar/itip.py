@@ -11,8 +11,10 @@ Rules, per UID:
 - REQUEST with only RECURRENCE-ID overrides: each replaces (or adds) the stored override for its instance.
 - CANCEL without RECURRENCE-ID: deletes the UID.
 - CANCEL with RECURRENCE-ID: adds an EXDATE for that instance to the stored master and drops its override.
-A message with a SEQUENCE lower than what is stored is ignored (and recorded in ``ignored``), as RFC 5546
-section 2.1.5 asks.
+Which message is newer (RFC 5546 section 2.1.5, "Message Sequencing", rules 2 and 4): the higher SEQUENCE;
+with the same SEQUENCE, the later DTSTAMP (how an organiser updates the attendee list without asking anyone
+to answer again). A message that is not newer than the latest one applied for its UID (a lower SEQUENCE, or
+the same SEQUENCE and a DTSTAMP no later) is ignored, and recorded in ``ignored``.
 """
 from __future__ import annotations
 
@@ -191,6 +193,13 @@ def sequence_of(event: Component) -> int:
     return int(event.value("SEQUENCE") or 0)
 
 
+def stamp_of(event: Component) -> datetime:
+    prop = event.get("DTSTAMP")
+    if prop is None:
+        raise ValueError("a VEVENT without DTSTAMP")
+    return instant(prop)
+
+
 # --- the store ---------------------------------------------------------------------------------------
 
 @dataclass
@@ -211,6 +220,7 @@ class CalendarStore:
         self.timezones: dict[str, Component] = {}
         self.applied: list[tuple[str, str, int]] = []  # (method, uid, sequence)
         self.ignored: list[tuple[str, str, int]] = []
+        self.latest: dict[str, tuple[int, datetime]] = {}  # uid -> (SEQUENCE, DTSTAMP) of the newest applied
 
     def apply(self, text: str) -> None:
         calendar = parse(text)
@@ -225,10 +235,13 @@ class CalendarStore:
             raise ValueError(f"an iTIP message must carry exactly one UID, not {sorted(uids)}")
         uid = uids.pop()
         sequence = max(sequence_of(e) for e in vevents)
+        stamp = max(stamp_of(e) for e in vevents)
         stored = self.events.get(uid)
-        if stored is not None and sequence < stored.sequence:
+        newest = self.latest.get(uid)
+        if (stored is not None and sequence < stored.sequence) or (newest is not None and (sequence, stamp) <= newest):
             self.ignored.append((method, uid, sequence))
             return
+        self.latest[uid] = (sequence, stamp)
         masters = [e for e in vevents if e.get("RECURRENCE-ID") is None]
         overrides = [e for e in vevents if e.get("RECURRENCE-ID") is not None]
         if len(masters) > 1:

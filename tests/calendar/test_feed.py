@@ -31,7 +31,9 @@ def _busy_family(world):
     first = max(today() + timedelta(days=2), spring - timedelta(days=30))
     main = world.create(world.schedule(first, time(10, 0), until=spring + timedelta(days=60)))
     rule = _rule(main)
-    services.move_occurrence(rule[1], actor=world.lead, new_date=spring + timedelta(days=2), new_time=time(9, 0))
+    # The Friday before the clock change moved to the Tuesday after it (before the next Friday's meeting).
+    services.move_occurrence(rule[4], actor=world.lead, new_date=rule[4].original_start.date() + timedelta(days=4),
+                             new_time=time(9, 0))
     services.cancel_occurrence(rule[2], actor=world.lead, reason="Room unavailable")
     services.move_occurrence(rule[3], actor=world.lead, new_date=rule[3].original_start.date() + timedelta(days=1),
                              new_time=time(15, 0))
@@ -109,39 +111,104 @@ def test_an_unchanged_feed_answers_304_and_any_change_shows(calendar_world, clie
 
     world = calendar_world
     main = world.create(world.schedule(today() + timedelta(days=3), time(11, 0), count=4))
+    other = world.create(world.schedule(today() + timedelta(days=4), time(15, 0), count=2))
     url = _feed_url(world.member)
     first = client.get(url)
-    assert first.status_code == 200 and first.headers["ETag"] and first.headers["Last-Modified"]
+    assert first.status_code == 200 and first.headers["Last-Modified"]
+    etag = first.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/"), etag  # strong: the same bytes for the same ETag
+    assert first.headers["Cache-Control"] == "private, no-cache"  # kept, and revalidated on every poll
     again = client.get(url)
     assert again.get_data() == first.get_data()  # the same text: DTSTAMP is the series' last change, not now
-    assert again.headers["ETag"] == first.headers["ETag"]
+    assert again.headers["ETag"] == etag and again.headers["Last-Modified"] == first.headers["Last-Modified"]
 
-    # A calendar app that sends back the ETag it was given gets "not modified", and no body. The date alone
-    # is not trusted (it does not move when the person is taken off a series): the whole feed comes back.
-    unchanged = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    # A calendar app that sends back the ETag it was given, or the date, gets "not modified" and no body.
+    unchanged = client.get(url, headers={"If-None-Match": etag})
     assert unchanged.status_code == 304 and unchanged.get_data() == b""
+    assert unchanged.headers["ETag"] == etag
     by_date = client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]})
-    assert by_date.status_code == 200 and by_date.get_data() == first.get_data()
+    assert by_date.status_code == 304 and by_date.get_data() == b""
+    # An ETag that does not match wins over the date (RFC 9110 13.1.3): the whole feed.
+    other_tag = client.get(url, headers={"If-None-Match": '"something-else"',
+                                         "If-Modified-Since": first.headers["Last-Modified"]})
+    assert other_tag.status_code == 200 and other_tag.get_data() == first.get_data()
 
-    # A meeting moved: the next poll gets the new feed, with the move in it.
+    # A meeting moved (within the same second, as a test goes): the next poll gets the new feed, with the
+    # move in it, by the ETag and by the date alike.
     rule = _rule(main)
     services.move_occurrence(rule[1], actor=world.lead, new_date=rule[1].original_start.date() + timedelta(days=1),
                              new_time=time(14, 0))
     db.session.commit()
-    moved = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
-    assert moved.status_code == 200 and moved.headers["ETag"] != first.headers["ETag"]
-    start, end = world.window()
-    helpers.assert_calendar_is_app(moved.get_data(as_text=True), world.series_of(world.member), start, end,
-                                   with_cancelled=True)
+    for asked in ({"If-None-Match": etag}, {"If-Modified-Since": first.headers["Last-Modified"]}):
+        moved = client.get(url, headers=asked)
+        assert moved.status_code == 200 and moved.headers["ETag"] != etag, asked
+        start, end = world.window()
+        helpers.assert_calendar_is_app(moved.get_data(as_text=True), world.series_of(world.member), start, end,
+                                       with_cancelled=True)
+    since = moved.headers.get("Last-Modified")
+    assert since is None or since != first.headers["Last-Modified"]  # (none while it would be in the future)
+
+    # Taken off a series: the series' own last change does not say so, the feed's date does.
+    stamp = client.get(url)
+    services.change_invitees(other, [world.lead, world.teacher], actor=world.lead)
+    db.session.commit()
+    for asked in ({"If-None-Match": stamp.headers["ETag"]},
+                  {"If-Modified-Since": stamp.headers.get("Last-Modified") or first.headers["Last-Modified"]}):
+        dropped = client.get(url, headers=asked)
+        assert dropped.status_code == 200, asked
+        assert other.uid not in dropped.get_data(as_text=True) and main.uid in dropped.get_data(as_text=True)
 
     # A colleague's name corrected by an administrator: their name in every attendee line changes too.
     admin = make_user("admin@council.test", "Ada Admin", admin=True)
     lead = world.lead
+    latest = client.get(url)
     auth_services.update_user(lead, actor=admin, expected_revision=lead.revision, name="Lee Lead-Smith")
     db.session.commit()
-    renamed = client.get(url, headers={"If-None-Match": moved.headers["ETag"]})
+    renamed = client.get(url, headers={"If-None-Match": latest.headers["ETag"]})
     assert renamed.status_code == 200
     assert "Lee Lead-Smith" in renamed.get_data(as_text=True).replace("\r\n ", "")
+
+
+def test_a_feed_poll_sets_no_cookie_signed_in_or_not(calendar_world, client, app):
+    """Calendar apps keep no cookies, and a cookie set on each poll would be a session made for nobody; a
+    browser that opens the feed while signed in keeps its session as it was (not renewed, not ended)."""
+    from tests.conftest import sign_in
+
+    world = calendar_world
+    world.create(world.schedule(today() + timedelta(days=3), time(11, 0), count=2))
+    url = _feed_url(world.member)
+    browser = app.test_client()
+    sign_in(browser, world.member.email)
+    for who in (client, browser):
+        for headers in ({}, {"If-None-Match": client.get(url).headers["ETag"]}):
+            response = who.get(url, headers=headers)
+            assert response.status_code in (200, 304)
+            assert "Set-Cookie" not in response.headers, response.headers
+        assert who.get("/calendar/1-wrong.ics").headers.get("Set-Cookie") is None
+    assert browser.get("/calendar").status_code == 200  # still signed in
+
+
+def test_cancelled_meetings_in_the_feed_are_free_and_say_so(calendar_world, client):
+    """Outlook shows an event with STATUS:CANCELLED alone as going ahead: a cancelled meeting in the feed is
+    titled "Cancelled: ..." and leaves the time free (TRANSP:TRANSPARENT); the others stay busy. Every
+    event is CLASS:PRIVATE (the CALENDAR_CLASS default) and stamped with its series' last change."""
+    world = calendar_world
+    main, _other = _busy_family(world)
+    text = client.get(_feed_url(world.member)).get_data(as_text=True)
+    events = itip.parse(text).subs("VEVENT")
+    db.session.expire_all()
+    cancelled = [e for e in events if e.value("STATUS") == "CANCELLED"]
+    assert len(cancelled) == 3  # two meetings of the series, one extra meeting
+    for event in events:
+        title = itip.unescape(event.value("SUMMARY"))
+        if event in cancelled:
+            assert title == f"Cancelled: {main.title}" or title.startswith("Cancelled: ")
+            assert event.value("TRANSP") == "TRANSPARENT"
+        else:
+            assert not title.startswith("Cancelled") and event.value("TRANSP") == "OPAQUE"
+        assert event.value("CLASS") == "PRIVATE"
+    for event in (e for e in events if e.value("UID") == main.uid):
+        assert itip.stamp_of(event) == main.updated_at.replace(microsecond=0)
 
 
 def test_a_poll_costs_the_same_few_queries_for_3_or_12_series_and_a_change_rebuilds_one(calendar_world, client):

@@ -17,8 +17,8 @@ def message(method: str, *events: str) -> str:
             + "".join(events) + "END:VCALENDAR\r\n")
 
 
-def event(uid="u1", seq=0, start="20270104T100000", rid=None, status=None, extra=""):
-    lines = [f"UID:{uid}", f"SEQUENCE:{seq}", "DTSTAMP:20261101T000000Z",
+def event(uid="u1", seq=0, start="20270104T100000", rid=None, status=None, extra="", stamp="20261101T000000Z"):
+    lines = [f"UID:{uid}", f"SEQUENCE:{seq}", f"DTSTAMP:{stamp}",
              f"DTSTART;TZID=Europe/London:{start}", f"DTEND;TZID=Europe/London:{start[:9]}110000"]
     if rid is None:
         lines.append("RRULE:FREQ=WEEKLY;COUNT=4")
@@ -53,6 +53,28 @@ def test_request_cancel_and_sequence_rules():
     # CANCEL of the UID: gone.
     store.apply(message("CANCEL", event(seq=4, status="CANCELLED")))
     assert store.events == {}
+
+
+def test_the_same_sequence_applies_with_a_later_dtstamp_only():
+    """RFC 5546 2.1.5 ("Message Sequencing", rule 4): where UID and SEQUENCE match, the later DTSTAMP is the
+    newer message. An organiser changes who is invited so, without asking everyone to answer again."""
+    store = itip.CalendarStore()
+    store.apply(message("REQUEST", event(seq=1, stamp="20261101T090000Z")))
+    store.apply(message("REQUEST", event(seq=1, stamp="20261101T090001Z", extra="ATTENDEE:mailto:new@x.test")))
+    assert store.events["u1"].master.value("ATTENDEE") == "mailto:new@x.test" and store.ignored == []
+    # The same message again, or an older one with that SEQUENCE arriving late: ignored.
+    store.apply(message("REQUEST", event(seq=1, stamp="20261101T090001Z")))
+    store.apply(message("REQUEST", event(seq=1, stamp="20261101T085959Z")))
+    assert store.ignored == [("REQUEST", "u1", 1), ("REQUEST", "u1", 1)]
+    assert store.events["u1"].master.value("ATTENDEE") == "mailto:new@x.test"
+    # An uninvite with the same SEQUENCE and a later DTSTAMP removes it; asked again later, it comes back.
+    store.apply(message("CANCEL", event(seq=1, stamp="20261101T100000Z")))
+    assert store.events == {}
+    store.apply(message("REQUEST", event(seq=1, stamp="20261101T110000Z")))
+    assert store.events["u1"].master is not None
+    # A higher SEQUENCE wins whatever its DTSTAMP.
+    store.apply(message("REQUEST", event(seq=2, stamp="20261101T000000Z", start="20270104T140000")))
+    assert store.events["u1"].master.value("DTSTART") == "20270104T140000"
 
 
 def test_content_lines_unfold_quote_and_fold_back():

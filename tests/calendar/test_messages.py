@@ -102,3 +102,58 @@ def test_the_organiser_mailbox_setting_is_the_organizer(calendar_world):
         organizer = calendar.subs("VEVENT")[0].get("ORGANIZER")
         assert organizer.value == "mailto:meetings@council.test"
         assert organizer.param("CN") == "Meetings team"
+
+
+def test_who_is_invited_changes_with_the_same_sequence(calendar_world, make_user):
+    """Adding and taking off invitees is not a significant change (RFC 5546 2.1.4): the series goes out with
+    the SEQUENCE it had and a later DTSTAMP, so calendars take the new attendee list without asking anyone
+    to answer again. The person added is sent the series as an invitation; the others, the new list."""
+    world = calendar_world
+    series = world.create(world.schedule(today() + timedelta(days=3), time(10, 0), count=5))
+    world.deliver()
+    services.move_occurrence(_rule(series)[1], actor=world.lead, new_date=today() + timedelta(days=11),
+                             new_time=time(14, 0), notify=True)
+    _step(world)
+    assert series.sequence == 1
+    newcomer = make_user("sw2@council.test", "Noor Newcomer", agency_name="Adult services")
+    services.change_invitees(series, [world.lead, world.member, world.teacher, newcomer], actor=world.lead, notify=True)
+    _step(world)
+    db.session.expire_all()
+    assert series.sequence == 1
+
+    [invitation] = world.messages_for(newcomer)
+    assert str(invitation["Subject"]).strip() == f"{series.title}: invitation"
+    for user in [world.lead, world.member, world.teacher]:
+        earlier, update = world.messages_for(user)[-2:]
+        assert " ".join(str(update["Subject"]).split()) == f"{series.title}: who is invited has changed"
+        assert "Who is invited to this meeting series has changed" in update.get_body(("plain",)).get_content()
+        before = itip.parse(helpers.calendar_of_message(earlier)[0]).subs("VEVENT")
+        after = itip.parse(helpers.calendar_of_message(update)[0]).subs("VEVENT")
+        assert {e.value("SEQUENCE") for e in before} == {e.value("SEQUENCE") for e in after} == {"1"}
+        assert itip.stamp_of(after[0]) > itip.stamp_of(before[0])
+        # The calendar applied it (nothing ignored): its master now lists the newcomer, not the guest.
+        store = helpers.store_for(world.messages_for(user))
+        assert not store.ignored
+        listed = {a.value.removeprefix("mailto:") for a in store.events[series.uid].master.all("ATTENDEE")}
+        assert newcomer.email in listed and world.guest.email not in listed
+    world.check_messages()
+    world.assert_calendars([world.lead, world.member, world.teacher, world.guest, newcomer])
+
+    # Taken off and asked again: the uninvite and the new invitation, each newer than the one before.
+    services.change_invitees(series, [world.lead, world.member, world.teacher], actor=world.lead, notify=True)
+    _step(world)
+    services.change_invitees(series, [world.lead, world.member, world.teacher, newcomer], actor=world.lead, notify=True)
+    _step(world)
+    assert [helpers.calendar_of_message(m)[1] for m in world.messages_for(newcomer)] == ["REQUEST", "CANCEL", "REQUEST"]
+    world.check_messages()
+    world.assert_calendars([world.lead, world.member, world.teacher, newcomer])
+
+
+def test_the_calendar_class_is_a_setting(calendar_world):
+    world = calendar_world
+    world.app.config["CALENDAR_CLASS"] = "PUBLIC"
+    world.create(world.schedule(today() + timedelta(days=3), time(10, 0), count=2))
+    world.deliver()
+    for _, message in world.messages():
+        for event in itip.parse(helpers.calendar_of_message(message)[0]).subs("VEVENT"):
+            assert event.value("CLASS") == "PUBLIC"

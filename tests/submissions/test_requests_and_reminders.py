@@ -42,14 +42,15 @@ class Scheduled:
     def ref(self) -> str:
         return self.world.family.reference
 
-    def meeting(self, day: date, at: time = time(10, 0)):
+    def meeting(self, day: date, at: time = time(10, 0), count: int = 1):
         """A one-off professionals meeting for the world's family: the lead chairs; the health visitor (and a
-        colleague of hers), the school and the police are invited."""
+        colleague of hers), the school and the police are invited. (``count``: a series of that many, six weeks
+        apart: a meeting can be moved later only within its series, not past its last date.)"""
         from coordinator.meetings import services as meetings
         from coordinator.meetings.models import MeetingType, Recurrence, SeriesEnd
 
         schedule = meetings.Schedule(MeetingType.PROFESSIONALS, day, at, 90, Recurrence.WEEKLY, 6,
-                                     SeriesEnd.AFTER_COUNT, count=1, location="Family centre")
+                                     SeriesEnd.AFTER_COUNT, count=count, location="Family centre")
         series = meetings.create_series(self.world.family, schedule, actor=self.world.lead, chair=self.world.lead,
                                         minute_taker=None, notify=False,
                                         invitees=[self.world.member, self.second_health, self.school, self.police])
@@ -299,7 +300,7 @@ def test_a_cancelled_meeting_gets_no_request_and_no_reminder(sched, smtp_server)
 def test_a_moved_meeting_moves_its_deadline_and_reminders(sched, smtp_server):
     from coordinator.meetings import services as meetings
 
-    occurrence = sched.meeting(date(2027, 1, 14))
+    occurrence = sched.meeting(date(2027, 1, 14), count=2)  # the next one on 25 February, outside the look-ahead
     sched.run(date(2027, 1, 5))
     assert len(mail(sched, smtp_server)) == 3
 
