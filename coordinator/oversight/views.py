@@ -39,8 +39,9 @@ def team_dashboard():
     wanted = request.args.get("table")
     chosen = {t.key: (request.args.get("filter") or None, request.args.get("sort"), request.args.get("order") == "desc")
               if t.key == wanted else (None, None, False) for t in tables}
+    shown = next((t.title for t in tables if t.key == wanted), "every table")
     audit.record("team_dashboard_viewed", object_type="team", object_id=",".join(str(t.id) for t in teams),
-                 detail=f"table={wanted or ''}; format={request.args.get('format', 'html')}"[:500])
+                 detail=f"{shown}{', as a spreadsheet' if request.args.get('format') == 'csv' else ''}"[:500])
     commit_keeping_loaded()
     if request.args.get("format") == "csv":
         table = next((t for t in tables if t.key == wanted), None)
@@ -68,8 +69,8 @@ def learning():
     period = measures.Period(start, end)
     results = measures.all_measures(period, by, on)
     audit.record("partnership_measures_viewed",
-                 detail=f"from={start.isoformat()}; to={end.isoformat()}; by={by}; "
-                        f"format={request.args.get('format', 'html')}")
+                 detail=f"from {start.isoformat()} to {end.isoformat()}, by {measures.BY[by].lower()}"
+                        f"{', as a spreadsheet' if request.args.get('format') == 'csv' else ''}")
     commit_keeping_loaded()
     if request.args.get("format") == "csv":
         return csv_response(["Measure", measures.BY[by], "Counted", "Out of", "Share", "Average change"],

@@ -13,7 +13,7 @@ from tests.support.pages import Page
 
 DEMO_PASSWORD = "demo password for the crawl"
 PERSONAS = ["lead@demo.invalid", "chair@demo.invalid", "health@demo.invalid", "school@demo.invalid",
-            "outsider@demo.invalid", "admin@demo.invalid"]
+            "outsider@demo.invalid", "admin@demo.invalid", "manager@demo.invalid", "analyst@demo.invalid"]
 
 # Never followed: signing out ends the walk; the rest are not pages (files, feeds).
 NOT_FOLLOWED = {"auth.sign_out", "auth.sign_out_everywhere", "static", "core.healthz", "admin.audit_csv",
