@@ -1,5 +1,5 @@
-"""The team manager's dashboard and the partnership's learning. Both are audited; neither shows a name of
-anyone in a family, and the learning page no reference either."""
+"""The team manager's dashboard and the partnership's learning, each as a page and as CSV. Both are
+audited; neither shows a name of anyone in a family, and the learning page no reference either."""
 from __future__ import annotations
 
 import csv
@@ -30,33 +30,47 @@ def csv_response(header: list[str], rows: list[list[str]], filename: str) -> Res
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
-@bp.get("/team")
-@team_manager_only
-def team_dashboard():
-    on = today()
+def _team_work(as_csv: bool):
+    """The manager's teams, their tables, and how the table asked for is narrowed and sorted; audited."""
     teams = team_work.managed_teams(current_user)
-    tables = team_work.dashboard(teams, on) if teams else []
+    tables = team_work.dashboard(teams, today()) if teams else []
     wanted = request.args.get("table")
     chosen = {t.key: (request.args.get("filter") or None, request.args.get("sort"), request.args.get("order") == "desc")
               if t.key == wanted else (None, None, False) for t in tables}
     shown = next((t.title for t in tables if t.key == wanted), "every table")
     audit.record("team_dashboard_viewed", object_type="team", object_id=",".join(str(t.id) for t in teams),
-                 detail=f"{shown}{', as a spreadsheet' if request.args.get('format') == 'csv' else ''}"[:500])
+                 detail=f"{shown}{', as a spreadsheet' if as_csv else ''}"[:500])
     commit_keeping_loaded()
-    if request.args.get("format") == "csv":
-        table = next((t for t in tables if t.key == wanted), None)
-        if table is None:
-            abort(404)
-        rows = table.narrowed(*chosen[table.key])
-        return csv_response([c.label for c in table.columns], [[r.cells[c.key] for c in table.columns] for r in rows],
-                            f"{table.key}.csv")
+    return teams, tables, chosen, wanted
+
+
+@bp.get("/team")
+@team_manager_only
+def team_dashboard():
+    teams, tables, chosen, _ = _team_work(as_csv=False)
     return render_template("oversight/team.html", teams=teams, tables=tables, chosen=chosen,
-                           families=team_work.family_count(teams, on) if teams else 0)
+                           families=team_work.family_count(teams, today()) if teams else 0)
 
 
-@bp.get("/partnership")
-@partnership_analyst_only
-def learning():
+@bp.get("/team.csv")
+@team_manager_only
+def team_csv():
+    _, tables, chosen, wanted = _team_work(as_csv=True)
+    if wanted is None:  # every table, one after the other, each row saying which
+        return csv_response(["Table", "Family", "What"], [
+            [t.title, r.cells["ref"], "; ".join(f"{c.label}: {r.cells[c.key]}" for c in t.columns[1:])]
+            for t in tables for r in t.rows], "team-work.csv")
+    table = next((t for t in tables if t.key == wanted), None)
+    if table is None:
+        abort(404)
+    rows = table.narrowed(*chosen[table.key])
+    return csv_response([c.label for c in table.columns], [[r.cells[c.key] for c in table.columns] for r in rows],
+                        f"{table.key}.csv")
+
+
+def _measures(as_csv: bool) -> tuple[PeriodForm, measures.Period, str, list[measures.Measure]]:
+    """The period and grouping asked for (the last year by agency, when none or a wrong one), and the
+    measures over it; audited."""
     on = today()
     form = PeriodForm(request.args)
     valid = form.validate() if request.args else True
@@ -67,15 +81,26 @@ def learning():
         start, end = on - timedelta(days=365), on
     by = form.by.data if form.by.data in measures.BY else "agency"
     period = measures.Period(start, end)
+    audit.record("partnership_measures_viewed", detail=f"from {start.isoformat()} to {end.isoformat()}, by "
+                 f"{measures.BY[by].lower()}{', as a spreadsheet' if as_csv else ''}")
     results = measures.all_measures(period, by, on)
-    audit.record("partnership_measures_viewed",
-                 detail=f"from {start.isoformat()} to {end.isoformat()}, by {measures.BY[by].lower()}"
-                        f"{', as a spreadsheet' if request.args.get('format') == 'csv' else ''}")
     commit_keeping_loaded()
-    if request.args.get("format") == "csv":
-        return csv_response(["Measure", measures.BY[by], "Counted", "Out of", "Share", "Average change"],
-                            [[m.title, c.group, c.shown_numerator, c.shown_denominator, c.shown_value,
-                              "" if c.total is None else (str(c.average) if c.average is not None else c.shown_value)]
-                             for m in results for c in m.cells], "partnership-measures.csv")
+    return form, period, by, results
+
+
+@bp.get("/partnership")
+@partnership_analyst_only
+def learning():
+    form, period, by, results = _measures(as_csv=False)
     return render_template("oversight/learning.html", form=form, measures=results, period=period, by=by,
                            threshold=measures.threshold())
+
+
+@bp.get("/partnership.csv")
+@partnership_analyst_only
+def learning_csv():
+    _, _, by, results = _measures(as_csv=True)
+    return csv_response(["Measure", measures.BY[by], "Counted", "Out of", "Share", "Average change"],
+                        [[m.title, c.group, c.shown_numerator, c.shown_denominator, c.shown_value,
+                          "" if c.total is None else (str(c.average) if c.average is not None else c.shown_value)]
+                         for m in results for c in m.cells], "partnership-measures.csv")

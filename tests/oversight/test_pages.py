@@ -33,12 +33,15 @@ def test_the_manager_reads_the_teams_work_and_downloads_it(app, oversight):
     assert not any(f">{ref}<" in page for ref, i in refs.items() if not oversight.in_team(i))
     assert "Mother 0" not in page and "Father 1" not in page  # no one in a family is named
 
-    response = client.get("/team?table=late-updates&filter=History+t+School&sort=deadline&order=desc&format=csv")
+    response = client.get("/team.csv?table=late-updates&filter=History+t+School&sort=deadline&order=desc")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0] == ["Family", "Agency", "Asked of", "Deadline", "State"]
     assert len(rows) > 1 and {r[1] for r in rows[1:]} == {"History t School"}
-    assert client.get("/team?table=nothing&format=csv").status_code == 404
+    assert client.get("/team.csv?table=nothing").status_code == 404
+    every = list(csv.reader(io.StringIO(client.get("/team.csv").get_data(as_text=True))))
+    assert every[0] == ["Table", "Family", "What"]
+    assert {row[0] for row in every[1:]} >= {"Actions overdue, by owner and agency", "Agencies' updates late or missing"}
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_made_text(app, oversight):
@@ -48,7 +51,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_made_text(app, oversight):
     school.name = "=HYPERLINK(\"http://evil.test\")"
     db.session.commit()
     client = signed_in(app, oversight.manager)
-    text = client.get("/team?table=late-updates&format=csv").get_data(as_text=True)
+    text = client.get("/team.csv?table=late-updates").get_data(as_text=True)
     agencies = {row[1] for row in list(csv.reader(io.StringIO(text)))[1:]}
     assert agencies == {"'=HYPERLINK(\"http://evil.test\")"}
 
@@ -72,7 +75,7 @@ def test_the_analyst_reads_the_measures_without_a_name_or_reference(app, oversig
     assert "There is a problem" in page and "on or after its start" in page
     page = client.get("/partnership?by=plan_type").get_data(as_text=True)
     assert "Child protection" in page
-    response = client.get("/partnership?by=agency&format=csv")
+    response = client.get("/partnership.csv?by=agency")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][:3] == ["Measure", "Agency", "Counted"] and len(rows) > 7
     assert not any(ref in response.get_data(as_text=True) for ref in refs)
