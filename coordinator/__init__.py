@@ -61,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     from coordinator.families.views import bp as families_bp
     from coordinator.meetings.views import bp as meetings_bp
     from coordinator.minutes.views import bp as minutes_bp
+    from coordinator.oversight.views import bp as oversight_bp
     from coordinator.submissions.views import bp as submissions_bp
 
     core.init_app(app)
@@ -71,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(calendar_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(minutes_bp)
+    app.register_blueprint(oversight_bp)
     cli.init_app(app)
     _asset_urls(app)
     return app
@@ -120,6 +122,7 @@ def _import_models() -> None:
     from coordinator.minutes import models as _minutes  # noqa: F401
     from coordinator.notify import jobs as _notify_jobs  # noqa: F401
     from coordinator.notify import models as _notify  # noqa: F401
+    from coordinator.oversight import models as _oversight  # noqa: F401
     from coordinator.scheduler import models as _scheduler  # noqa: F401
     from coordinator.submissions import jobs as _submissions_jobs  # noqa: F401
     from coordinator.submissions import models as _submissions  # noqa: F401

@@ -15,8 +15,28 @@ from coordinator.extensions import db
 
 
 def init_app(app) -> None:
-    for command in (init_db, demo, create_user, scheduler, send_due, seed_scale):
+    for command in (init_db, demo, create_user, set_team, scheduler, send_due, seed_scale):
         app.cli.add_command(command)
+
+
+@click.command("team")
+@click.argument("name")
+@click.option("--agency", required=True, help="The team's agency (an existing agency's name).")
+@click.option("--lead", "leads", multiple=True, help="A lead professional of the team, by email (repeat the option).")
+@click.option("--manager", "managers", multiple=True, required=True,
+              help="A manager of the team, by email; they must have the team manager role.")
+@with_appcontext
+def set_team(name, agency, leads, managers):
+    """Create a team, or replace its lead professionals and managers: its managers see its families' work."""
+    from coordinator.oversight.services import TeamError
+    from coordinator.oversight.services import set_team as set_up
+
+    try:
+        team = set_up(name, agency, list(leads), list(managers))
+    except TeamError as refused:
+        raise click.ClickException(str(refused)) from None
+    db.session.commit()
+    click.echo(f"Team {team.name}: {len(leads)} lead professionals, {len(managers)} managers")
 
 
 @click.command("init-db")

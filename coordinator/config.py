@@ -151,6 +151,8 @@ class Defaults:
     MINUTES_CONFIDENTIALITY_TEXT = (
         "These minutes are confidential. They are shared with the professionals named for the purpose of "
         "safeguarding the children, and must not be passed on without the chair's agreement.")
+    # The partnership's learning: a count under this many (1 to one less) is shown as "fewer than N".
+    SUPPRESSION_THRESHOLD = 5
     BANK_HOLIDAY_COUNTRY = "GB"
     BANK_HOLIDAY_SUBDIVISION = "ENG"  # England and Wales share their bank holidays but for a few years
 
@@ -197,6 +199,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "MAIL_INBOUND_FOLDER": str,
     "MAIL_INBOUND_MAILDIR": str,
     "MAIL_INBOUND_MAX_BYTES": int,
+    "SUPPRESSION_THRESHOLD": int,
     "SCHEDULER_TICK_SECONDS": int,
     "SCHEDULER_LEASE_SECONDS": int,
     "SCHEDULER_STOP_GRACE_SECONDS": float,

@@ -36,6 +36,10 @@ DEMO_USERS = [
      "school, in the demo families' networks"),
     ("outsider@demo.invalid", "Olu Outsider", "Police officer", 3, Role.PRACTITIONER,
      "practitioner in no family's network"),
+    ("manager@demo.invalid", "Morgan Manager", "Team manager", 0, Role.TEAM_MANAGER,
+     "team manager of the demo lead's team (Your team's work)"),
+    ("analyst@demo.invalid", "Ari Analyst", "Partnership analyst", 0, Role.PARTNERSHIP_ANALYST,
+     "the partnership's analyst (Partnership learning; no family's record)"),
 ]
 
 
@@ -77,6 +81,9 @@ def load_demo(password: str) -> list[tuple[str, str]]:
     from coordinator.calendar.demo import load_demo_replies
 
     load_demo_replies()
+    from coordinator.oversight.demo import load_demo_oversight
+
+    load_demo_oversight()
     return logins
 
 

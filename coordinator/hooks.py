@@ -23,7 +23,7 @@ from markupsafe import Markup
 # before it, never one after it. ``__init__``, ``cli``, ``demo`` and ``scale`` put the application together
 # (or a whole made-up partnership) and may import anything.
 LAYERS = ("audit", "scheduler", "notify", "agencies", "auth", "families", "meetings", "calendar", "submissions",
-          "minutes", "admin", "core")
+          "minutes", "admin", "core", "oversight")
 
 signals = Namespace()
 

@@ -15,6 +15,11 @@ from coordinator.timeutil import UTCDateTime, utcnow
 class Role(enum.Enum):
     ADMIN = "Administrator"
     PRACTITIONER = "Practitioner"
+    # A professional who manages a team of leads: sees the team's outstanding work (coordinator.oversight),
+    # and a family's record only while in its network, like anyone else.
+    TEAM_MANAGER = "Team manager"
+    # Reads the partnership's aggregate, de-identified measures, and never a family's record.
+    PARTNERSHIP_ANALYST = "Partnership analyst"
 
     @property
     def label(self) -> str:
@@ -57,6 +62,14 @@ class User(UserMixin, Model):
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def is_team_manager(self) -> bool:
+        return self.role is Role.TEAM_MANAGER
+
+    @property
+    def is_partnership_analyst(self) -> bool:
+        return self.role is Role.PARTNERSHIP_ANALYST
 
     def get_id(self) -> str:
         # The session holds id and version, so bumping session_version invalidates old sessions.

@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, false, or_, select
 
 from coordinator.audit import services as audit
 from coordinator.extensions import commit_keeping_loaded, db, login_manager
@@ -54,6 +54,8 @@ def visible_families(user):
     """The one query scope for lists: the families whose network the user is currently in (guests, who
     only see meetings, excluded)."""
     on = today()
+    if user.is_partnership_analyst:
+        return select(Family).where(false())
     return select(Family).where(
         exists().where(NetworkMembership.family_id == Family.id, current_membership_clause(user.id, on),
                        NetworkMembership.role != NetworkRole.GUEST)
@@ -100,6 +102,8 @@ class Decision(enum.Enum):
 def decide(family: Family, user, need: Need, *, changing: bool = False, allow_closed: bool = False) -> Decision:
     """What ``user`` gets from a route with ``need`` on ``family``; ``changing``: the request would change
     something (any method but GET and HEAD), whatever the route's need."""
+    if user.is_partnership_analyst:
+        return Decision.NOT_FOUND  # the analyst reads aggregates only, never a family (coordinator.access)
     membership = membership_of(family, user)
     if membership is None:
         if user.is_admin:

@@ -114,7 +114,7 @@ def test_adding_a_user_without_an_invitation_sends_nothing(smtp_app, smtp_server
 
 def test_a_new_user_starts_as_a_practitioner_not_an_administrator(admin_client, health):
     page = page_of(admin_client.get("/admin/users/new"))
-    assert page.options("role") == ["Administrator", "Practitioner"]
+    assert page.options("role") == ["Administrator", "Practitioner", "Team manager", "Partnership analyst"]
     assert page.value("role") == "PRACTITIONER"  # the least privileged role is the one already chosen
 
     # Saved with the role as the form offers it, the person is a practitioner.

@@ -13,8 +13,10 @@ from tests.minutes.conftest import team  # noqa: F401  (the fixture: a family wi
 # Who walks: nobody signed in; a practitioner outside the family; the family's lead professional; network
 # members who are the series' chair, its minute-taker, the health visitor (invited, owner of an action, asked
 # for an update) and the school (invited, a different agency); a GP invited by email (a guest); an
-# administrator who has not opened the record.
-PERSONAS = ["anonymous", "outsider", "lead", "chair", "taker", "member", "school", "guest", "admin"]
+# administrator who has not opened the record; a team manager whose team includes the lead (the family is
+# on their dashboard, its record is not theirs); the partnership's analyst (no family, ever).
+PERSONAS = ["anonymous", "outsider", "lead", "chair", "taker", "member", "school", "guest", "admin", "manager",
+            "analyst"]
 
 # What each person gets by the route's need ("signin": sent to sign in; "allowed"; "403"; "404"; "break_glass":
 # an administrator asked for a reason first).
@@ -35,6 +37,12 @@ BY_RULE = {
                           chair="403", taker="403", member="403", school="403"),
 }
 BY_RULE["family:manage:closed-ok"] = BY_RULE["family:manage"]
+for _rule, _answers in BY_RULE.items():
+    # Outside the network, the manager is anyone outside it; the analyst too, and creates no family.
+    _answers.setdefault("manager", _answers["outsider"])
+    _answers.setdefault("analyst", "403" if _rule == "agency_staff" else _answers["outsider"])
+BY_RULE["team_manager"] = dict({p: "403" for p in PERSONAS}, anonymous="signin", manager="allowed")
+BY_RULE["partnership_analyst"] = dict({p: "403" for p in PERSONAS}, anonymous="signin", analyst="allowed")
 
 # Each predicate: who, of those the need lets through, it refuses, and how. Every predicate a route names
 # must be here, so a new one cannot be added without saying whom it lets in.
@@ -136,9 +144,29 @@ def _walk_records(team):
 CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 
 
+def _overseers(team) -> tuple:
+    """The team manager (their team: the walk's lead) and the partnership's analyst, made once per test."""
+    if not hasattr(team, "overseers"):
+        from coordinator.auth import services as auth
+        from coordinator.auth.models import Role
+        from coordinator.oversight.history import make_team
+
+        manager = auth.create_user(email="manager@council.test", name="Mo Manager", agency=team.lead.agency,
+                                   role=Role.TEAM_MANAGER, password="walk password 1")
+        analyst = auth.create_user(email="analyst@partnership.test", name="Ana Analyst", agency=None,
+                                   role=Role.PARTNERSHIP_ANALYST, password="walk password 1")
+        db.session.flush()
+        make_team("Walk team", team.lead.agency_id, [team.lead.id], [manager.id])
+        db.session.commit()
+        team.overseers = (manager, analyst)
+    return team.overseers
+
+
 def _people(team) -> dict:
+    manager, analyst = _overseers(team)
     return {"outsider": team.outsider, "lead": team.lead, "chair": team.chair, "taker": team.taker,
-            "member": team.member, "school": team.school, "guest": team.gp, "admin": team.admin}
+            "member": team.member, "school": team.school, "guest": team.gp, "admin": team.admin,
+            "manager": manager, "analyst": analyst}
 
 
 def walk(app, values: dict, people: dict, want, prepare=None) -> tuple[int, list[str], list[str], set]:

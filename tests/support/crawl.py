@@ -13,11 +13,11 @@ from tests.support.pages import Page
 
 DEMO_PASSWORD = "demo password for the crawl"
 PERSONAS = ["lead@demo.invalid", "chair@demo.invalid", "health@demo.invalid", "school@demo.invalid",
-            "outsider@demo.invalid", "admin@demo.invalid"]
+            "outsider@demo.invalid", "admin@demo.invalid", "manager@demo.invalid", "analyst@demo.invalid"]
 
 # Never followed: signing out ends the walk; the rest are not pages (files, feeds).
 NOT_FOLLOWED = {"auth.sign_out", "auth.sign_out_everywhere", "static", "core.healthz", "admin.audit_csv",
-                "calendar.feed_file"}
+                "calendar.feed_file", "oversight.team_csv", "oversight.learning_csv"}
 
 ISO_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
 # A stored value shown as it is stored: NOT_DONE, stays_sometimes, or a lone enumeration name (OPEN).
