@@ -345,11 +345,20 @@ def _apply_household_confirmation(minutes: Minutes, actor: User) -> None:
         member = db.session.get(HouseholdMember, member_id)
         if member is None or member.family_id != minutes.family_id or member.left_on is not None:
             continue
-        if value == "confirmed":
+        if value == "confirmed" and not _seen_lately(member, day):
             family_services.record_sighting(member, actor=actor, kind=SightingKind.TOLD_OF, on=day,
                                             note="Confirmed at the meeting")
         elif value == "left":
             family_services.update_member(member, actor=actor, expected_revision=member.revision, left_on=day)
+
+
+def _seen_lately(member: HouseholdMember, day: date) -> bool:
+    """A confirmation at the meeting never downgrades a sighting: someone an agency has seen within the
+    unconfirmed period (HOUSEHOLD_UNCONFIRMED_DAYS) keeps that sighting as their last confirmation, rather
+    than a later "told of (not seen)" from the meeting."""
+    last = family_services.last_confirmation(member)
+    days = int(current_app.config["HOUSEHOLD_UNCONFIRMED_DAYS"])
+    return last is not None and last.kind is SightingKind.SEEN and 0 <= (day - last.seen_on).days <= days
 
 
 def distribution(occurrence: Occurrence) -> list[User]:

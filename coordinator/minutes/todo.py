@@ -147,8 +147,26 @@ def actions_owned(user, on: date) -> list[Todo]:
             for a in rows]
 
 
+def closures_to_approve(user, on: date) -> list[Todo]:
+    """Actions not done whose closure waits for this chair's approval (open and owned until then)."""
+    chaired = aliased(Occurrence)
+    rows = db.session.scalars(
+        select(Action).join(Action.family)
+        .join(chaired, chaired.id == func.coalesce(Action.closure_review_id, Action.agreed_at_id))
+        .join(MeetingSeries, MeetingSeries.id == chaired.series_id)
+        .where(Action.status == ActionStatus.OPEN, Action.closure_requested_at.is_not(None),
+               MeetingSeries.chair_id == user.id, Family.status == FamilyStatus.OPEN)
+        .options(contains_eager(Action.family))
+    ).all()
+    return [Todo("Approve closing an action not done",
+                 a.description if len(a.description) <= 120 else a.description[:117] + "...",
+                 family_label(a.family), a.family.reference,
+                 url_for("minutes.action_closure", ref=a.family.reference, action_id=a.id))
+            for a in rows]
+
+
 @on(asked)
 def minutes_todo(sender, *, user, today, **_):
     return (minutes_to_write_or_approve(user, today) + minutes_to_acknowledge(user, today)
-            + corrections_to_decide(user, today) + actions_owned(user, today))
+            + corrections_to_decide(user, today) + actions_owned(user, today) + closures_to_approve(user, today))
 
