@@ -249,10 +249,12 @@ def _set_relationships(member: HouseholdMember, family: Family, relationships: d
 
 
 def add_member(family: Family, *, actor: User, relationships: dict[int, Relationship],
-               known_duplicates: tuple[int, ...] | None = None, **fields) -> HouseholdMember:
+               known_duplicates: tuple[int, ...] | None = None, seen_on: date | None = None,
+               **fields) -> HouseholdMember:
     """Add a person. ``known_duplicates``: the ids of same-named people the person adding was shown and said
     are someone else; anyone else of that name recorded meanwhile (by a colleague at the same instant) is
-    refused with PossibleDuplicate. None: no check (the caller has decided)."""
+    refused with PossibleDuplicate. None: no check (the caller has decided). ``seen_on``: when the recording
+    agency saw them (or was told of them), if not the day they are recorded."""
     if not (fields.get("name") or "").strip() and not (fields.get("description") or "").strip():
         raise FamilyError("Enter the person's name, or describe them if the name is not known")
     if known_duplicates is not None:
@@ -272,7 +274,8 @@ def add_member(family: Family, *, actor: User, relationships: dict[int, Relation
     db.session.flush()
     # Where the record came from is its first sighting: seen by, or told of to, the recording agency.
     if member.source_kind in (SightingKind.SEEN, SightingKind.TOLD_OF):
-        db.session.add(HouseholdSighting(member_id=member.id, kind=member.source_kind, seen_on=member.first_recorded_on,
+        db.session.add(HouseholdSighting(member_id=member.id, kind=member.source_kind,
+                                         seen_on=min(seen_on, member.first_recorded_on) if seen_on else member.first_recorded_on,
                                          agency_id=member.source_agency_id, recorded_by_id=actor.id,
                                          note=member.source_note))
     _keep_version(member, actor, "added")
