@@ -128,6 +128,8 @@ class Defaults:
     MINUTES_CONFIDENTIALITY_TEXT = (
         "These minutes are confidential. They are shared with the professionals named for the purpose of "
         "safeguarding the children, and must not be passed on without the chair's agreement.")
+    # The Government Security Classification marking printed at the top and foot of every page of a PDF.
+    PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"
     BANK_HOLIDAY_COUNTRY = "GB"
     BANK_HOLIDAY_SUBDIVISION = "ENG"  # England and Wales share their bank holidays but for a few years
 
@@ -160,6 +162,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "HEALTH_FAILED_WINDOW_HOURS": float,
     "HEALTH_FAILED_MAX": int,
     "NOTIFICATION_DIGEST_HOUR": int,
+    "PROTECTIVE_MARKING": str,
     "SCHEDULER_TICK_SECONDS": int,
     "SCHEDULER_LEASE_SECONDS": int,
     "SCHEDULER_STOP_GRACE_SECONDS": float,

@@ -47,6 +47,10 @@ def load_demo_minutes() -> None:
             "decisions": f"Meeting {n + 1}: the core group continues every four weeks. Reason: the risks are not reduced.",
             "contingency": "If Kelly's mental health deteriorates, the social worker arranges a strategy discussion.",
         })
+        if n == len(held) - 1:  # the latest minutes keep the worries from the family's copy, with the reason
+            content["worries"] += " A neighbour told the school of shouting late at night."
+            content.update({"not_for_family": ["worries"],
+                            "withheld_reason": "Names a neighbour who spoke to the school in confidence."})
         for invitee in series.current_invitees:
             content[f"attendance-{invitee.user_id}"] = content.get(f"attendance-{invitee.user_id}") or "present"
         services.save(minutes, content, actor=lead, expected_revision=minutes.revision)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from coordinator import pdf as pdf_documents
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
 from coordinator.extensions import commit_keeping_loaded, db
@@ -50,6 +51,7 @@ from coordinator.minutes.policy import (
     may_read_minutes,
     may_update_action,
 )
+from coordinator.timeutil import long_date
 
 # The meeting a route names.
 OCCURRENCE = {"occurrence_id": ("occurrence", Occurrence, (joinedload(Occurrence.series),))}
@@ -444,6 +446,41 @@ def family_copy(family: Family, occurrence: Occurrence, number: int):
     db.session.commit()
     return render_template("minutes/print.html", family=family, occurrence=occurrence, version=version,
                            data=services.family_copy(version), family_copy=True, sections=services.SECTIONS)
+
+
+@bp.get("/minutes/<int:occurrence_id>/v<int:number>/minutes.pdf")
+@family_view(Need.ATTEND, load=OCCURRENCE, may=may_read_minutes)
+def version_pdf(family: Family, occurrence: Occurrence, number: int):
+    """The minutes as a PDF for the reader's own case record: the same rule as the page; audited."""
+    version = _version(family, occurrence, number)
+    pdf = _minutes_pdf(family, occurrence, version, version.fields, family_copy=False)
+    audit.record("minutes_pdf_downloaded", object_type="minutes_version", object_id=version.id, family_id=family.id,
+                 detail=f"version {version.number}")
+    db.session.commit()
+    return pdf_documents.download(pdf, f"minutes-{family.reference}-{occurrence.day.isoformat()}-v{version.number}.pdf")
+
+
+@bp.get("/minutes/<int:occurrence_id>/v<int:number>/family-copy.pdf")
+@family_view(Need.READ, load=OCCURRENCE, may=may_make_family_copy)
+def family_copy_pdf(family: Family, occurrence: Occurrence, number: int):
+    """The family's copy as a PDF: what is not for the family is left out, as on the page; audited."""
+    version = _version(family, occurrence, number)
+    pdf = _minutes_pdf(family, occurrence, version, services.family_copy(version), family_copy=True)
+    audit.record("minutes_family_copy_pdf_downloaded", object_type="minutes_version", object_id=version.id,
+                 family_id=family.id, detail=f"version {version.number}")
+    db.session.commit()
+    return pdf_documents.download(
+        pdf, f"minutes-family-copy-{family.reference}-{occurrence.day.isoformat()}-v{version.number}.pdf")
+
+
+def _minutes_pdf(family: Family, occurrence: Occurrence, version: MinutesVersion, data: dict, *,
+                 family_copy: bool) -> bytes:
+    meeting = f"{occurrence.series.meeting_type.label}, {long_date(occurrence.day)}"
+    title = (f"Copy for the family: minutes of the {meeting}, version {version.number}" if family_copy
+             else f"Minutes of the {meeting}, version {version.number}, family {family.reference}")
+    return pdf_documents.render(title=title, recipient=current_user, body_template="pdf/minutes.html",
+                                data=data, family_copy=family_copy, version=version, family=family,
+                                sections=services.SECTIONS)
 
 
 @bp.post("/minutes/<int:occurrence_id>/v<int:number>/acknowledge")
