@@ -157,7 +157,7 @@ def open_actions_before(occurrence: Occurrence) -> list[Action]:
         select(Action).join(Occurrence, Action.agreed_at_id == Occurrence.id)
         .where(Action.family_id == occurrence.series.family_id, Occurrence.starts_at < occurrence.starts_at,
                Action.status == ActionStatus.OPEN)
-        .options(selectinload(Action.history), joinedload(Action.owner))
+        .options(selectinload(Action.history).joinedload(ActionUpdate.owner), joinedload(Action.owner))
         .order_by(Action.due_date, Action.id)))
 
 
