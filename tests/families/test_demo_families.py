@@ -67,6 +67,7 @@ def test_the_households_show_every_flag(app, demo):
     assert f"{unknown}: name not known" in attention(page)
     assert f"{unknown}: never seen by any agency" in attention(page)
     assert description not in attention(page)  # the description is not his name
+    assert "Daniel Okafor: whereabouts not known" in attention(page)  # Amara's father
     row = [r for r in page.table_rows(page.section("Men and fathers")) if r[0] == f"{unknown} {description}"][0]
     assert "Told of (not seen)".lower() in row[4]
     member_id = [f.member_id for f in okafor.flags if f.kind == "unknown_man"][0]
