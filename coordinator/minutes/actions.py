@@ -132,7 +132,8 @@ def decide_closure(action: Action, *, actor: User, approve: bool, note: str | No
     claim_revision(action, expected_revision, StaleAction(
         f"Someone else updated the action \u201c{action.description[:80]}\u201d while you were working on it"))
     reason = action.closure_reason
-    update = ActionUpdate(action_id=action.id, by_id=actor.id, comment=(note or "").strip() or reason,
+    note = (note or "").strip() or None
+    update = ActionUpdate(action_id=action.id, by_id=actor.id, comment=(note or reason) if approve else note,
                           status=ActionStatus.NOT_DONE if approve else ActionStatus.OPEN,
                           decision=ActionDecision.CLOSURE_APPROVED if approve else ActionDecision.CLOSURE_DECLINED)
     if approve:

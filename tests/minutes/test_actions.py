@@ -333,3 +333,28 @@ def test_the_owner_carries_their_action_forward_and_the_reminder_follows_it(team
     from coordinator.notify.models import OutboxMessage
 
     assert db.session.scalars(select(OutboxMessage.recipient)).all()[-1] == team.school.email
+
+
+def test_the_chair_may_keep_an_action_open_and_only_the_chair_decides(team, client_for):
+    first, second, _ = team.meetings
+    action = add_action(team, first, "GP to review the mother's medication", team.gp,
+                        meeting_day(first) + timedelta(days=10))
+    minutes_actions.update_action(action, actor=team.lead, status=ActionStatus.NOT_DONE, reviewed_at=second,
+                                  comment="The GP says it is no longer needed", decision="closure_asked")
+    db.session.commit()
+    with pytest.raises(services.MinutesError, match="Only the chair"):
+        minutes_actions.decide_closure(action, actor=team.lead, approve=True)
+    db.session.rollback()
+    chair = client_for(team.chair)
+    closure = f"{team.action(action)}/closure"
+    response = send_form(chair, open_page(chair, closure), {"decision": "decline", "note": "Ask the GP again"},
+                         url=closure)
+    assert response.status_code == 302
+    db.session.expire_all()
+    action = db.session.get(Action, action.id)
+    assert action.status is ActionStatus.OPEN and action.owner_id == team.gp.id
+    assert not action.closure_awaiting_approval
+    history = open_page(chair, team.action(action)).section("History").text()
+    assert "The chair kept it open: Ask the GP again (Charlie Chair)" in history
+    # Nothing left to decide: the page says so rather than offering the choice again.
+    assert "This action is not waiting for your approval." in banners(Page(chair.get(closure, follow_redirects=True)))
