@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app coordinator
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install assets chromium dovecot bench clean
+.PHONY: run test lint install assets chromium dovecot pango poppler bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ assets: static/build/manifest.json
 # Serves the demo and its scheduler on http://$(HOST):$(PORT) (`make run PORT=5101`); prints the demo
 # sign-ins whenever the demo is loaded. Each command is given HOST and PORT: unless BASE_URL is set, links in
 # emails and feeds, the feed address and the banners follow them.
-run: install assets
+run: install assets pango
 	$(FLASK) init-db
 	HOST='$(HOST)' PORT='$(PORT)' $(FLASK) demo --skip-if-real
 	HOST='$(HOST)' PORT='$(PORT)' FLASK="$(FLASK)" scripts/run.sh
@@ -49,9 +49,23 @@ dovecot:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dovecot-imapd >/dev/null; }
 
+# Debian's pango, which WeasyPrint draws the PDFs with.
+pango:
+	@ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0' || { \
+	  echo "Installing Debian's pango for the PDFs"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
+
+# Debian's poppler-utils: the PDF tests read the PDFs back with pdftotext, as a reader's tools would.
+poppler:
+	@command -v pdftotext >/dev/null 2>&1 || { \
+	  echo "Installing Debian's poppler-utils for the PDF tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils >/dev/null; }
+
 # The gates (ruff, mypy), then every suite. Set TEST_DATABASE_URL (as .ci/run does) to run each on
 # PostgreSQL as well as SQLite.
-test: install assets chromium dovecot lint
+test: install assets chromium dovecot pango poppler lint
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: install

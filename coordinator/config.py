@@ -153,6 +153,8 @@ class Defaults:
         "safeguarding the children, and must not be passed on without the chair's agreement.")
     # The partnership's learning: a count under this many (1 to one less) is shown as "fewer than N".
     SUPPRESSION_THRESHOLD = 5
+    # The Government Security Classification marking printed at the top and foot of every page of a PDF.
+    PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"
     BANK_HOLIDAY_COUNTRY = "GB"
     BANK_HOLIDAY_SUBDIVISION = "ENG"  # England and Wales share their bank holidays but for a few years
 
@@ -200,6 +202,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "MAIL_INBOUND_MAILDIR": str,
     "MAIL_INBOUND_MAX_BYTES": int,
     "SUPPRESSION_THRESHOLD": int,
+    "PROTECTIVE_MARKING": str,
     "SCHEDULER_TICK_SECONDS": int,
     "SCHEDULER_LEASE_SECONDS": int,
     "SCHEDULER_STOP_GRACE_SECONDS": float,

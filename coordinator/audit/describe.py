@@ -32,12 +32,16 @@ PAGES = {
     "minutes.show_version": "Published minutes",
     "minutes.print_version": "Minutes for printing",
     "minutes.family_copy": "Minutes: the family's copy",
+    "minutes.version_pdf": "Minutes as a PDF",
+    "minutes.family_copy_pdf": "Minutes: the family's copy as a PDF",
+    "minutes.action_closure": "Approve closing an action",
     "minutes.edit": "Write the minutes",
     "minutes.action": "An action",
     "minutes.action_log": "Actions",
     "submissions.update_form": "An agency's update",
     "submissions.show_submission": "An agency's update",
     "submissions.meeting_pack": "Pre-meeting pack",
+    "submissions.pack_pdf": "Pre-meeting pack as a PDF",
     "submissions.meeting_updates": "Agencies' updates for a meeting",
 }
 

@@ -112,7 +112,7 @@ _SERIES_TEXT_LIMIT = 20_000
 class FeedVersion:
     """What a feed's text depends on, read in one query: each series' revision (raised by every change to
     the series or one of its meetings) and its people's revisions (a changed name or address)."""
-    series: tuple[tuple[int, str, int, int, str], ...]  # (id, UID, revision, people's revisions, time zone)
+    series: tuple[tuple[int, str, int, tuple[int, str], str], ...]  # (id, UID, revision, (people's revisions, last series answer), time zone)
     etag: str
 
 
@@ -120,7 +120,8 @@ def feed_version(user) -> FeedVersion:
     people, person, organiser = aliased(Invitee), aliased(User), aliased(User)
     rows = db.session.execute(  # one grouped join: each series with the sum of its people's revisions
         select(MeetingSeries.id, MeetingSeries.uid, MeetingSeries.revision,
-               func.sum(person.revision) + func.max(organiser.revision), MeetingSeries.timezone)
+               func.sum(person.revision) + func.max(organiser.revision), MeetingSeries.timezone,
+               func.max(people.answer_stamp))  # an answer for the series from a calendar (its PARTSTAT)
         .join(Invitee, Invitee.series_id == MeetingSeries.id)
         .join(people, (people.series_id == MeetingSeries.id) & people.removed_at.is_(None))
         .join(person, person.id == people.user_id)
@@ -133,7 +134,7 @@ def feed_version(user) -> FeedVersion:
                exists().where(Family.id == MeetingSeries.family_id, Family.status == FamilyStatus.OPEN))
         .group_by(MeetingSeries.id, MeetingSeries.uid, MeetingSeries.revision, MeetingSeries.timezone)
         .order_by(MeetingSeries.id)).all()
-    series = tuple((row[0], row[1], row[2], int(row[3] or 0), row[4]) for row in rows)
+    series = tuple((row[0], row[1], row[2], (int(row[3] or 0), str(row[5])), row[4]) for row in rows)
     # The year: the time zones' rules. The settings written into every event: the address and CLASS.
     key = (user.id, current_app.config["BASE_URL"], current_app.config["CALENDAR_CLASS"], utcnow().year, series)
     digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]

@@ -93,6 +93,9 @@ def load_demo_families() -> list[Family]:
            kind=SightingKind.SEEN, name="Tom Baker", sex=Sex.MALE, presence=Presence.LIVES_IN,
            parental_responsibility=YesNoUnknown.NO, da_perpetrator=True,
            concern_notes="Police call-out for a domestic incident last year.")
+    member(okafor, lead, {amara.id: Relationship.FATHER}, days_ago=40, kind=SightingKind.TOLD_OF,
+           name="Daniel Okafor", sex=Sex.MALE, presence=Presence.WHEREABOUTS_UNKNOWN,
+           parental_responsibility=YesNoUnknown.YES, source_note="Amara's father: Grace has not seen him since 2024")
     member(okafor, lead, {}, days_ago=12, kind=SightingKind.TOLD_OF, sex=Sex.MALE, presence=Presence.VISITS,
            description="Man in his 30s, drives a red van, seen leaving early in the morning",
            source_note="Reported by a neighbour")

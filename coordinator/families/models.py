@@ -46,6 +46,7 @@ class Presence(Labelled):
     STAYS_SOMETIMES = "Stays sometimes"
     VISITS = "Visits"
     SIGNIFICANT_ELSEWHERE = "Significant adult living elsewhere"
+    WHEREABOUTS_UNKNOWN = "Whereabouts not known"
 
 
 class Relationship(Labelled):
@@ -151,12 +152,21 @@ class Child(Model):
         return f"{self.name} (unborn)" if self.is_unborn else self.name
 
 
-def person_label(name: str | None, description: str | None, sex: str | None) -> str:
-    """How a person of the household is named everywhere: their name, or "Unknown man: <description>"."""
+def person_label(name: str | None, description: str | None, sex: str | None, number: int | None = None) -> str:
+    """How a person of the household is named everywhere: their name, or "Unknown man 1" (numbered within the
+    family). The description is shown apart from the label (``HouseholdMember.description``), never as it."""
     if name and name.strip():
         return name.strip()
-    noun = {"MALE": "Unknown man", "FEMALE": "Unknown woman"}.get(sex or "", "Unknown person")
+    noun = unknown_noun(sex)
+    if number:
+        return f"{noun} {number}"
+    # Only someone not yet on the household record (an agency's proposal) has no number: the description
+    # is then all there is to tell them apart.
     return f"{noun}: {description}" if description else noun
+
+
+def unknown_noun(sex: str | None) -> str:
+    return {"MALE": "Unknown man", "FEMALE": "Unknown woman"}.get(sex or "", "Unknown person")
 
 
 class HouseholdMember(Model):
@@ -187,6 +197,8 @@ class HouseholdMember(Model):
     concern_notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # An unnamed person's number among the family's unnamed people of the same label: "Unknown man 1".
+    unknown_number: Mapped[int | None] = mapped_column(Integer)
 
     family: Mapped[Family] = relationship(back_populates="members")
     source_agency: Mapped[Agency | None] = relationship()
@@ -197,7 +209,11 @@ class HouseholdMember(Model):
 
     @property
     def display_name(self) -> str:
-        return person_label(self.name, self.description, self.sex.name if self.sex else None)
+        return person_label(self.name, self.description, self.sex.name if self.sex else None, self.unknown_number)
+
+    @property
+    def whereabouts_unknown(self) -> bool:
+        return self.presence is Presence.WHEREABOUTS_UNKNOWN
 
     @property
     def is_named(self) -> bool:

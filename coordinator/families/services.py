@@ -34,6 +34,7 @@ from coordinator.families.models import (
     Sex,
     SightingKind,
     person_label,
+    unknown_noun,
 )
 from coordinator.hooks import answers
 from coordinator.timeutil import local_zone, long_date, today, utcnow
@@ -195,7 +196,19 @@ def _snapshot(member: HouseholdMember) -> str:
             value = value.name
         data[key] = value
     data["relationships"] = {str(r.child_id): r.relationship_type.name for r in member.relationships}
+    data["unknown_number"] = member.unknown_number
     return json.dumps(data, sort_keys=True)
+
+
+def _number_unnamed(member: HouseholdMember, family: Family, *, renumber: bool = False) -> None:
+    """An unnamed person is "Unknown man 1", "Unknown man 2", ... within the family: the next number of
+    their label, never one used before (a number stays with the person)."""
+    if (member.name or "").strip() or (member.unknown_number and not renumber):
+        return
+    noun = unknown_noun(member.sex.name if member.sex else None)
+    used = [m.unknown_number or 0 for m in family.members
+            if m is not member and unknown_noun(m.sex.name if m.sex else None) == noun]
+    member.unknown_number = max(used, default=0) + 1
 
 
 def _keep_version(member: HouseholdMember, actor: User | None, change: str) -> None:
@@ -236,10 +249,12 @@ def _set_relationships(member: HouseholdMember, family: Family, relationships: d
 
 
 def add_member(family: Family, *, actor: User, relationships: dict[int, Relationship],
-               known_duplicates: tuple[int, ...] | None = None, **fields) -> HouseholdMember:
+               known_duplicates: tuple[int, ...] | None = None, seen_on: date | None = None,
+               **fields) -> HouseholdMember:
     """Add a person. ``known_duplicates``: the ids of same-named people the person adding was shown and said
     are someone else; anyone else of that name recorded meanwhile (by a colleague at the same instant) is
-    refused with PossibleDuplicate. None: no check (the caller has decided)."""
+    refused with PossibleDuplicate. None: no check (the caller has decided). ``seen_on``: when the recording
+    agency saw them (or was told of them), if not the day they are recorded."""
     if not (fields.get("name") or "").strip() and not (fields.get("description") or "").strip():
         raise FamilyError("Enter the person's name, or describe them if the name is not known")
     if known_duplicates is not None:
@@ -249,14 +264,18 @@ def add_member(family: Family, *, actor: User, relationships: dict[int, Relation
             raise PossibleDuplicate("Someone with this name is already recorded: say whether this is the same "
                                     "person", found)
     fields.setdefault("first_recorded_on", today())
+    if not (fields.get("name") or "").strip() and known_duplicates is None:
+        lock_for_change(family)  # two unnamed people added at once: the second gets the next number
     member = HouseholdMember(family_id=family.id, **fields)
     db.session.add(member)
     family.members.append(member) if member not in family.members else None
+    _number_unnamed(member, family)
     _set_relationships(member, family, relationships)
     db.session.flush()
     # Where the record came from is its first sighting: seen by, or told of to, the recording agency.
     if member.source_kind in (SightingKind.SEEN, SightingKind.TOLD_OF):
-        db.session.add(HouseholdSighting(member_id=member.id, kind=member.source_kind, seen_on=member.first_recorded_on,
+        db.session.add(HouseholdSighting(member_id=member.id, kind=member.source_kind,
+                                         seen_on=min(seen_on, member.first_recorded_on) if seen_on else member.first_recorded_on,
                                          agency_id=member.source_agency_id, recorded_by_id=actor.id,
                                          note=member.source_note))
     _keep_version(member, actor, "added")
@@ -289,6 +308,8 @@ def update_member(member: HouseholdMember, *, actor: User, expected_revision: in
             setattr(member, key, fields[key])
     if relationships is not None:
         _set_relationships(member, member.family, relationships)
+    if "sex" in changed or "name" in changed:
+        _number_unnamed(member, member.family, renumber="sex" in changed)
     if changed:
         said = "changed " + ", ".join(MEMBER_FIELD_LABELS.get(name, name.replace("_", " ")) for name in changed)
         _keep_version(member, actor, said)
@@ -339,7 +360,7 @@ def ever_seen(member: HouseholdMember) -> bool:
 
 @dataclass
 class Flag:
-    kind: str  # "unconfirmed", "unseen_man", "unknown_man", "no_father", "new"
+    kind: str  # "unconfirmed", "unseen_man", "unknown_man", "no_father", "new", "whereabouts", "whereabouts_man"
     text: str
     member_id: int | None = None
     child_id: int | None = None
@@ -358,7 +379,7 @@ class HouseholdFlags:
 
     @property
     def father_concerns(self) -> list[Flag]:
-        return self.of_kind("unseen_man", "unknown_man", "no_father")
+        return self.of_kind("unseen_man", "unknown_man", "no_father", "whereabouts_man")
 
     def for_member(self, member_id: int) -> list[Flag]:
         return [f for f in self.flags if f.member_id == member_id]
@@ -395,6 +416,9 @@ def household_flags(family: Family, on: date | None = None, last_meeting=_ASK) -
             since = f"since {long_date(confirmed_on)}" if confirmed_on else "ever"
             result.flags.append(Flag("unconfirmed", f"{member.display_name}: presence not confirmed {since}",
                                      member_id=member.id))
+        if member.whereabouts_unknown:  # "not known" must stand out: a father whose whereabouts nobody knows
+            result.flags.append(Flag("whereabouts_man" if is_man_or_father(member) else "whereabouts",
+                                     f"{member.display_name}: whereabouts not known", member_id=member.id))
         if is_man_or_father(member):
             if not member.is_named:
                 result.flags.append(Flag("unknown_man", f"{member.display_name}: name not known",
@@ -424,7 +448,8 @@ class PastMember:
 
     @property
     def display_name(self) -> str:
-        return person_label(self.data.get("name"), self.data.get("description"), self.data.get("sex"))
+        return person_label(self.data.get("name"), self.data.get("description"), self.data.get("sex"),
+                            self.data.get("unknown_number"))
 
     @property
     def presence(self) -> Presence:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
@@ -14,7 +14,7 @@ from coordinator.concurrency import claim_revision
 from coordinator.extensions import db
 from coordinator.families.models import Family
 from coordinator.meetings.models import Occurrence
-from coordinator.minutes.models import Action, ActionStatus, ActionUpdate, Goal, GoalScore
+from coordinator.minutes.models import Action, ActionDecision, ActionStatus, ActionUpdate, Goal, GoalScore
 from coordinator.minutes.services import MinutesError
 from coordinator.notify.services import enqueue_template
 from coordinator.timeutil import local_zone, today, utcnow
@@ -49,17 +49,101 @@ class StaleAction(MinutesError):
 
 
 def update_action(action: Action, *, actor: User, status: ActionStatus, comment: str | None,
-                  reviewed_at: Occurrence | None = None, expected_revision: int | None = None) -> None:
+                  reviewed_at: Occurrence | None = None, expected_revision: int | None = None,
+                  decision: str | None = None, new_due: date | None = None, new_owner: User | None = None) -> None:
+    """A new status for the action, kept in its history. "Not done" never closes it silently: it needs a
+    ``decision``, to carry it forward (``new_due`` and ``new_owner``, required) or to close it with a reason
+    (``comment``) that the chair approves; until the chair does, it stays open and owned."""
+    comment = (comment or "").strip() or None
+    if status is ActionStatus.NOT_DONE:
+        _check_not_done(action, decision=decision, comment=comment, new_due=new_due, new_owner=new_owner,
+                        on=reviewed_at.day if reviewed_at else today())
     claim_revision(action, expected_revision, StaleAction(
         f"Someone else updated the action \u201c{action.description[:80]}\u201d while you were working on it"))
-    action.status = status
-    if comment:
-        action.evidence = comment.strip()
     action.updated_at = utcnow()
-    db.session.add(ActionUpdate(action_id=action.id, status=status, comment=(comment or "").strip() or None,
-                                reviewed_at_id=reviewed_at.id if reviewed_at else None, by_id=actor.id))
+    update = ActionUpdate(action_id=action.id, status=status, comment=comment,
+                          reviewed_at_id=reviewed_at.id if reviewed_at else None, by_id=actor.id)
+    if comment:
+        action.evidence = comment
+    if status is not ActionStatus.NOT_DONE:
+        action.status = status
+        _forget_closure(action)
+    elif decision == ActionDecision.CARRIED:
+        assert new_due is not None and new_owner is not None and new_owner.agency_id is not None
+        update.decision, update.previous_due_date, update.due_date = decision, action.due_date, new_due
+        update.owner_id = new_owner.id
+        action.status, action.due_date = ActionStatus.OPEN, new_due
+        action.owner_id, action.owner_agency_id = new_owner.id, new_owner.agency_id
+        _forget_closure(action)
+    else:  # to be closed, once the chair approves: open and owned until then
+        action.status = ActionStatus.OPEN
+        action.closure_reason, action.closure_requested_by_id = comment, actor.id
+        action.closure_requested_at, action.closure_review_id = utcnow(), reviewed_at.id if reviewed_at else None
+        update.decision = ActionDecision.CLOSURE_ASKED
+    db.session.add(update)
+    action.history.append(update)
     audit.record("action_updated", object_type="action", object_id=action.id, family_id=action.family_id,
-                 actor=actor, detail=status.name)
+                 actor=actor, detail=status.name + (f" ({update.decision})" if update.decision else ""))
+    if update.decision == ActionDecision.CLOSURE_ASKED and may_approve_closure(action, actor):
+        decide_closure(action, actor=actor, approve=True)  # the chair reviewing it decides at once
+
+
+def _check_not_done(action: Action, *, decision: str | None, comment: str | None, new_due: date | None,
+                    new_owner: User | None, on: date) -> None:
+    if decision not in (ActionDecision.CARRIED, ActionDecision.CLOSURE_ASKED):
+        raise MinutesError("Say whether the action is carried forward or closed", "decision")
+    if decision == ActionDecision.CLOSURE_ASKED:
+        if not comment:
+            raise MinutesError("Give the reason for closing the action: the chair approves it", "comment")
+        return
+    if new_due is None:
+        raise MinutesError("Enter the new date it is due by", "new_due")
+    if new_due < on:
+        raise MinutesError("The new due date cannot be in the past", "new_due")
+    if new_owner is None:
+        raise MinutesError("Choose who owns the action from now on", "new_owner")
+    if new_owner.agency_id is None:
+        raise MinutesError("The owner must belong to an agency", "new_owner")
+
+
+def _forget_closure(action: Action) -> None:
+    action.closure_reason = action.closure_requested_by_id = action.closure_requested_at = None
+    action.closure_review_id = None
+
+
+def closure_chair(action: Action) -> User | None:
+    """Who approves closing the action: the chair of the meeting that asked (else of the one that agreed it)."""
+    occurrence = db.session.get(Occurrence, action.closure_review_id) if action.closure_review_id else action.agreed_at
+    return occurrence.series.chair if occurrence is not None else None
+
+
+def may_approve_closure(action: Action, user: User) -> bool:
+    chair = closure_chair(action)
+    return chair is not None and chair.id == user.id
+
+
+def decide_closure(action: Action, *, actor: User, approve: bool, note: str | None = None,
+                   expected_revision: int | None = None) -> None:
+    """The chair approves closing an action as not done (it is closed), or keeps it open (and owned)."""
+    if not action.closure_awaiting_approval:
+        raise MinutesError("This action is not waiting for the chair to approve its closure")
+    if not may_approve_closure(action, actor):
+        raise MinutesError("Only the chair can approve closing an action")
+    claim_revision(action, expected_revision, StaleAction(
+        f"Someone else updated the action \u201c{action.description[:80]}\u201d while you were working on it"))
+    reason = action.closure_reason
+    note = (note or "").strip() or None
+    update = ActionUpdate(action_id=action.id, by_id=actor.id, comment=(note or reason) if approve else note,
+                          status=ActionStatus.NOT_DONE if approve else ActionStatus.OPEN,
+                          decision=ActionDecision.CLOSURE_APPROVED if approve else ActionDecision.CLOSURE_DECLINED)
+    if approve:
+        action.status = ActionStatus.NOT_DONE
+    _forget_closure(action)
+    action.updated_at = utcnow()
+    db.session.add(update)
+    action.history.append(update)
+    audit.record("action_closure_approved" if approve else "action_closure_declined", object_type="action",
+                 object_id=action.id, family_id=action.family_id, actor=actor)
 
 
 def actions_of(family: Family) -> list[Action]:
@@ -74,6 +158,7 @@ def open_actions_before(occurrence: Occurrence) -> list[Action]:
         select(Action).join(Occurrence, Action.agreed_at_id == Occurrence.id)
         .where(Action.family_id == occurrence.series.family_id, Occurrence.starts_at < occurrence.starts_at,
                Action.status == ActionStatus.OPEN)
+        .options(selectinload(Action.history).joinedload(ActionUpdate.owner), joinedload(Action.owner))
         .order_by(Action.due_date, Action.id)))
 
 

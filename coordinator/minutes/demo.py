@@ -13,7 +13,7 @@ from coordinator.families.models import Family
 from coordinator.meetings.models import MeetingSeries, OccurrenceStatus
 from coordinator.minutes import actions as minutes_actions
 from coordinator.minutes import services
-from coordinator.minutes.models import ActionStatus, Minutes
+from coordinator.minutes.models import ActionDecision, ActionStatus, Minutes
 
 GOALS = [  # each child's own goal
     ("Ruby is cared for every day by adults who meet her needs and keep her safe", [3, 4, 5, 5], "Ruby Harrow"),
@@ -47,6 +47,10 @@ def load_demo_minutes() -> None:
             "decisions": f"Meeting {n + 1}: the core group continues every four weeks. Reason: the risks are not reduced.",
             "contingency": "If Kelly's mental health deteriorates, the social worker arranges a strategy discussion.",
         })
+        if n == len(held) - 1:  # the latest minutes keep the worries from the family's copy, with the reason
+            content["worries"] += " A neighbour told the school of shouting late at night."
+            content.update({"not_for_family": ["worries"],
+                            "withheld_reason": "Names a neighbour who spoke to the school in confidence."})
         for invitee in series.current_invitees:
             content[f"attendance-{invitee.user_id}"] = content.get(f"attendance-{invitee.user_id}") or "present"
         services.save(minutes, content, actor=lead, expected_revision=minutes.revision)
@@ -66,15 +70,23 @@ def load_demo_minutes() -> None:
         if n == 1:
             minutes_actions.update_action(actions["hv"], actor=lead, status=ActionStatus.DONE,
                                    comment="Seen weekly since the last meeting", reviewed_at=occurrence)
+            # Not done: carried forward, still the social worker's, with a new date (it stays owned and,
+            # once that date passes, overdue).
             minutes_actions.update_action(actions["dean"], actor=lead, status=ActionStatus.NOT_DONE,
-                                   comment="Two visits, no answer", reviewed_at=occurrence)
-            actions["dean2"] = minutes_actions.add_action(occurrence, actor=lead, description="Social worker to meet Dean Carter, "
-                                                   "with the police if needed", owner=lead, due=due,
-                                                   intended_outcome="Dean's role in the home is known")
+                                          comment="Two visits, no answer", reviewed_at=occurrence,
+                                          decision=ActionDecision.CARRIED, new_due=due, new_owner=lead)
+            actions["hearing"] = minutes_actions.add_action(occurrence, actor=lead, owner=health, due=due,
+                                                            description="Health visitor to arrange a hearing test for Ruby",
+                                                            intended_outcome="Ruby's hearing is known to be fine")
         if n == 2:
             minutes_actions.update_action(actions["school"], actor=lead, status=ActionStatus.NOT_POSSIBLE,
                                    comment="The breakfast club closed; free school meals arranged instead",
                                    reviewed_at=occurrence)
+            # Not done and no longer needed: closed with a reason, once the chair approved.
+            minutes_actions.update_action(actions["hearing"], actor=lead, status=ActionStatus.NOT_DONE,
+                                          comment="Ruby's hearing was checked at her one-year review instead",
+                                          reviewed_at=occurrence, decision=ActionDecision.CLOSURE_ASKED)
+            minutes_actions.decide_closure(actions["hearing"], actor=chair, approve=True)
             minutes_actions.add_action(occurrence, actor=lead, description="Refer Kelly to the perinatal mental health team",
                                 owner=lead, due=held[-1].day + timedelta(weeks=8),
                                 intended_outcome="Kelly has support for her mood")

@@ -22,7 +22,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from coordinator.forms import GovDateField, WholeNumberField, choices, enum_choices
 from coordinator.minutes import document
-from coordinator.minutes.models import ActionStatus
+from coordinator.minutes.models import ActionDecision, ActionStatus
 from coordinator.minutes.services import SECTIONS
 
 TEXT = 20000
@@ -104,13 +104,34 @@ class GoalForm(FlaskForm):
     submit = SubmitField("Add the goal", widget=GovSubmitInput())
 
 
+# "Not done" needs a decision: carried forward (a new due date and owner) or closed once the chair approves.
+NOT_DONE_DECISIONS = choices([(ActionDecision.CARRIED, "Carry it forward, with a new due date and owner"),
+                              (ActionDecision.CLOSURE_ASKED, "Close it, with the reason: the chair approves")])
+
+
 class ActionStatusForm(FlaskForm):
     status = RadioField("Status", widget=GovRadioInput(), choices=enum_choices(ActionStatus),
                         validators=[InputRequired(message="Choose the action's status")])
     comment = TextAreaField("Evidence or comment", widget=GovTextArea(),
+                            description="If it was not done: why not.",
                             validators=[Optional(), Length(max=2000, message="The comment must be 2000 characters or fewer")])
+    decision = RadioField("If it was not done: what happens to it", widget=GovRadioInput(), choices=NOT_DONE_DECISIONS,
+                          validators=[Optional()])
+    new_due = GovDateField("New due date, if carried forward", validators=[Optional()])
+    new_owner = SelectField("Who owns it from now on, if carried forward", widget=GovSelect(), coerce=int,
+                            validators=[Optional()])
     revision = HiddenField()
     submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class ClosureForm(FlaskForm):
+    decision = RadioField("Do you approve closing this action as not done?", widget=GovRadioInput(),
+                          choices=choices([("approve", "Yes: close it"), ("decline", "No: it stays open and owned")]),
+                          validators=[InputRequired(message="Choose whether to approve closing the action")])
+    note = TextAreaField("A note (optional)", widget=GovTextArea(),
+                         validators=[Optional(), Length(max=2000, message="The note must be 2000 characters or fewer")])
+    revision = HiddenField()
+    submit = SubmitField("Save the decision", widget=GovSubmitInput())
 
 
 class NoteForm(FlaskForm):
@@ -143,12 +164,24 @@ class DecideCorrectionForm(FlaskForm):
 # The editor's review of earlier actions and its goal scores: one field per action and per goal, rendered by
 # templates/minutes/edit.html inside the editor's one form (no CSRF token of their own).
 
-def build_review_form(actions, **kwargs) -> FlaskForm:
+def build_review_form(actions, owners=(), **kwargs) -> FlaskForm:
+    """``owners``: (user id, label) of who may own an action carried forward."""
+
     class ReviewForm(FlaskForm):
         class Meta:
             csrf = False
 
     for action in actions:
+        short = action.description[:60]
+        setattr(ReviewForm, f"review-{action.id}-decision", RadioField(
+            "If it was not done: what happens to it", widget=GovRadioInput(), choices=NOT_DONE_DECISIONS,
+            validators=[Optional()]))
+        setattr(ReviewForm, f"review-{action.id}-due", GovDateField(
+            "New due date, if carried forward", validators=[Optional()],
+            invalid_message=f"The new due date of \u201c{short}\u201d must be a real date, like 27 3 2024"))
+        setattr(ReviewForm, f"review-{action.id}-owner", SelectField(
+            "Who owns it from now on, if carried forward", widget=GovSelect(), coerce=int,
+            choices=choices([(0, "Choose the owner")] + list(owners)), validators=[Optional()]))
         setattr(ReviewForm, f"review-{action.id}", RadioField(
             action.description, choices=enum_choices(ActionStatus), validators=[Optional()]))
         setattr(ReviewForm, f"review-{action.id}-comment", StringField(

@@ -146,6 +146,15 @@ class ActionStatus(Labelled):
     NOT_DONE = "Not done"
 
 
+class ActionDecision:
+    """What a review of "Not done" decided (ActionUpdate.decision)."""
+
+    CARRIED = "carried"  # carried forward: a new due date and owner
+    CLOSURE_ASKED = "closure_asked"  # to be closed, with a reason, once the chair approves
+    CLOSURE_APPROVED = "closure_approved"
+    CLOSURE_DECLINED = "closure_declined"  # the chair kept it open
+
+
 class Action(Model):
     """One action in the family's action log, agreed at a meeting and reviewed at the next ones."""
 
@@ -166,12 +175,34 @@ class Action(Model):
     # Raised by every status change and review (coordinator.concurrency): the owner and a meeting's review
     # cannot overwrite each other unawares.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # "Not done" never closes an action silently: it is carried forward (a new due date and owner) or its
+    # closure, with this reason, waits for the chair's approval; until then the action stays open and owned.
+    closure_reason: Mapped[str | None] = mapped_column(Text)
+    closure_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closure_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closure_review_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id"))  # the meeting that asked
 
-    owner: Mapped[User] = relationship()
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     owner_agency: Mapped[Agency] = relationship()
-    agreed_at: Mapped[Occurrence] = relationship()
+    agreed_at: Mapped[Occurrence] = relationship(foreign_keys=[agreed_at_id])
     history: Mapped[list[ActionUpdate]] = relationship(order_by="ActionUpdate.id", back_populates="action")
     family: Mapped[Family] = relationship()
+
+    @property
+    def closure_awaiting_approval(self) -> bool:
+        return self.status is ActionStatus.OPEN and self.closure_requested_at is not None
+
+    @property
+    def state_label(self) -> str:
+        """The status as people read it: an open action whose closure the chair has still to approve says so."""
+        if self.closure_awaiting_approval:
+            return "Not done: closure awaiting the chair's approval"
+        return self.status.label
+
+    @property
+    def carried(self) -> list[ActionUpdate]:
+        """Each time the action was carried forward, oldest first (from the loaded history)."""
+        return [h for h in self.history if h.decision == ActionDecision.CARRIED]
 
 
 @append_only
@@ -187,9 +218,33 @@ class ActionUpdate(Model):
     reviewed_at_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id"))
     by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decision: Mapped[str | None] = mapped_column(String(20))  # an ActionDecision, for "Not done"
+    previous_due_date: Mapped[date | None] = mapped_column(Date)  # carried forward: from this date ...
+    due_date: Mapped[date | None] = mapped_column(Date)  # ... to this one
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # ... owned from then by
 
-    by: Mapped[User] = relationship()
+    by: Mapped[User] = relationship(foreign_keys=[by_id])
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     action: Mapped[Action] = relationship(back_populates="history")
+
+    @property
+    def described(self) -> str:
+        """The line of the action's history: "Carried forward from Tuesday 8 December 2026 to ...: not done
+        because ..."."""
+        from coordinator.timeutil import long_date
+
+        why = f": not done because {self.comment}" if self.comment else ": not done"
+        if self.decision == ActionDecision.CARRIED and self.previous_due_date and self.due_date:
+            owner = f", owned by {self.owner.name}" if self.owner else ""
+            return (f"Carried forward from {long_date(self.previous_due_date)} to {long_date(self.due_date)}"
+                    f"{owner}{why}")
+        if self.decision == ActionDecision.CLOSURE_ASKED:
+            return "Not done, to be closed once the chair approves" + (f": {self.comment}" if self.comment else "")
+        if self.decision == ActionDecision.CLOSURE_APPROVED:
+            return "Closed as not done: the chair approved" + (f" ({self.comment})" if self.comment else "")
+        if self.decision == ActionDecision.CLOSURE_DECLINED:
+            return "The chair kept it open" + (f": {self.comment}" if self.comment else "")
+        return self.status.label + (f": {self.comment}" if self.comment else "")
 
 
 class Goal(Model):

@@ -56,3 +56,10 @@ def may_decide_correction(user, family, correction, **_) -> bool:
 @refuses(403, "Only the action's owner or the lead professional can update it.")
 def may_update_action(user, family, action, **_) -> bool:
     return (action.owner_id == user.id or is_lead(family, user)) and not family.is_closed
+
+
+@refuses(403, "Only the chair approves closing an action that was not done.")
+def may_approve_action_closure(user, family, action, **_) -> bool:
+    from coordinator.minutes.actions import may_approve_closure
+
+    return may_approve_closure(action, user)  # (a closed family: the change itself is refused by the guard)

@@ -346,11 +346,20 @@ def _apply_household_confirmation(minutes: Minutes, actor: User) -> None:
         member = db.session.get(HouseholdMember, member_id)
         if member is None or member.family_id != minutes.family_id or member.left_on is not None:
             continue
-        if value == "confirmed":
+        if value == "confirmed" and not _seen_lately(member, day):
             family_services.record_sighting(member, actor=actor, kind=SightingKind.TOLD_OF, on=day,
                                             note="Confirmed at the meeting")
         elif value == "left":
             family_services.update_member(member, actor=actor, expected_revision=member.revision, left_on=day)
+
+
+def _seen_lately(member: HouseholdMember, day: date) -> bool:
+    """A confirmation at the meeting never downgrades a sighting: someone an agency has seen within the
+    unconfirmed period (HOUSEHOLD_UNCONFIRMED_DAYS) keeps that sighting as their last confirmation, rather
+    than a later "told of (not seen)" from the meeting."""
+    last = family_services.last_confirmation(member)
+    days = int(current_app.config["HOUSEHOLD_UNCONFIRMED_DAYS"])
+    return last is not None and last.kind is SightingKind.SEEN and 0 <= (day - last.seen_on).days <= days
 
 
 def distribution(occurrence: Occurrence) -> list[User]:
@@ -424,8 +433,8 @@ def snapshot(minutes: Minutes) -> dict:
         "agency_information": agency_info,
         "scales": sorted(scales, key=lambda s: (s["child"], s["agency"])),
         "actions_agreed": [_action_row(a) for a in agreed],
-        "actions_reviewed": [{"action": u.action.description, "status": u.status.label, "comment": u.comment or ""}
-                             for u in reviewed],
+        "actions_reviewed": [{"action": u.action.description, "status": u.described if u.decision else u.status.label,
+                              "comment": "" if u.decision else (u.comment or "")} for u in reviewed],
         "goals": goals,
         "next_meeting": health,
         "distribution": [u.name for u in distribution(occurrence)],
@@ -443,6 +452,7 @@ def _withheld_updates(occurrence: Occurrence) -> list[dict]:
         data = s.fields
         if data.get("share_with_family") in ("no", "partly") or data.get("not_for_family"):
             rows.append({"agency": s.agency.name, "whole": data.get("share_with_family") == "no",
+                         "sections": sorted(data.get("not_for_family") or []),
                          "reason": data.get("withheld_reason") or "not given"})
     return rows
 
@@ -462,27 +472,66 @@ def next_meeting(occurrence: Occurrence) -> str:
 
 
 def family_copy(version: MinutesVersion) -> dict:
-    """The version without what is marked not for the family; every omission noted with its reason."""
+    """The version without what is marked not for the family, item by item: the sections the minutes
+    withhold, and of each agency's update exactly the sections it withheld (its safety scale only if it
+    withheld its scales); every omission noted with its reason."""
     data = version.fields
     withheld = set(data.get("not_for_family", []))
     reason = data.get("withheld_reason") or "not given"
     copy = dict(data)
     copy["sections"] = {k: ("" if k in withheld else v) for k, v in data["sections"].items()}
     copy["omissions"] = [{"what": SECTIONS.get(k, k), "reason": reason} for k in sorted(withheld)]
-    withheld_agencies = {w["agency"]: w for w in data.get("withheld_updates", [])}
-    copy["agency_information"] = [a for a in data.get("agency_information", []) if a["agency"] not in withheld_agencies
-                                  and "agencies" not in withheld]
-    # The agency's safety scale came from its update too: left out with the rest of it.
-    copy["scales"] = [s for s in data.get("scales", []) if s["agency"] not in withheld_agencies]
-    for agency, w in withheld_agencies.items():
-        copy["omissions"].append({"what": f"{agency}'s information (marked not for the family in its update)",
-                                  "reason": w["reason"]})
-    if "scaling" in withheld:  # (each withheld section is already listed once among the omissions)
-        copy["scales"] = []
+    information = {a["agency"]: a for a in data.get("agency_information", [])}
+    scales = list(data.get("scales", []))
+    for w in data.get("withheld_updates", []):
+        agency, sections = w["agency"], set(w.get("sections") or [])
+        if w.get("whole") or not sections:  # the whole update (or a version frozen before sections were kept)
+            information.pop(agency, None)
+            scales = [s for s in scales if s["agency"] != agency]
+            copy["omissions"].append({"what": f"{agency}'s information (marked not for the family in its update)",
+                                      "reason": w["reason"]})
+            continue
+        if "scales" in sections:
+            scales = [s for s in scales if s["agency"] != agency]
+        if agency in information:
+            information[agency], own_notes = _without_sections(information[agency], sections)
+            if own_notes:
+                copy["omissions"].append({"what": f"Notes on {agency}'s information written at the meeting (its "
+                                                  "update is partly not for the family)", "reason": w["reason"]})
+        for section in sorted(sections):
+            copy["omissions"].append({"what": f"{agency}'s update: {_update_section_label(section)} (marked not for "
+                                              "the family in its update)", "reason": w["reason"]})
+    copy["agency_information"] = [] if "agencies" in withheld else list(information.values())
+    copy["scales"] = [] if "scaling" in withheld else scales  # (each withheld section is listed once above)
     if "household" in withheld:
         copy["household_confirmed"] = []  # who the meeting confirmed lives there is part of that section
     copy["distribution"] = []
     return copy
+
+
+def _without_sections(info: dict, sections: set[str]) -> tuple[dict, bool]:
+    """An agency's information without the lines from the update's withheld ``sections``. A line the
+    minute-taker wrote cannot be told apart: it is left out too (the bool: whether any such line was)."""
+    from coordinator.submissions.document import section_of_summary_line
+
+    own = False
+    kept = dict(info)
+    for key in ("facts", "opinion"):
+        lines = []
+        for line in (info.get(key) or "").splitlines():
+            section = section_of_summary_line(line)
+            if section is None and line.strip():
+                own = True
+            elif section is not None and section not in sections:
+                lines.append(line)
+        kept[key] = "\n".join(lines)
+    return kept, own
+
+
+def _update_section_label(section: str) -> str:
+    from coordinator.submissions.forms import SECTIONS as UPDATE_SECTIONS
+
+    return UPDATE_SECTIONS.get(section, section).lower()
 
 
 # --- acknowledgements and corrections --------------------------------------------------------------------

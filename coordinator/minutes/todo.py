@@ -136,15 +136,29 @@ def corrections_to_decide(user, on: date) -> list[Todo]:
 
 
 def actions_owned(user, on: date) -> list[Todo]:
-    rows = db.session.scalars(
-        select(Action).join(Action.family)
-        .where(Action.owner_id == user.id, Action.status == ActionStatus.OPEN, Family.status == FamilyStatus.OPEN)
+    """The open actions the user owns, and those whose closure (not done) waits for them as the chair: one
+    query for both."""
+    chaired = aliased(Occurrence)
+    series = aliased(MeetingSeries)
+    awaiting = Action.closure_requested_at.is_not(None)
+    rows = db.session.execute(
+        select(Action, series.chair_id).join(Action.family)
+        .join(chaired, chaired.id == func.coalesce(Action.closure_review_id, Action.agreed_at_id))
+        .join(series, series.id == chaired.series_id)
+        .where(Action.status == ActionStatus.OPEN, Family.status == FamilyStatus.OPEN,
+               or_(Action.owner_id == user.id, awaiting & (series.chair_id == user.id)))
         .options(contains_eager(Action.family))
     ).all()
-    return [Todo("Do the action you own", a.description if len(a.description) <= 120 else a.description[:117] + "...",
-                 family_label(a.family), a.family.reference, url_for("minutes.action", ref=a.family.reference, action_id=a.id),
-                 due=a.due_date)
-            for a in rows]
+    todos = []
+    for a, chair_id in rows:
+        what = a.description if len(a.description) <= 120 else a.description[:117] + "..."
+        if a.owner_id == user.id:
+            todos.append(Todo("Do the action you own", what, family_label(a.family), a.family.reference,
+                              url_for("minutes.action", ref=a.family.reference, action_id=a.id), due=a.due_date))
+        if a.closure_requested_at is not None and chair_id == user.id:
+            todos.append(Todo("Approve closing an action not done", what, family_label(a.family), a.family.reference,
+                              url_for("minutes.action_closure", ref=a.family.reference, action_id=a.id)))
+    return todos
 
 
 @on(asked)

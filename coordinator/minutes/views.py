@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from coordinator import pdf as pdf_documents
 from coordinator.audit import services as audit
 from coordinator.auth.models import User
 from coordinator.extensions import commit_keeping_loaded, db
@@ -22,6 +23,7 @@ from coordinator.minutes import services
 from coordinator.minutes.forms import (
     ActionForm,
     ActionStatusForm,
+    ClosureForm,
     CorrectionForm,
     DecideCorrectionForm,
     GoalForm,
@@ -33,6 +35,7 @@ from coordinator.minutes.forms import (
 from coordinator.minutes.models import (
     Acknowledgement,
     Action,
+    ActionDecision,
     ActionStatus,
     CorrectionRequest,
     DecisionsSummary,
@@ -41,12 +44,14 @@ from coordinator.minutes.models import (
 )
 from coordinator.minutes.policy import (
     may_answer_minutes,
+    may_approve_action_closure,
     may_decide_correction,
     may_edit_minutes,
     may_make_family_copy,
     may_read_minutes,
     may_update_action,
 )
+from coordinator.timeutil import long_date
 
 # The meeting a route names.
 OCCURRENCE = {"occurrence_id": ("occurrence", Occurrence, (joinedload(Occurrence.series),))}
@@ -130,7 +135,10 @@ class _Editor:
         self.note_form = NoteForm(prefix="change", meta={"csrf": False}, **sub)
         self.previous_actions = minutes_actions.open_actions_before(occurrence)
         self.goals = minutes_actions.goals_of(family)
-        self.review_form = build_review_form(self.previous_actions, **sub)
+        self.review_form = build_review_form(self.previous_actions, owners=_owner_choices(family), **sub)
+        if not posted:  # each action as this meeting last reviewed it
+            for action in self.previous_actions:
+                _show_review(self.review_form, action, occurrence)
         self.scores_form = build_scores_form(self.goals, **sub)
         self.posted = request.form if posted else None
         self.conflict: list | None = None
@@ -271,17 +279,56 @@ def _step_review(editor: _Editor) -> str | None:
     form, occurrence, changed = editor.review_form, editor.occurrence, 0
     if not form.validate():
         return None
+    network = {m.user_id for m in family_services.current_network(editor.family)}
     for action in editor.previous_actions:
         status, comment = form[f"review-{action.id}"].data, (form[f"review-{action.id}-comment"].data or "").strip()
-        # A review is recorded once per meeting, and again only if the status or comment changes.
-        already = any(h.reviewed_at_id == occurrence.id for h in action.history)
-        unchanged = already and status == action.status.name and comment == (action.evidence or "")
-        if status and not unchanged:
-            minutes_actions.update_action(action, actor=current_user, status=ActionStatus[status], comment=comment,
-                                   reviewed_at=occurrence,
-                                   expected_revision=form_revision(form[f"review-{action.id}-revision"].data))
-            changed += 1
+        decision = form[f"review-{action.id}-decision"].data or None
+        due, owner_id = form[f"review-{action.id}-due"].data, form[f"review-{action.id}-owner"].data
+        if not status or _already_reviewed(action, occurrence, status, comment, decision, due, owner_id):
+            continue  # a review is recorded once per meeting, and again only if something changes
+        owner = db.session.get(User, owner_id) if owner_id and owner_id in network else None
+        try:
+            minutes_actions.update_action(
+                action, actor=current_user, status=ActionStatus[status], comment=comment, reviewed_at=occurrence,
+                expected_revision=form_revision(form[f"review-{action.id}-revision"].data),
+                decision=decision if status == "NOT_DONE" else None, new_due=due, new_owner=owner)
+        except minutes_actions.StaleAction:
+            raise
+        except services.MinutesError as error:
+            field = {"decision": "decision", "comment": "comment", "new_due": "due", "new_owner": "owner"}.get(
+                error.field or "", "decision")
+            form[f"review-{action.id}-{field}"].errors = [f"{action.description[:60]}: {error}"]
+            return None
+        changed += 1
     return f"Review of {changed} action(s) saved, and the minutes saved."
+
+
+def _already_reviewed(action: Action, occurrence: Occurrence, status: str, comment: str, decision, due,
+                      owner_id) -> bool:
+    last = next((h for h in reversed(action.history) if h.reviewed_at_id == occurrence.id), None)
+    if last is None or last.status.name != status or (last.comment or "") != comment:
+        return False
+    if status != "NOT_DONE":
+        return True
+    if last.decision == ActionDecision.CARRIED:
+        return decision == last.decision and due == last.due_date and owner_id == last.owner_id
+    return decision == last.decision
+
+
+def _show_review(form, action: Action, occurrence: Occurrence) -> None:
+    """The review form as this meeting last left the action (a carried action shows where it was carried)."""
+    last = next((h for h in reversed(action.history) if h.reviewed_at_id == occurrence.id), None)
+    form[f"review-{action.id}"].data = last.status.name if last else action.status.name
+    form[f"review-{action.id}-comment"].data = (last.comment if last else action.evidence) or ""
+    if last is not None and last.status is ActionStatus.NOT_DONE:
+        form[f"review-{action.id}-decision"].data = last.decision
+        form[f"review-{action.id}-due"].data = last.due_date
+        form[f"review-{action.id}-owner"].data = last.owner_id or 0
+
+
+def _owner_choices(family: Family) -> list[tuple[int, str]]:
+    people = [m for m in family_services.current_network(family) if m.role is not NetworkRole.GUEST]
+    return [(m.user_id, f"{m.user.name}, {m.agency.name if m.agency else 'no agency'}") for m in people]
 
 
 def _step_send(editor: _Editor) -> str:
@@ -324,9 +371,7 @@ EDITOR_ANCHORS = {"add_action": "agreed-actions", "add_goal": "goals", "scores":
 
 def _action_form(family: Family, **kwargs) -> ActionForm:
     form = ActionForm(prefix="action", **kwargs)
-    people = [m for m in family_services.current_network(family) if m.role is not NetworkRole.GUEST]
-    form.owner_id.choices = choices([(0, "Choose the owner")] + [
-        (m.user_id, f"{m.user.name}, {m.agency.name if m.agency else 'no agency'}") for m in people])
+    form.owner_id.choices = choices([(0, "Choose the owner")] + _owner_choices(family))
     return form
 
 
@@ -410,6 +455,41 @@ def family_copy(family: Family, occurrence: Occurrence, number: int):
                            data=services.family_copy(version), family_copy=True, sections=services.SECTIONS)
 
 
+@bp.get("/minutes/<int:occurrence_id>/v<int:number>/minutes.pdf")
+@family_view(Need.ATTEND, load=OCCURRENCE, may=may_read_minutes)
+def version_pdf(family: Family, occurrence: Occurrence, number: int):
+    """The minutes as a PDF for the reader's own case record: the same rule as the page; audited."""
+    version = _version(family, occurrence, number)
+    pdf = _minutes_pdf(family, occurrence, version, version.fields, family_copy=False)
+    audit.record("minutes_pdf_downloaded", object_type="minutes_version", object_id=version.id, family_id=family.id,
+                 detail=f"version {version.number}")
+    db.session.commit()
+    return pdf_documents.download(pdf, f"minutes-{family.reference}-{occurrence.day.isoformat()}-v{version.number}.pdf")
+
+
+@bp.get("/minutes/<int:occurrence_id>/v<int:number>/family-copy.pdf")
+@family_view(Need.READ, load=OCCURRENCE, may=may_make_family_copy)
+def family_copy_pdf(family: Family, occurrence: Occurrence, number: int):
+    """The family's copy as a PDF: what is not for the family is left out, as on the page; audited."""
+    version = _version(family, occurrence, number)
+    pdf = _minutes_pdf(family, occurrence, version, services.family_copy(version), family_copy=True)
+    audit.record("minutes_family_copy_pdf_downloaded", object_type="minutes_version", object_id=version.id,
+                 family_id=family.id, detail=f"version {version.number}")
+    db.session.commit()
+    return pdf_documents.download(
+        pdf, f"minutes-family-copy-{family.reference}-{occurrence.day.isoformat()}-v{version.number}.pdf")
+
+
+def _minutes_pdf(family: Family, occurrence: Occurrence, version: MinutesVersion, data: dict, *,
+                 family_copy: bool) -> bytes:
+    meeting = f"{occurrence.series.meeting_type.label}, {long_date(occurrence.day)}"
+    title = (f"Copy for the family: minutes of the {meeting}, version {version.number}" if family_copy
+             else f"Minutes of the {meeting}, version {version.number}, family {family.reference}")
+    return pdf_documents.render(title=title, recipient=current_user, body_template="pdf/minutes.html",
+                                data=data, family_copy=family_copy, version=version, family=family,
+                                sections=services.SECTIONS)
+
+
 @bp.post("/minutes/<int:occurrence_id>/v<int:number>/acknowledge")
 @family_view(Need.ATTEND, load=OCCURRENCE, may=(may_read_minutes, may_answer_minutes))
 def acknowledge(family: Family, occurrence: Occurrence, number: int):
@@ -480,25 +560,64 @@ def action_log(family: Family):
 @bp.route("/actions/<int:action_id>", methods=["GET", "POST"], endpoint="action")
 @family_view(Need.READ, load={"action_id": Action}, may_change=may_update_action)
 def action_page(family: Family, action: Action):
-    """An action: anyone in the family's network reads it; its owner and the lead professional update it."""
+    """An action: anyone in the family's network reads it; its owner and the lead professional update it.
+    "Not done" needs a decision: carried forward, or closed once the chair approves."""
     form = ActionStatusForm()
+    form.new_owner.choices = choices([(0, "Choose the owner")] + _owner_choices(family))
     conflict = None
     if request.method == "GET":
         form.status.data = action.status.name
         form.revision.data = action.revision
     if request.method == "POST" and form.validate_on_submit():
+        network = {m.user_id for m in family_services.current_network(family)}
+        owner = db.session.get(User, form.new_owner.data) if form.new_owner.data in network else None
         try:
             minutes_actions.update_action(action, actor=current_user, status=ActionStatus[form.status.data],
-                                   comment=form.comment.data, expected_revision=form_revision(form.revision.data))
+                                          comment=form.comment.data, expected_revision=form_revision(form.revision.data),
+                                          decision=form.decision.data or None, new_due=form.new_due.data,
+                                          new_owner=owner)
         except minutes_actions.StaleAction:
+            db.session.rollback()
             saved = ActionStatusForm(formdata=None)
             saved.status.data, saved.comment.data = action.status.name, action.evidence
             conflict = differences(form, saved)
             form.revision.data = action.revision
+        except services.MinutesError as error:
+            db.session.rollback()
+            form[error.field if error.field and error.field in form else "decision"].errors = [str(error)]
         else:
             db.session.commit()
-            flash("Action updated.", "success")
+            flash("Action updated." if not action.closure_awaiting_approval
+                  else "Action updated: it stays open until the chair approves closing it.", "success")
             return redirect(url_for("minutes.action", ref=family.reference, action_id=action.id))
     return render_template("minutes/action.html", family=family, action=action, form=form,
                            may_update=may_update_action(current_user, family, action),
+                           may_approve_closure=minutes_actions.may_approve_closure(action, current_user),
+                           page_errors=wtforms_errors(form)["errorList"] if form.errors else [],
                            today=family_services.today(), conflict=conflict, conflict_what="this action")
+
+
+@bp.route("/actions/<int:action_id>/closure", methods=["GET", "POST"])
+@family_view(Need.READ, load={"action_id": Action}, may=may_approve_action_closure)
+def action_closure(family: Family, action: Action):
+    """The chair approves closing an action as not done, or keeps it open and owned."""
+    if not action.closure_awaiting_approval:
+        flash("This action is not waiting for your approval.", "info")
+        return redirect(url_for("minutes.action", ref=family.reference, action_id=action.id))
+    form = ClosureForm()
+    if request.method == "GET":
+        form.revision.data = action.revision
+    if form.validate_on_submit():
+        try:
+            minutes_actions.decide_closure(action, actor=current_user, approve=form.decision.data == "approve",
+                                           note=form.note.data, expected_revision=form_revision(form.revision.data))
+        except services.MinutesError as error:
+            db.session.rollback()
+            form.decision.errors = [str(error)]
+        else:
+            db.session.commit()
+            flash("The action is closed." if form.decision.data == "approve"
+                  else "The action stays open, with its owner.", "success")
+            return redirect(url_for("minutes.action", ref=family.reference, action_id=action.id))
+    return render_template("minutes/action_closure.html", family=family, action=action, form=form,
+                           page_errors=wtforms_errors(form)["errorList"] if form.errors else [])

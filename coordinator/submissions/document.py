@@ -243,3 +243,21 @@ def summary_for_minutes(data: dict, child_ids: list[int], child_names: dict[int,
         summary.opinion.append("Needs to happen: " + data["needs_to_happen"])
     summary.scales = {child_id: scale for child_id in child_ids if (scale := update.scale(child_id)) is not None}
     return summary
+
+
+# Which section of the update each line of the minutes' pre-fill comes from (``summary_for_minutes``): the
+# family copy leaves out, line by line, what an agency marked not for the family.
+SUMMARY_LINE_SECTIONS = (
+    ("Appointments: ", "appointments"),
+    ("Observed or checked: ", "engagement"),
+    ("The parent said: ", "engagement"),
+    ("Worried about (", "worries"),
+    ("Working well (", "worries"),
+    ("Needs to happen: ", "worries"),
+)
+
+
+def section_of_summary_line(line: str) -> str | None:
+    """The update section a line of the minutes' agency information came from; None for a line the
+    minute-taker wrote (or rewrote) themselves."""
+    return next((section for prefix, section in SUMMARY_LINE_SECTIONS if line.startswith(prefix)), None)

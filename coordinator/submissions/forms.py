@@ -238,6 +238,7 @@ def build_update_form(*, members, men, children, actions=(), **form_kwargs):
         setattr(UpdateForm, prefix + "source", RadioField(
             "Seen by you, or reported to you?", widget=GovRadioInput(),
             choices=choices([("SEEN", "Seen"), ("TOLD_OF", "Reported")]), validators=[Optional()]))
+        setattr(UpdateForm, prefix + "seen_on", _past_date("When you saw them, or were told of them"))
     for man in men:
         prefix = man_key(man.id, "")
         setattr(UpdateForm, prefix + "seen", RadioField(f"Has your agency seen {man.display_name}?",

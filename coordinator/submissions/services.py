@@ -620,11 +620,19 @@ def accept_proposal(proposal: HouseholdProposal, *, actor: User):
         source_kind=SightingKind[person.get("source") or "TOLD_OF"],
         source_note=f"From {proposal.submission.agency.name}'s update",
         first_recorded_on=proposal.created_at.astimezone(local_zone()).date(),
+        seen_on=_date_seen(person),  # the date the agency saw them (or was told of them), not the update's
     )
     proposal.member_id = member.id
     audit.record("household_proposal_accepted", object_type="household_proposal", object_id=proposal.id,
                  family_id=family.id, actor=actor)
     return member
+
+
+def _date_seen(person: dict) -> date | None:
+    try:
+        return date.fromisoformat(person["seen_on"]) if person.get("seen_on") else None
+    except (TypeError, ValueError):
+        return None
 
 
 def decline_proposal(proposal: HouseholdProposal, *, actor: User) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
+from coordinator import pdf as pdf_documents
 from coordinator.audit import services as audit
 from coordinator.extensions import commit_keeping_loaded, db
 from coordinator.families import services as family_services
@@ -49,6 +50,7 @@ from coordinator.submissions.policy import (
     may_write_update,
 )
 from coordinator.submissions.signals import open_actions_for_agency
+from coordinator.timeutil import long_date
 
 # The update request a route names, passed to the view as ``update_request`` (not to hide flask's ``request``).
 REQUEST = {"request_id": ("update_request", SubmissionRequest)}
@@ -428,9 +430,27 @@ def meeting_updates(family: Family, occurrence: Occurrence):
 @family_view(Need.READ, load={"occurrence_id": ("occurrence", Occurrence, (joinedload(Occurrence.series),))},
              may=may_see_pack, family_loads=family_services.RECORD_LOADS)
 def meeting_pack(family: Family, occurrence: Occurrence):
+    return _pack_page(family, occurrence, detail="in the pre-meeting pack")
+
+
+@bp.get("/meetings/<int:occurrence_id>/pack.pdf")
+@family_view(Need.READ, load={"occurrence_id": ("occurrence", Occurrence, (joinedload(Occurrence.series),))},
+             may=may_see_pack, family_loads=family_services.RECORD_LOADS)
+def pack_pdf(family: Family, occurrence: Occurrence):
+    """The pack as a PDF (what the page shows), for whoever may read the pack; the download is audited."""
+    page = _pack_page(family, occurrence, detail="in the pre-meeting pack, as a PDF")
+    pdf = pdf_documents.render(
+        title=f"Pre-meeting pack: {occurrence.series.meeting_type.label}, {long_date(occurrence.day)}, family "
+              f"{family.reference}", recipient=current_user, body=pdf_documents.main_of(page))
+    audit.record("pack_pdf_downloaded", object_type="occurrence", object_id=occurrence.id, family_id=family.id)
+    db.session.commit()
+    return pdf_documents.download(pdf, f"pack-{family.reference}-{occurrence.day.isoformat()}.pdf")
+
+
+def _pack_page(family: Family, occurrence: Occurrence, *, detail: str) -> str:
     pack = pack_builder.build_pack(occurrence)
     audit.record_each("update_viewed", object_type="submission", object_ids=[s.id for s in pack.submissions],
-                      family_id=family.id, detail="in the pre-meeting pack")
+                      family_id=family.id, detail=detail)
     commit_keeping_loaded()
     members, men, children = _people(family)
     return render_template("submissions/pack.html", family=family, pack=pack, occurrence=occurrence,

@@ -7,13 +7,13 @@ answers as written, and are read through coordinator.submissions.document (one c
 the children, one enquiry for the family), so nothing is rewritten here.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -250,7 +250,7 @@ def test_partner_submits_an_update_that_reaches_the_household_and_the_pack(app, 
     chair.goto(f"/families/{family.reference}/meetings/{occurrence.id}/pack")
     attention = chair.locator(".app-attention").inner_text()
     first = attention.splitlines()[0]
-    assert "Man in his 20s with a dog" in first
+    assert "Unknown man 1" in first  # on the record now: numbered, his description beside the label, not as it
     assert "No update from Northshire Primary School" in attention
     chair_axe.check("pre-meeting pack")
     chair.context.close()

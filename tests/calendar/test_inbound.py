@@ -118,6 +118,15 @@ def test_accepting_the_series_in_each_client_is_recorded_for_every_meeting(app, 
     page = Page(signed_in(app, world.lead).get(f"/families/{world.family.reference}/meetings/{first.id}"))
     assert page.status_code == 200
     assert f"{world.member.name}" in page.text and "Attending" in page.text
+    # The colleagues' subscribed feeds show it too (an answer changes the feed's version).
+    from coordinator.calendar import feed
+
+    token = feed.token_for(world.teacher)
+    db.session.commit()
+    text = app.test_client().get(f"/calendar/{token}.ics").get_data(as_text=True)
+    master = next(e for e in itip.parse(text).subs("VEVENT") if e.value("UID") == series.uid and not e.get("RECURRENCE-ID"))
+    member = [p for p in master.all("ATTENDEE") if p.value.lower() == f"mailto:{world.member.email}"]
+    assert member and member[0].param("PARTSTAT") == "ACCEPTED", [p.to_line() for p in member]
     # And what is sent next carries it: ACCEPTED, not asked again; the others still asked.
     from coordinator.meetings import services
 

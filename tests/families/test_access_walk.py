@@ -56,6 +56,7 @@ REFUSED_BY = {
     "may_make_family_copy": dict(taker="403", member="403", school="403"),
     "may_decide_correction": dict(lead="403", taker="403", member="403", school="403"),
     "may_update_action": dict(chair="403", taker="403", school="403"),  # the member owns the action
+    "may_approve_action_closure": dict(lead="403", taker="403", member="403", school="403"),  # the chair's
     "may_write_update": dict(lead="403", chair="403", taker="403", school="403", guest="403"),  # HV's request
     # Submitted: under the pack's rule (the school, which sent nothing, does not read the health visitor's).
     "may_read_update": dict(guest="404", school="404"),

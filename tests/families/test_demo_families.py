@@ -65,10 +65,12 @@ def test_the_households_show_every_flag(app, demo):
 
     # An unknown man reported by a neighbour; a partner not confirmed for more than 42 days.
     page = Page(lead.get(f"/families/{demo['Okafor'].reference}"))
-    unknown = "Unknown man: Man in his 30s, drives a red van, seen leaving early in the morning"
+    unknown, description = "Unknown man 1", "Man in his 30s, drives a red van, seen leaving early in the morning"
     assert f"{unknown}: name not known" in attention(page)
     assert f"{unknown}: never seen by any agency" in attention(page)
-    row = [r for r in page.table_rows(page.section("Men and fathers")) if r[0] == unknown][0]
+    assert description not in attention(page)  # the description is not his name
+    assert "Daniel Okafor: whereabouts not known" in attention(page)  # Amara's father
+    row = [r for r in page.table_rows(page.section("Men and fathers")) if r[0] == f"{unknown} {description}"][0]
     assert "Told of (not seen)".lower() in row[4]
     member_id = [f.member_id for f in okafor.flags if f.kind == "unknown_man"][0]
     person = Page(lead.get(f"/families/{demo['Okafor'].reference}/household/{member_id}"))

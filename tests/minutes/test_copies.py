@@ -63,8 +63,10 @@ def test_the_family_copy_leaves_out_what_is_not_for_the_family_and_says_why(team
     omissions = [li.text() for li in page.section("Left out of this copy").find_all("li")]
     assert f"What we are worried about: {REASON}" in omissions
     assert f"Dissent recorded: {REASON}" in omissions
-    assert f"Oakfield Primary's information (marked not for the family in its update): {SCHOOL_REASON}" in omissions
-    assert len(omissions) == 3
+    assert (f"Oakfield Primary's update: worries, what is working well, what needs to happen (marked not for the "
+            f"family in its update): {SCHOOL_REASON}") in omissions
+    assert f"Oakfield Primary's update: safety scales (marked not for the family in its update): {SCHOOL_REASON}" in omissions
+    assert len(omissions) == 4
 
     events = audit_events("minutes_family_copy")
     assert [(e.actor_id, e.object_id) for e in events] == [(team.chair.id, str(version.id))]
@@ -106,3 +108,48 @@ def test_every_section_marked_not_for_the_family_is_left_out(team, client_for):
     assert "Health visiting 4" not in page.text  # each agency's safety scale
     omissions = [li.text() for li in page.section("Left out of this copy").find_all("li")]
     assert sorted(omissions) == sorted(f"{label}: {REASON}" for label in SECTIONS.values())
+
+
+def test_the_family_copy_leaves_out_exactly_the_sections_an_agency_withheld(team, client_for):
+    """The school withholds only its worries: its safety scale and its appointments stay in the family copy."""
+    meeting = team.meetings[0]
+    answer_invitations(team, meeting)
+    give_update(meeting, team.member, health_update(team, scale=4))
+    school = school_update(team, scale=6, withhold=True)
+    school["not_for_family"] = ["worries"]
+    give_update(meeting, team.school, school)
+    published(team, meeting, strengths=STRENGTHS, decisions="The plan continues.")
+    professional = open_page(client_for(team.chair), team.version(meeting, 1)).text
+    assert "Tired and hungry on Mondays" in professional and "Oakfield Primary 6" in professional
+
+    page = open_page(client_for(team.chair), team.version(meeting, 1, "/family-copy"))
+    assert "Oakfield Primary 6" in page.text  # its safety scale: not withheld
+    assert "Appointments: appointments offered 2, appointments attended 2" in page.text
+    assert "Tired and hungry on Mondays" not in page.text and "Has a good friendship group." not in page.text
+    assert "Health visiting 4" in page.text and "Baby clean and fed at each of three visits." in page.text
+    omissions = [li.text() for li in page.section("Left out of this copy").find_all("li")]
+    assert omissions == [f"Oakfield Primary's update: worries, what is working well, what needs to happen (marked "
+                         f"not for the family in its update): {SCHOOL_REASON}"]
+
+
+def test_the_family_copy_leaves_out_an_agencys_own_notes_when_its_update_is_partly_withheld(team, client_for):
+    """A line the minute-taker wrote into the school's information cannot be told apart from its withheld
+    worries: it is left out, and the omission says so."""
+    from coordinator.minutes import document
+
+    meeting = team.meetings[0]
+    answer_invitations(team, meeting)
+    school = school_update(team, scale=6, withhold=True)
+    school["not_for_family"] = ["worries"]
+    give_update(meeting, team.school, school)
+    facts = document.agency_facts_key(team.school.agency_id)
+    from coordinator.minutes import services
+
+    minutes = services.start_minutes(meeting, team.taker)
+    written = minutes.fields[facts] + "\nThe teacher heard about the visitor from Ruby's friend."
+    published(team, meeting, **{facts: written})
+    page = open_page(client_for(team.chair), team.version(meeting, 1, "/family-copy"))
+    assert "The teacher heard about the visitor" not in page.text
+    assert "Appointments: appointments offered 2" in page.text
+    assert any(o.startswith("Notes on Oakfield Primary's information written at the meeting")
+               for o in [li.text() for li in page.section("Left out of this copy").find_all("li")])

@@ -82,3 +82,20 @@ def test_harrows_latest_minutes_await_the_health_visitors_acknowledgement(app, h
     assert page.find("form", action=url + "/acknowledge") is not None
     page = open_page(signed_in(app, "chair@demo.invalid"), url)
     assert f"{health.name}: not yet" in page.section("Who has acknowledged").text()
+
+
+def test_harrows_action_to_meet_dean_carter_stays_owned_carried_forward_and_overdue(app, harrow):
+    from coordinator.minutes import actions as minutes_actions
+
+    dean = db.session.scalar(select(Action).where(Action.family_id == harrow.id,
+                                                  Action.description == "Social worker to meet Dean Carter"))
+    lead = user_by_email("lead@demo.invalid")
+    assert dean.status is ActionStatus.OPEN and dean.owner_id == lead.id
+    assert dean in minutes_actions.overdue_actions(harrow)
+    client = signed_in(app, "lead@demo.invalid")
+    page = open_page(client, f"/families/{harrow.reference}/actions/{dean.id}")
+    assert "Carried forward from" in page.section("Carried forward").text()
+    assert "not done because Two visits, no answer" in page.text
+    assert "Social worker to meet Dean Carter" in open_page(client, "/").text  # the lead's to-do list
+    family = open_page(client, f"/families/{harrow.reference}").section("Actions and minutes").text()
+    assert "Social worker to meet Dean Carter" in family

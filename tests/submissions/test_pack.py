@@ -189,7 +189,7 @@ def test_the_pack_puts_on_top_everything_that_needs_attention(app, pack_world):
                      f"/families/{w.family.reference}/proposals/{proposal.id}/accept")
     assert response.status_code == 302 and response.headers["Location"].endswith(w.pack_url)
     on_top = attention(Page(signed_in(app, w.chair).get(w.pack_url)))
-    man = "Unknown man: Man in his 20s with a dog"
+    man = "Unknown man 1"  # on the household record: numbered, the description apart
     assert f"{man}: new since the last meeting" in on_top
     assert f"{man}: name not known" in on_top
     assert f"{man}: never seen by any agency" not in on_top

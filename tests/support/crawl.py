@@ -17,7 +17,8 @@ PERSONAS = ["lead@demo.invalid", "chair@demo.invalid", "health@demo.invalid", "s
 
 # Never followed: signing out ends the walk; the rest are not pages (files, feeds).
 NOT_FOLLOWED = {"auth.sign_out", "auth.sign_out_everywhere", "static", "core.healthz", "admin.audit_csv",
-                "calendar.feed_file", "oversight.team_csv", "oversight.learning_csv"}
+                "calendar.feed_file", "oversight.team_csv", "oversight.learning_csv", "minutes.version_pdf",
+                "minutes.family_copy_pdf", "submissions.pack_pdf"}
 
 ISO_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
 # A stored value shown as it is stored: NOT_DONE, stays_sometimes, or a lone enumeration name (OPEN).
