@@ -125,6 +125,10 @@ class Defaults:
     MAIL_INBOUND_MAILDIR: str | None = None
     MAIL_INBOUND_MAX_BYTES = 25 * 1024 * 1024  # a larger message is kept for the lead, its body not stored
     MAIL_INBOUND_BATCH = 200  # messages read per poll
+    # The authserv-id the organisation's own receiving mail server writes in Authentication-Results (RFC 8601).
+    # Set: a calendar answer is applied only if that server saw a DMARC (or aligned DKIM) pass for its From
+    # address. Not set: the From address is trusted as it stands, except that a deputy is never named by it.
+    MAIL_INBOUND_AUTHSERV_ID: str | None = None
     # The CLASS of every calendar event sent or published: PRIVATE (the default) keeps the joining link and
     # who is invited off calendars others can see (shared and delegated calendars show "Private"); PUBLIC
     # or CONFIDENTIAL are allowed.
@@ -201,6 +205,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "MAIL_INBOUND_FOLDER": str,
     "MAIL_INBOUND_MAILDIR": str,
     "MAIL_INBOUND_MAX_BYTES": int,
+    "MAIL_INBOUND_AUTHSERV_ID": str,
     "SUPPRESSION_THRESHOLD": int,
     "PROTECTIVE_MARKING": str,
     "SCHEDULER_TICK_SECONDS": int,

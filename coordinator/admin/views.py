@@ -341,7 +341,6 @@ def unplaced_replies():
     """Messages to the organiser mailbox the service could not place with a family (an unknown meeting, a
     stranger's email): kept here to read, never applied."""
     from coordinator.calendar import replies
-    from coordinator.notify.models import InboundMessage
 
     form = ButtonForm()
     if request.method == "POST":
@@ -350,14 +349,25 @@ def unplaced_replies():
         message_id = request.form.get("message_id", type=int)
         if message_id is None:
             abort(400)
-        message = db.session.get(InboundMessage, message_id)
-        if message is None or message.family_id is not None:
+        if replies.look_at(message_id, family_id=None, actor=current_user) is None:
             abort(404)
-        replies.look_at(message, actor=current_user)
-        audit.record("inbound_message_looked_at", object_type="inbound_message", object_id=message.id)
         db.session.commit()
         flash("Marked as read.", "success")
         return redirect(url_for("admin.unplaced_replies"))
-    audit.record("inbound_messages_viewed", object_type="inbound_message")
+    kept = replies.unplaced_messages()
+    return render_template("admin/replies.html", kept=kept, form=form,
+                           message_url=lambda m: url_for("admin.unplaced_reply", message_id=m.id))
+
+
+@bp.get("/replies/<int:message_id>")
+def unplaced_reply(message_id: int):
+    """One such message's own words: professionals' email about a case, so each reading is audited."""
+    from coordinator.calendar import replies
+    from coordinator.notify.models import InboundMessage
+
+    message = db.session.get(InboundMessage, message_id)
+    if message is None or message.family_id is not None:
+        abort(404)
+    audit.record("inbound_message_read", object_type="inbound_message", object_id=message.id)
     commit_keeping_loaded()
-    return render_template("admin/replies.html", kept=replies.unplaced_messages(), form=form, text_of=replies.text_of)
+    return render_template("admin/reply.html", message=message, text=replies.text_of(message))

@@ -1,7 +1,10 @@
 """The calendar's part in what the meetings area announces (coordinator.meetings.signals): each change
 people's calendars must follow becomes iMIP emails, one per invitee, in the same transaction."""
+import logging
+
 from coordinator import todo
 from coordinator.calendar import invites, replies
+from coordinator.extensions import db
 from coordinator.hooks import fills, on
 from coordinator.meetings import signals
 from coordinator.notify import inbound
@@ -47,8 +50,14 @@ def send_deputy_invitation(occurrence, for_user, deputy, withdrawn, row, **_):
 
 @on(inbound.received)
 def apply_calendar_message(sender, *, message, **_):
-    """What came back to the organiser address: an answer applied, or kept for the lead to read."""
-    return replies.handle(message).as_tuple()
+    """What came back to the organiser address: an answer applied, or kept for the lead to read (also when
+    applying it failed: undone, and kept with the family it is about)."""
+    try:
+        with db.session.begin_nested():
+            return replies.handle(message).as_tuple()
+    except Exception as problem:  # noqa: BLE001 - whatever went wrong, the message goes to a person
+        logging.getLogger(__name__).exception("inbound message %s could not be applied", message.id)
+        return replies.could_not_apply(message, problem).as_tuple()
 
 
 @on(todo.asked)

@@ -13,6 +13,7 @@ answer already recorded (by its DTSTAMP, RFC 5546 2.1.5) changes nothing.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -21,6 +22,7 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import parseaddr
 
+from flask import current_app
 from icalendar import Calendar
 from sqlalchemy import func, or_, select
 
@@ -178,6 +180,26 @@ def _meeting_for(uid: str) -> tuple[MeetingSeries | None, Occurrence | None]:
     return None, None
 
 
+def sender_vouched_for(parsed: EmailMessage, sender: str) -> bool | None:
+    """Whether the organiser's own receiving server vouches that the email came from the From address's
+    domain: an Authentication-Results header (RFC 8601) written by that server (its authserv-id,
+    MAIL_INBOUND_AUTHSERV_ID; the server removes any such header arriving from outside) with a DMARC pass,
+    or a DKIM pass signed by that domain. None when no authserv-id is set: then the From address is all
+    there is to go on."""
+    authserv = (current_app.config.get("MAIL_INBOUND_AUTHSERV_ID") or "").strip().lower()
+    if not authserv:
+        return None
+    domain = re.escape(sender.rpartition("@")[2])
+    for header in parsed.get_all("Authentication-Results", []):
+        text = re.sub(r"\s+", " ", str(header))
+        if text.split(";", 1)[0].strip().split(" ")[0].lower() != authserv:
+            continue
+        if re.search(rf"\bdmarc=pass\b[^;]*\bheader\.from=@?{domain}\b", text, re.I) or \
+                re.search(rf"\bdkim=pass\b[^;]*\bheader\.d=@?{domain}\b", text, re.I):
+            return True
+    return False
+
+
 def handle(message: InboundMessage) -> Outcome:
     if message.raw is None:
         return _kept("Too large to read here: look at it in the organiser mailbox itself")
@@ -199,7 +221,25 @@ def handle(message: InboundMessage) -> Outcome:
     if method not in ("REPLY", "COUNTER"):
         return _kept(f"A calendar message of a kind the service does not apply ({method or 'no method'}): read it",
                      _family_of_plain_reply(parsed))
-    event = events[0]
+    vouched = sender_vouched_for(parsed, sender)
+    if vouched is False:
+        series, _ = _meeting_for(str(events[0].get("UID", "")).strip())
+        return _kept(f"Not applied: the receiving mail server could not confirm it came from {sender or 'anyone'} "
+                     "(no DMARC or DKIM pass for that address)",
+                     series.family_id if series is not None else _family_of_plain_reply(parsed))
+    # A REPLY may answer the series and single meetings of it together (RFC 5546 3.2.3): each VEVENT in turn.
+    outcomes = [_one(message, event, method, sender, vouched, parsed) for event in events]
+    if len(outcomes) == 1:
+        return outcomes[0]
+    kept = [o for o in outcomes if o.state is InboundState.KEPT]
+    applied = [o for o in outcomes if o.state is InboundState.APPLIED]
+    state = InboundState.KEPT if kept else InboundState.APPLIED if applied else InboundState.DONE
+    family_id = next((o.family_id for o in outcomes if o.family_id is not None), None)
+    return Outcome(state, " / ".join(o.words for o in outcomes), family_id,
+                   next((o.occurrence_id for o in outcomes if o.occurrence_id is not None), None))
+
+
+def _one(message: InboundMessage, event, method: str, sender: str, vouched: bool | None, parsed) -> Outcome:
     uid = str(event.get("UID", "")).strip()
     series, extra = _meeting_for(uid)
     if series is None:
@@ -230,6 +270,13 @@ def handle(message: InboundMessage) -> Outcome:
     when = _stamp(event)
     if method == "COUNTER":
         return _counter(message, event, series, occurrence, invitee, when)
+    if vouched is None and str(replying.params.get("PARTSTAT", "")).upper() == "DELEGATED":
+        # A deputy gets an account and the meeting's details: not on the strength of a From line anyone can
+        # write. The lead confirms it (answering for them on the meeting page) unless the server vouches.
+        deputy = _address(replying.params.get("DELEGATED-TO", "")) or "someone not named"
+        return _kept(f"Asks to send {deputy} as a deputy: not applied, as the sender cannot be confirmed. "
+                     "If it is right, name the deputy on the meeting page", family_id,
+                     occurrence.id if occurrence else None)
     return _reply(event, replying, series, occurrence, invitee, when)
 
 
@@ -269,8 +316,9 @@ def _reply(event, replying, series, occurrence, invitee, when) -> Outcome:
             return Outcome(InboundState.DONE, "An older answer than the one recorded: the later answer stands",
                            family_id, occurrence_id)
         try:
-            meetings.respond(occurrence, invitee.user, answer, reason=note, deputy_name=deputy_name,
-                             deputy_email=deputy_email, from_calendar_at=when)
+            with db.session.begin_nested():  # refused halfway (a deputy who cannot be named): nothing kept of it
+                meetings.respond(occurrence, invitee.user, answer, reason=note, deputy_name=deputy_name,
+                                 deputy_email=deputy_email, from_calendar_at=when)
         except meetings.MeetingError as problem:
             return _kept(f"Not applied: {problem}", family_id, occurrence_id)
         what = f"{answer.label} ({occurrence.series.meeting_type.label}, {_day(occurrence)})"
@@ -288,6 +336,8 @@ def _reply(event, replying, series, occurrence, invitee, when) -> Outcome:
 
 def _newer(row: InvitationResponse, when: datetime) -> bool:
     """Whether the answer recorded is later than a calendar reply stamped ``when``."""
+    if row.source == meetings.SERIES_ANSWER and row.answer_stamp is not None:
+        return row.answer_stamp > when  # an answer to this meeting made with (or after) the series' answer wins
     if row.source == "calendar" and row.answer_stamp is not None:
         return row.answer_stamp >= when
     return row.responded_at >= when  # given in the service after the reply was written
@@ -317,6 +367,12 @@ def _counter(message, event, series, occurrence, invitee, when) -> Outcome:
     if occurrence.status is OccurrenceStatus.CANCELLED or occurrence.starts_at < utcnow():
         return Outcome(InboundState.DONE, "A new time proposed for a meeting already cancelled or past",
                        family_id, occurrence.id)
+    same = db.session.scalar(select(ProposedTime.id).where(
+        ProposedTime.occurrence_id == occurrence.id, ProposedTime.user_id == invitee.user_id,
+        ProposedTime.starts_at == start, ProposedTime.status == ProposalStatus.WAITING).limit(1))
+    if same is not None:  # the same proposal sent again (a client resending): one is waiting already
+        return Outcome(InboundState.DONE, "The same new time proposed again: it is already waiting for the lead",
+                       family_id, occurrence.id)
     proposal = ProposedTime(occurrence_id=occurrence.id, user_id=invitee.user_id, starts_at=start, ends_at=end,
                             comment=_comment(event), inbound_message_id=message.id)
     db.session.add(proposal)
@@ -325,7 +381,9 @@ def _counter(message, event, series, occurrence, invitee, when) -> Outcome:
                     None)
     answer = Response.from_partstat(str(replying.params.get("PARTSTAT", ""))) if replying is not None else None
     if answer is not None and answer is not Response.DEPUTY:
-        meetings.respond(occurrence, invitee.user, answer, from_calendar_at=when)
+        # The proposal stands for the lead to decide on whatever becomes of the answer sent with it.
+        with contextlib.suppress(meetings.MeetingError), db.session.begin_nested():
+            meetings.respond(occurrence, invitee.user, answer, from_calendar_at=when)
     from coordinator.timeutil import date_and_time
 
     return Outcome(InboundState.APPLIED, f"{invitee.user.name} proposed a new time: "
@@ -398,9 +456,20 @@ def unplaced_messages() -> list[InboundMessage]:
         .order_by(InboundMessage.received_at.desc())))
 
 
-def look_at(message: InboundMessage, *, actor) -> None:
+def look_at(message_id: int | None, *, family_id: int | None, actor) -> InboundMessage | None:
+    """Mark a kept message read, by the person who read it (audited). ``family_id``: the family whose page
+    it was read on (None: the administrators' page of messages no family could be found for). None when
+    there is no such message there."""
+    message = db.session.get(InboundMessage, message_id) if message_id is not None else None
+    if message is None or message.family_id != family_id:
+        return None
     message.state = InboundState.DONE if message.state is InboundState.KEPT else message.state
     message.looked_at_by_id, message.looked_at_at = actor.id, utcnow()
+    from coordinator.audit import services as audit
+
+    audit.record("inbound_message_looked_at", object_type="inbound_message", object_id=message.id,
+                 family_id=family_id, actor=actor)
+    return message
 
 
 def text_of(message: InboundMessage) -> str:
@@ -416,3 +485,17 @@ def waiting_count(family_id: int) -> int:
                 .where(MeetingSeries.family_id == family_id, ProposedTime.status == ProposalStatus.WAITING)
                 .scalar_subquery())
     return int(db.session.scalar(select(kept + proposed)) or 0)
+
+
+def could_not_apply(message: InboundMessage, problem: Exception) -> Outcome:
+    """A message whose handling failed: kept for the lead of the family it is about, where that can be told."""
+    family_id = None
+    with contextlib.suppress(Exception):
+        parsed = message_from_bytes(message.raw or b"", policy=default_policy)
+        assert isinstance(parsed, EmailMessage)
+        family_id = _family_of_plain_reply(parsed)
+        for text in calendar_parts(parsed)[:1]:
+            for event in Calendar.from_ical(text).walk("VEVENT")[:1]:
+                series, _ = _meeting_for(str(event.get("UID", "")).strip())
+                family_id = series.family_id if series is not None else family_id
+    return _kept(f"Could not be applied ({type(problem).__name__}): read it", family_id)

@@ -12,7 +12,7 @@ from coordinator.families.access import Need, family_view
 from coordinator.families.models import Family
 from coordinator.forms import ButtonForm
 from coordinator.meetings.models import MeetingSeries, Occurrence, ProposedTime
-from coordinator.notify.models import InboundMessage, InboundState
+from coordinator.notify.models import InboundState
 from coordinator.timeutil import utcnow
 from coordinator.urls import external_url
 
@@ -95,12 +95,8 @@ def messages(family: Family):
         message_id = request.form.get("message_id", type=int)
         if message_id is None:
             abort(400)
-        message = db.session.get(InboundMessage, message_id)
-        if message is None or message.family_id != family.id:
+        if replies.look_at(message_id, family_id=family.id, actor=current_user) is None:
             abort(404)
-        replies.look_at(message, actor=current_user)
-        audit.record("inbound_message_looked_at", object_type="inbound_message", object_id=message.id,
-                     family_id=family.id)
         db.session.commit()
         flash("Marked as read.", "success")
         return redirect(url_for("calendar.messages", ref=family.reference))
@@ -108,7 +104,8 @@ def messages(family: Family):
     proposals = replies.waiting_proposals([family.id])
     return render_template("calendar/messages.html", family=family, form=form, proposals=proposals,
                            kept=[m for m in kept if m.state is InboundState.KEPT],
-                           applied=[m for m in kept if m.state is not InboundState.KEPT],
+                           applied=[m for m in kept if m.state is InboundState.APPLIED],
+                           done=[m for m in kept if m.state is InboundState.DONE],
                            text_of=replies.text_of)
 
 

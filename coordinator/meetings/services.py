@@ -42,6 +42,9 @@ from coordinator.meetings.models import (
 from coordinator.meetings.recurrence import NonexistentLocalTime, Rule, to_utc
 from coordinator.timeutil import local_zone, long_date, today, utcnow
 
+# InvitationResponse.source of an answer a meeting took from its series' answer (given from a calendar).
+SERIES_ANSWER = "calendar-series"
+
 
 class MeetingError(ValueError):
     """A rule of scheduling refused the change. ``field`` names the form field it concerns."""
@@ -141,7 +144,7 @@ def generate_occurrences(series: MeetingSeries, until: datetime | None = None) -
         for invitee in series.current_invitees:
             if invitee.series_answer is not None:
                 occurrence.responses.append(InvitationResponse(
-                    user_id=invitee.user_id, response=invitee.series_answer, source="calendar",
+                    user_id=invitee.user_id, response=invitee.series_answer, source=SERIES_ANSWER,
                     answer_stamp=invitee.answer_stamp, responded_at=invitee.answer_stamp or utcnow()))
         made += 1
     series.generated_until = end
@@ -810,12 +813,12 @@ def answer_series(invitee: Invitee, response: Response, *, from_calendar_at: dat
         if not invitee.invited_to(occurrence):
             continue
         mine = next((r for r in occurrence.responses if r.user_id == invitee.user_id), None)
-        if mine is not None and mine.source is None:
-            continue
+        if mine is not None and mine.source != SERIES_ANSWER:
+            continue  # an answer to this one meeting (in the service, or from a calendar) stands
         if mine is None:
             mine = InvitationResponse(user_id=invitee.user_id, response=response)
             occurrence.responses.append(mine)
-        mine.response, mine.source, mine.answer_stamp, mine.responded_at = response, "calendar", from_calendar_at, now
+        mine.response, mine.source, mine.answer_stamp, mine.responded_at = response, SERIES_ANSWER, from_calendar_at, now
         mine.reason = mine.deputy_name = mine.deputy_email = None
         changed.append(occurrence)
     audit.record("meeting_series_response", object_type="meeting_series", object_id=invitee.series_id,

@@ -202,12 +202,22 @@ def test_an_older_reply_read_later_does_not_override_a_newer_answer(app, calenda
 
 # --- delegation and counter-proposals ---------------------------------------------------------------------
 
+RECEIVER = "mx.meetings.partnership.test"  # the organisation's own receiving server (its authserv-id)
+
+
+def vouched(raw: bytes, domain: str, authserv: str = RECEIVER) -> bytes:
+    """The message as the receiving server hands it on, with its verdict on the sender (RFC 8601)."""
+    return (f"Authentication-Results: {authserv};\r\n dkim=pass header.d={domain};\r\n"
+            f" dmarc=pass header.from={domain}\r\n").encode() + raw
+
+
 def test_passing_a_meeting_to_a_deputy_names_them(app, calendar_world, series, dovecot, mailbox):
     world = calendar_world
+    app.config["MAIL_INBOUND_AUTHSERV_ID"] = RECEIVER
     first = meetings_of(series)[0]
     answer = answer_for(world, series, world.member, partstat="DELEGATED", recurrence_id=first.original_start,
                         delegate=("dana.deputy@nhs.test", "Dana Deputy"))
-    message = read_mailbox(dovecot, mailbox, client_replies.thunderbird(answer))
+    message = read_mailbox(dovecot, mailbox, vouched(client_replies.thunderbird(answer), "nhs.test"))
     assert message.state is InboundState.APPLIED, message.outcome
     assert answers(world.member, series)[first.day] is Response.DEPUTY
     deputy = db.session.scalar(select(MeetingDeputy).where(MeetingDeputy.occurrence_id == first.id))
@@ -445,7 +455,14 @@ def test_answers_delivered_to_a_maildir(app, calendar_world, tmp_path, make_user
     # A message no family could be found for is for administrators to read; a lead does not see it.
     admin = signed_in(app, make_user("admin@partnership.test", "Ada Admin", admin=True))
     page = Page(admin.get("/admin/replies"))
-    assert page.status_code == 200 and "Not a reply at all." in page.text
+    assert page.status_code == 200 and "nobody@elsewhere.test" in page.text
+    assert "Not a reply at all." not in page.text  # its words on a page of their own, each reading audited
+    one = Page(admin.get(f"/admin/replies/{kept.id}"))
+    assert one.status_code == 200 and "Not a reply at all." in one.text
+    from coordinator.audit.models import AuditEvent
+
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "inbound_message_read", AuditEvent.object_id == str(kept.id))) == 1
     assert signed_in(app, world.lead).get("/admin/replies").status_code == 403
 
 
@@ -463,3 +480,67 @@ def test_the_mailbox_signs_in_with_an_oauth2_bearer_token(app, calendar_world, s
     assert collect() == 1
     process_waiting()
     assert set(answers(world.member, series).values()) == {Response.ATTENDING}
+
+
+def test_a_deputy_is_not_named_on_the_strength_of_a_from_line(app, calendar_world, series, dovecot, mailbox):
+    """Naming a deputy gives someone an account and the meeting: without the receiving server's word that
+    the email came from the invitee, it waits for the lead."""
+    world = calendar_world
+    first = meetings_of(series)[0]
+    answer = answer_for(world, series, world.member, partstat="DELEGATED", recurrence_id=first.original_start,
+                        delegate=("someone@elsewhere.test", "Some One"))
+    message = read_mailbox(dovecot, mailbox, client_replies.thunderbird(answer))
+    assert message.state is InboundState.KEPT and "someone@elsewhere.test" in message.outcome
+    assert db.session.scalar(select(func.count()).select_from(MeetingDeputy)) == 0
+    assert answers(world.member, series)[first.day] is None
+
+
+@pytest.mark.parametrize("header", ["none", "another server's", "a failed check"])
+def test_with_the_receiving_server_named_only_vouched_for_answers_apply(app, calendar_world, series, dovecot,
+                                                                        mailbox, header):
+    world = calendar_world
+    app.config["MAIL_INBOUND_AUTHSERV_ID"] = RECEIVER
+    raw = client_replies.google(answer_for(world, series, world.member, partstat="DECLINED"))
+    if header == "another server's":  # written by the sender's side: not the organisation's server's word
+        raw = vouched(raw, "nhs.test", authserv="mx.forger.test")
+    elif header == "a failed check":
+        raw = f"Authentication-Results: {RECEIVER}; dkim=fail header.d=nhs.test; dmarc=fail header.from=nhs.test\r\n".encode() + raw
+    message = read_mailbox(dovecot, mailbox, raw)
+    assert message.state is InboundState.KEPT and "could not confirm" in message.outcome
+    assert message.family_id == world.family.id
+    assert set(answers(world.member, series).values()) == {None}
+    # The same answer vouched for by the organisation's server is applied.
+    raw = vouched(client_replies.google(answer_for(world, series, world.member, partstat="DECLINED")), "nhs.test")
+    assert read_mailbox(dovecot, mailbox, raw).state is InboundState.APPLIED
+    assert set(answers(world.member, series).values()) == {Response.APOLOGIES}
+
+
+def test_a_reply_answering_the_series_and_one_meeting_applies_both(app, calendar_world, series, dovecot, mailbox):
+    """RFC 5546 3.2.3: one REPLY may carry the series' answer and an exception for one meeting."""
+    world = calendar_world
+    second = meetings_of(series)[1]
+    series_answer = client_replies.thunderbird(answer_for(world, series, world.member, partstat="ACCEPTED"))
+    one = client_replies.thunderbird(answer_for(world, series, world.member, partstat="DECLINED",
+                                                recurrence_id=second.original_start))
+
+    def vevent(raw: bytes) -> bytes:
+        text = message_from_bytes(raw).get_payload()[1].get_payload(decode=True)
+        return text[text.index(b"BEGIN:VEVENT"):text.index(b"END:VEVENT") + len(b"END:VEVENT\r\n")]
+
+    combined = series_answer.replace(vevent(series_answer), vevent(series_answer) + vevent(one))
+    message = read_mailbox(dovecot, mailbox, combined)
+    assert message.state is InboundState.APPLIED, message.outcome
+    found = answers(world.member, series)
+    assert found[second.day] is Response.APOLOGIES
+    assert {a for day, a in found.items() if day != second.day} == {Response.ATTENDING}
+
+
+def test_the_same_proposal_sent_twice_waits_once(app, calendar_world, series, dovecot, mailbox):
+    world = calendar_world
+    first = meetings_of(series)[0]
+    answer = answer_for(world, series, world.teacher, partstat="TENTATIVE", recurrence_id=first.original_start)
+    answer.start, answer.end = first.starts_at + timedelta(hours=3), first.ends_at + timedelta(hours=3)
+    read_mailbox(dovecot, mailbox, client_replies.outlook(answer, method="COUNTER"))
+    again = read_mailbox(dovecot, mailbox, client_replies.outlook(answer, method="COUNTER"))  # a new Message-ID
+    assert again.state is InboundState.DONE
+    assert db.session.scalar(select(func.count()).select_from(ProposedTime)) == 1
