@@ -71,8 +71,8 @@ def goals_by_child(family: Family, children) -> list[tuple[str, list[GoalLine]]]
 
 
 def last_decisions(previous: Occurrence | None) -> tuple[str, bool] | None:
-    """The decisions recorded at the last meeting: (text, published?), from its latest published version,
-    else from its minutes still being written."""
+    """The decisions recorded at the last meeting: (text, True), from its latest published version; None
+    before they are published."""
     if previous is None:
         return None
     row = db.session.execute(
@@ -83,9 +83,10 @@ def last_decisions(previous: Occurrence | None) -> tuple[str, bool] | None:
         return None
     import json
 
-    published, working = row
+    published, _working = row
     if published:
         text = (json.loads(published).get("sections") or {}).get("decisions") or ""
         return (text, True) if text else None
-    text = json.loads(working or "{}").get("decisions") or ""
-    return (text, False) if text else None
+    # Minutes still being written are seen only by those writing and approving them (minutes.policy): the
+    # pack, read by everyone who gave an update, shows their decisions once published.
+    return None

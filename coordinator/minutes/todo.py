@@ -146,7 +146,10 @@ def actions_owned(user, on: date) -> list[Todo]:
         .join(chaired, chaired.id == func.coalesce(Action.closure_review_id, Action.agreed_at_id))
         .join(series, series.id == chaired.series_id)
         .where(Action.status == ActionStatus.OPEN, Family.status == FamilyStatus.OPEN,
-               or_(Action.owner_id == user.id, awaiting & (series.chair_id == user.id)))
+               or_(Action.owner_id == user.id, awaiting & (series.chair_id == user.id) & exists().where(
+                   # a chair who may still open the record (not a guest, not since removed) approves it
+                   NetworkMembership.family_id == Action.family_id, current_membership_clause(user.id, on),
+                   NetworkMembership.role != NetworkRole.GUEST)))
         .options(contains_eager(Action.family))
     ).all()
     todos = []

@@ -67,7 +67,9 @@ class Cell:
 
     @property
     def hidden(self) -> bool:
-        return 0 < self.numerator < self.threshold or self.denominator < self.threshold
+        # The few on either side: "48 of 50" would tell of the 2 who were not, as "2 of 50" would.
+        return (0 < self.numerator < self.threshold or self.denominator < self.threshold
+                or 0 < self.denominator - self.numerator < self.threshold)
 
     def count(self, value: int) -> str:
         return f"fewer than {self.threshold}" if 0 < value < self.threshold else f"{value:,}"

@@ -38,8 +38,10 @@ def _team_work(as_csv: bool):
     chosen = {t.key: (request.args.get("filter") or None, request.args.get("sort"), request.args.get("order") == "desc")
               if t.key == wanted else (None, None, False) for t in tables}
     shown = next((t.title for t in tables if t.key == wanted), "every table")
-    audit.record("team_dashboard_viewed", object_type="team", object_id=",".join(str(t.id) for t in teams),
-                 detail=f"{shown}{', as a spreadsheet' if as_csv else ''}"[:500])
+    # One team in object_id; a manager of several has them in the detail (object_id is 64 characters).
+    audit.record("team_dashboard_viewed", object_type="team", object_id=teams[0].id if len(teams) == 1 else None,
+                 detail=(f"{shown}{', as a spreadsheet' if as_csv else ''}"
+                         + (f"; teams {', '.join(str(t.id) for t in teams)}" if len(teams) > 1 else ""))[:500])
     commit_keeping_loaded()
     return teams, tables, chosen, wanted
 

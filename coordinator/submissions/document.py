@@ -3,6 +3,7 @@ else (the form's field names are the same keys), and what other areas read of it
 update's facts, opinion and scales through ``summary_for_minutes``, not by reading its keys."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -250,14 +251,20 @@ def summary_for_minutes(data: dict, child_ids: list[int], child_names: dict[int,
 SUMMARY_LINE_SECTIONS = (
     ("Appointments: ", "appointments"),
     ("Observed or checked: ", "engagement"),
-    ("The parent said: ", "engagement"),
+    ("The parent said: ", "engagement"),  # written before the parent's account was asked topic by topic
+    ("The parent said (not checked): ", "engagement"),
+    *((f"The parent said (not checked) that {said}", topic)
+      for topic, sayings in PARENT_SAYS.items() for said in sayings.values() if said),
     ("Worried about (", "worries"),
     ("Working well (", "worries"),
     ("Needs to happen: ", "worries"),
 )
+CHILD_APPOINTMENTS = re.compile(r"^[^:]*'s appointments: ")  # "Ruby's appointments: ..." (summary_for_minutes)
 
 
 def section_of_summary_line(line: str) -> str | None:
     """The update section a line of the minutes' agency information came from; None for a line the
     minute-taker wrote (or rewrote) themselves."""
+    if CHILD_APPOINTMENTS.match(line):
+        return "appointments"
     return next((section for prefix, section in SUMMARY_LINE_SECTIONS if line.startswith(prefix)), None)

@@ -117,6 +117,9 @@ def test_the_family_copy_leaves_out_exactly_the_sections_an_agency_withheld(team
     give_update(meeting, team.member, health_update(team, scale=4))
     school = school_update(team, scale=6, withhold=True)
     school["not_for_family"] = ["worries"]
+    school.update({"parent_says_engagement": "engaging", f"child-{team.child.id}-appt-1-date": "2026-01-13",
+                   f"child-{team.child.id}-appt-1-kind": "School nurse check",
+                   f"child-{team.child.id}-appt-1-outcome": "attended"})
     give_update(meeting, team.school, school)
     published(team, meeting, strengths=STRENGTHS, decisions="The plan continues.")
     professional = open_page(client_for(team.chair), team.version(meeting, 1)).text
@@ -125,6 +128,9 @@ def test_the_family_copy_leaves_out_exactly_the_sections_an_agency_withheld(team
     page = open_page(client_for(team.chair), team.version(meeting, 1, "/family-copy"))
     assert "Oakfield Primary 6" in page.text  # its safety scale: not withheld
     assert "Appointments: appointments offered 2, appointments attended 2" in page.text
+    # The child's own appointments and the parent's account belong to sections the school shared.
+    assert "School nurse check on Tuesday 13 January 2026: attended" in page.text
+    assert "The parent said (not checked) that they are working with every agency" in page.text
     assert "Tired and hungry on Mondays" not in page.text and "Has a good friendship group." not in page.text
     assert "Health visiting 4" in page.text and "Baby clean and fed at each of three visits." in page.text
     omissions = [li.text() for li in page.section("Left out of this copy").find_all("li")]

@@ -128,3 +128,13 @@ def test_the_team_dashboard_lists_the_teams_families_only(app, oversight):
     # Filter and sort
     missing = late.narrowed("History t School", "deadline", True)
     assert [r.sort["deadline"] for r in missing] == sorted((r.sort["deadline"] for r in missing), reverse=True)
+
+
+def test_the_few_on_the_other_side_are_suppressed_too():
+    """"48 of 50" tells of the 2 who were not as plainly as "2 of 50" does: a share is hidden when either
+    side is under the threshold; all or none of a large group is shown."""
+    from coordinator.oversight.measures import Cell
+
+    assert Cell("A", 48, 50, 5).hidden and Cell("A", 2, 50, 5).hidden
+    assert not Cell("A", 45, 50, 5).hidden
+    assert not Cell("A", 50, 50, 5).hidden and not Cell("A", 0, 50, 5).hidden
