@@ -114,7 +114,9 @@ class Fuzzer:
                                                       "next", "kind", "action", "actor")}
         self.open(url, what=f"?{query}", query_string=query)
         response = self.open(url)
-        return Page(response.get_data(as_text=True)) if response.status_code == 200 else None
+        # Pages only: a PDF or a spreadsheet has no forms to fill in.
+        return Page(response.get_data(as_text=True)) if response.status_code == 200 and response.mimetype == "text/html" \
+            else None
 
     def get_forms(self, page: Page, url: str) -> None:
         """Search and filter forms: generated values, then every field at once with each edge value."""

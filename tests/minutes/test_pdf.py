@@ -155,7 +155,7 @@ def test_the_pack_pdf_is_the_pack_for_those_who_may_read_it(app, team, client_fo
     pages = download(client_for(team.chair), url)
     assert_every_page_marked(pages, team.chair)
     text = " ".join(pages)
-    assert "Pre-meeting pack" in text and "Needs attention" in text
+    assert "Pre-meeting pack" in text and "What needs attention" in text
     assert "Baby clean and fed at each of three visits." in text
     assert "download the pack" not in text  # the page's own links and buttons are not in the copy
     assert [e.actor_id for e in audit_events("pack_pdf_downloaded")] == [team.chair.id]
