@@ -8,6 +8,7 @@ end. A change of who is invited sends the series as it now is with the same SEQU
 """
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -376,9 +377,20 @@ def check_move(occurrence: Occurrence, *, on: date, at: time, duration_minutes: 
         raise MeetingError("A meeting cannot be moved into the past", "new_date")
     duration = _check_duration(duration_minutes or int((occurrence.ends_at - occurrence.starts_at).total_seconds() // 60))
     _check_clash(series, start, but=occurrence)
-    if not occurrence.is_extra:
+    if not occurrence.is_extra and not is_the_only_meeting(occurrence):
         _check_between_neighbours(occurrence, start)
     return start, duration
+
+
+def is_the_only_meeting(occurrence: Occurrence) -> bool:
+    """A series whose rule makes this one meeting (one meeting by count, or an end date before a second):
+    moving it moves the series itself (its DTSTART), which every calendar takes, wherever it goes."""
+    series = occurrence.series
+    if occurrence.is_extra or series.end_kind is SeriesEnd.NEVER:
+        return False
+    if series.end_kind is SeriesEnd.AFTER_COUNT:
+        return series.count == 1
+    return len(list(itertools.islice(series.rule.local_starts(), 2))) == 1
 
 
 class MoveRefused(MeetingError):
@@ -489,6 +501,14 @@ def move_occurrence(occurrence: Occurrence, *, actor: User, new_date: date, new_
     reason = check_move_reason(occurrence, reason)
     _touch(series, expected_revision)
     was = occurrence.starts_at
+    if is_the_only_meeting(occurrence):
+        # The series' one meeting: the series starts then (no exception to a rule for calendars to place).
+        local = start.astimezone(series.zone)
+        series.first_date, series.start_time = local.date(), local.time()
+        series.duration_minutes = int(duration.total_seconds() // 60)
+        if series.end_kind is SeriesEnd.ON_DATE:
+            series.until_date = local.date()
+        occurrence.original_start = start
     occurrence.starts_at = start
     occurrence.ends_at = start + duration
     occurrence.location = location or None

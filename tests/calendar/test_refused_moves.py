@@ -185,3 +185,27 @@ def test_cancel_and_add_refuses_what_either_half_refuses_and_writes_nothing(cale
         services.replace_with_extra(extra, actor=world.lead, new_date=today() + timedelta(days=50), new_time=time(9, 0))
     db.session.rollback()
     assert _state(series) == before
+
+
+@pytest.mark.parametrize("ends", ["count", "date"])
+def test_a_series_of_one_meeting_moves_anywhere_by_moving_the_series(calendar_world, ends):
+    """Its only meeting has no neighbour to skip: moving it past the series' end moves the series itself (a new
+    DTSTART, no exception to place), and every calendar follows."""
+    world = calendar_world
+    first = today() + timedelta(days=3)
+    schedule = world.schedule(first, time(10, 0), **({"count": 1} if ends == "count" else {"until": first}))
+    series = world.create(schedule)
+    world.deliver()
+    (meeting,) = _rule(series)
+    target = _day(meeting, 9)  # past the series' end (its one meeting's date)
+    services.move_occurrence(meeting, actor=world.lead, new_date=target, new_time=time(14, 0))
+    db.session.commit()
+    world.deliver()
+    (moved,) = _rule(series)
+    assert moved.starts_at.astimezone(LONDON).date() == target and moved.starts_at.astimezone(LONDON).hour == 14
+    assert moved.status is OccurrenceStatus.SCHEDULED  # as the series now makes it
+    world.assert_calendars()
+    text, _ = helpers.calendar_of_message(world.messages_for(world.member)[-1])
+    events = itip.parse(text).subs("VEVENT")
+    assert len(events) == 1 and events[0].get("RECURRENCE-ID") is None  # the series itself, no exception
+    assert itip.instant(events[0].get("DTSTART")) == moved.starts_at
