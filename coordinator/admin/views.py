@@ -356,16 +356,16 @@ def unplaced_replies():
         return redirect(url_for("admin.unplaced_replies"))
     kept = replies.unplaced_messages()
     return render_template("admin/replies.html", kept=kept, form=form,
-                           message_url=lambda m: url_for("admin.unplaced_reply", message_id=m.id))
+                           message_url=lambda m: url_for("admin.unplaced_reply", inbound_message_id=m.id))
 
 
-@bp.get("/replies/<int:message_id>")
-def unplaced_reply(message_id: int):
+@bp.get("/replies/<int:inbound_message_id>")
+def unplaced_reply(inbound_message_id: int):
     """One such message's own words: professionals' email about a case, so each reading is audited."""
     from coordinator.calendar import replies
     from coordinator.notify.models import InboundMessage
 
-    message = db.session.get(InboundMessage, message_id)
+    message = db.session.get(InboundMessage, inbound_message_id)
     if message is None or message.family_id is not None:
         abort(404)
     audit.record("inbound_message_read", object_type="inbound_message", object_id=message.id)

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from coordinator.extensions import db
-from coordinator.notify.models import OutboxMessage, OutboxState
+from coordinator.notify.models import InboundState, OutboxMessage, OutboxState
 from tests.admin.conftest import audit_events
 from tests.conftest import csrf_from
 from tests.support.pages import page_of
@@ -24,9 +24,21 @@ def failed_message(app):
 
 
 @pytest.fixture
-def admin_routes(app, admin, practitioner, failed_message):
+def unplaced_reply(app):
+    """A reply to the organiser mailbox no family could be found for."""
+    from coordinator.notify.inbound import store
+
+    message, _ = store(b"From: someone@elsewhere.test\r\nSubject: hello\r\n\r\nNot about any meeting.\r\n", "test:1")
+    message.state = InboundState.KEPT
+    db.session.commit()
+    return message
+
+
+@pytest.fixture
+def admin_routes(app, admin, practitioner, failed_message, unplaced_reply):
     """(method, url) for every route of the admin blueprint, with real records for its parameters."""
-    ids = {"agency_id": admin.agency_id, "user_id": practitioner.id, "message_id": failed_message.id}
+    ids = {"agency_id": admin.agency_id, "user_id": practitioner.id, "message_id": failed_message.id,
+           "inbound_message_id": unplaced_reply.id}
     routes = []
     with app.test_request_context():
         from flask import url_for

@@ -130,6 +130,11 @@ def _walk_records(team):
                                  starts_at=occurrence.starts_at + timedelta(hours=3),
                                  ends_at=occurrence.ends_at + timedelta(hours=3))
     db.session.add(proposed_time)
+    from coordinator.notify.inbound import store
+    from coordinator.notify.models import InboundState
+
+    unplaced, _ = store(b"From: someone@elsewhere.test\r\nSubject: hello\r\n\r\nNot about any meeting.\r\n", "walk:1")
+    unplaced.state = InboundState.KEPT
     db.session.commit()
     return {
         "ref": team.ref, "child_id": team.child.id, "member_id": team.mother.id,
@@ -138,7 +143,7 @@ def _walk_records(team):
         "filename": "js/app.mjs", "series_id": team.series.id, "occurrence_id": occurrence.id,
         "request_id": health_request.id, "submission_id": submission.id, "proposal_id": proposal.id,
         "number": version.number, "correction_id": correction.id, "action_id": action.id,
-        "step": "worries", "proposed_time_id": proposed_time.id,
+        "step": "worries", "proposed_time_id": proposed_time.id, "inbound_message_id": unplaced.id,
     }
 
 
