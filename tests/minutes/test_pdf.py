@@ -223,6 +223,17 @@ def test_the_demo_familys_pdfs_show_the_actions_household_and_family_copy(app, h
     pack = " ".join(pdf_pages(response.data))
     assert "Dean Carter: never seen by any agency" in pack
     assert "Man in his 20s with a dog" in pack
+    # What issue 15 brings to the pack reaches its PDF too: the parent's account against what was seen, each
+    # man's known concerns beside the domestic-abuse enquiries, the overdue action and its owner, the last
+    # decisions, each child's goals with their trend, and the baby's not-brought timeline.
+    assert ("Reported and observed disagree: the parent told Demo NHS Trust Health Visiting the children went to "
+            "every appointment") in pack
+    assert "Dean Carter: known concerns on the family record: violence or offending" in pack
+    assert re.search(r"Action overdue since \w+day \d+ \w+ \d{4}: Social worker to meet Dean Carter \(owned by Lee "
+                     r"Lead", pack), pack
+    assert "Decisions at the last meeting" in pack and "Goals, their scores and trend" in pack
+    assert "Ruby Harrow was not brought to 3 appointments over 2 meetings" in pack
+    assert "Domestic abuse: each adult" in pack
 
     # The family copy of the latest minutes: the worries withheld, the reason given.
     number = services.minutes_for(latest).latest_version.number
