@@ -25,6 +25,7 @@ from email.utils import parseaddr
 from flask import current_app
 from icalendar import Calendar
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from coordinator.calendar import invites
 from coordinator.extensions import db
@@ -434,9 +435,12 @@ def _others_settled(accepted: ProposedTime) -> None:
 
 
 def waiting_proposals(family_ids) -> list[ProposedTime]:
+    """With what the replies page shows of each (its meeting and series, who proposed it), in the one query."""
     return list(db.session.scalars(select(ProposedTime).join(ProposedTime.occurrence).join(Occurrence.series)
                                    .where(MeetingSeries.family_id.in_(list(family_ids)),
                                           ProposedTime.status == ProposalStatus.WAITING)
+                                   .options(contains_eager(ProposedTime.occurrence).contains_eager(Occurrence.series),
+                                            joinedload(ProposedTime.user))
                                    .order_by(ProposedTime.created_at)))
 
 
